@@ -33,25 +33,52 @@ int ec_profile_from_name(const char *name);
 
 /* Client mistakes a request can be built with: each one a fault seen in
  * the wild (SPEC §7) or one `explain` tries.  Mutant clients and the
- * invalid vectors are built through these, never by separate code. */
+ * invalid vectors are built through these, never by separate code.
+ * The stable names (in parentheses) are those of the vectors' `mistakes`
+ * field; tools/gen_vectors.py implements the same definitions:
+ *
+ *  std-alphabet    body in the standard alphabet '+' '/' ('=' as usual)
+ *  no-b64-padding  trailing '=' stripped (allowed by the protocol)
+ *  hmac-upper      HMAC hex in uppercase
+ *  hmac-over-ct    HMAC over the decoded body bytes (IV || ciphertext)
+ *  hmac-plus-nul   HMAC over the wire plaintext plus one 0x00 byte
+ *  hmac-hex-key    HMAC keyed with the 32 ASCII characters of the apikey
+ *  zero-padding    (16 - n % 16) % 16 zero bytes instead of PKCS#7; an
+ *                  empty plaintext becomes one block of 16 zero bytes
+ *  no-full-pad     PKCS#7, except no pad block when n > 0 and n % 16 == 0
+ *  iv-appended     body bytes are ciphertext || IV
+ *  cbc-chain-bug   when n > 0 and n % 16 == 0, the final (all-0x10) block
+ *                  is chained from the IV instead of the previous
+ *                  ciphertext block: C_last = AES(K, P_last XOR IV)
+ *  hex-key-as-key  AES key = the first 16 ASCII characters of the apikey
+ *                  text (the HMAC key stays right)
+ *  gzip-header     gz profile: the compressed bytes are gzip (RFC 1952):
+ *                  1f 8b 08 00 00 00 00 00 00 ff, raw deflate (level 6,
+ *                  windowBits 15), CRC-32 and ISIZE little-endian
+ *
+ * The ack is always base64url(SHA-256(wire plaintext)) with '=' kept,
+ * where the wire plaintext is the bytes before padding (compressed for gz). */
 typedef enum {
     EC_MISTAKE_NONE           = 0,
-    EC_MISTAKE_STD_ALPHABET   = 1u << 0,  /* '+' '/' instead of '-' '_' */
-    EC_MISTAKE_NO_B64_PADDING = 1u << 1,  /* strip '=' (allowed: not a fault) */
-    EC_MISTAKE_HMAC_UPPER     = 1u << 2,  /* uppercase HMAC hex */
-    EC_MISTAKE_HMAC_OVER_CT   = 1u << 3,  /* MAC over IV||ciphertext */
-    EC_MISTAKE_HMAC_PLUS_NUL  = 1u << 4,  /* MAC over plaintext + '\0' */
-    EC_MISTAKE_HMAC_HEX_KEY   = 1u << 5,  /* MAC keyed with the 32 ASCII hex digits */
-    EC_MISTAKE_ZERO_PADDING   = 1u << 6,  /* zero bytes instead of PKCS#7 */
-    EC_MISTAKE_NO_FULL_PAD    = 1u << 7,  /* no pad block when len % 16 == 0 */
-    EC_MISTAKE_IV_APPENDED    = 1u << 8,  /* ciphertext||IV instead of IV||ciphertext */
-    EC_MISTAKE_CBC_CHAIN_BUG  = 1u << 9,  /* last block chained from the IV when len % 16 == 0 */
-    EC_MISTAKE_HEX_KEY_AS_KEY = 1u << 10, /* first 16 ASCII hex digits used as the AES key */
-    EC_MISTAKE_GZIP_HEADER    = 1u << 11  /* gz profile: gzip (RFC 1952) instead of zlib */
+    EC_MISTAKE_STD_ALPHABET   = 1u << 0,
+    EC_MISTAKE_NO_B64_PADDING = 1u << 1,
+    EC_MISTAKE_HMAC_UPPER     = 1u << 2,
+    EC_MISTAKE_HMAC_OVER_CT   = 1u << 3,
+    EC_MISTAKE_HMAC_PLUS_NUL  = 1u << 4,
+    EC_MISTAKE_HMAC_HEX_KEY   = 1u << 5,
+    EC_MISTAKE_ZERO_PADDING   = 1u << 6,
+    EC_MISTAKE_NO_FULL_PAD    = 1u << 7,
+    EC_MISTAKE_IV_APPENDED    = 1u << 8,
+    EC_MISTAKE_CBC_CHAIN_BUG  = 1u << 9,
+    EC_MISTAKE_HEX_KEY_AS_KEY = 1u << 10,
+    EC_MISTAKE_GZIP_HEADER    = 1u << 11
 } ec_mistake;
+#define EC_MISTAKE_COUNT 12
 
 /* Stable name of one mistake bit ("hmac-plus-nul"), NULL for none/unknown. */
 const char *ec_mistake_name(unsigned bit);
+/* The bit of a stable name, 0 when unknown. */
+unsigned ec_mistake_from_name(const char *name);
 /* One sentence: "your HMAC is over the plaintext plus a trailing NUL byte". */
 const char *ec_mistake_text(unsigned bit);
 
@@ -62,6 +89,8 @@ typedef struct {
     ec_endpoint endpoint;         /* post or bulk (ignored for legacy) */
     const char *path_node;        /* /input/post/NODE, or NULL */
     uint8_t key[EC_KEY_LEN];
+    const char *apikey_hex;       /* the 32 hex digits; only the hex-key
+                                     mistakes need it (NULL otherwise) */
     const char *userid;           /* Authorization user id, e.g. "1" */
     const char *username;         /* legacy only */
     uint8_t iv[EC_IV_LEN];
