@@ -4,11 +4,11 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <jansson.h>
 
 #include "emoncrypt/codec.h"
+#include "emoncrypt/report.h"
 
 struct ec_capture_writer {
     FILE *f;
@@ -17,29 +17,46 @@ struct ec_capture_writer {
     pthread_mutex_t lock;
 };
 
-/* see capture.h */
-char *ec_redact(const void *buf, size_t *len, const char *secret)
+/* A malloc'd, NUL-terminated copy of buf[0..*len) with the secret
+ * redacted by report.h's ec_redact; that one works on C strings, so bytes
+ * with NULs are redacted piece by piece between the NULs. */
+static char *redact_bytes(const void *buf, size_t *len, const char *secret)
 {
     const char *in = buf;
     size_t n = *len;
-    size_t s_len = secret ? strlen(secret) : 0;
-    /* Worst case: "REDACTED" (8) is longer than a secret shorter than 8. */
-    size_t cap = n + 1 + (s_len > 0 && s_len < 8 ? (n / s_len + 1) * 8 : 0);
+    size_t cap = n + 1, used = 0;
     char *out = malloc(cap);
     if (out == NULL)
         return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        if (s_len > 0 && i + s_len <= n && strncasecmp(in + i, secret, s_len) == 0) {
-            memcpy(out + o, "REDACTED", 8);
-            o += 8;
-            i += s_len;
-        } else {
-            out[o++] = in[i++];
+    for (size_t start = 0; start <= n;) {
+        size_t end = start;
+        while (end < n && in[end] != 0)
+            end++;
+        char *piece = ec_redact(in + start, end - start, secret);
+        if (piece == NULL) {
+            free(out);
+            return NULL;
         }
+        size_t plen = strlen(piece);
+        if (used + plen + 2 > cap) {
+            cap = (used + plen + 2) * 2;
+            char *grown = realloc(out, cap);
+            if (grown == NULL) {
+                free(piece);
+                free(out);
+                return NULL;
+            }
+            out = grown;
+        }
+        memcpy(out + used, piece, plen);
+        used += plen;
+        free(piece);
+        if (end < n)
+            out[used++] = 0;
+        start = end + 1;
     }
-    out[o] = 0;
-    *len = o;
+    out[used] = 0;
+    *len = used;
     return out;
 }
 
@@ -80,7 +97,7 @@ static json_t *redacted_string(const ec_capture_writer *w, const char *s)
     if (s == NULL)
         return NULL;
     size_t n = strlen(s);
-    char *r = ec_redact(s, &n, w->secret);
+    char *r = redact_bytes(s, &n, w->secret);
     if (r == NULL)
         return NULL;
     json_t *j = json_stringn(r, n);
@@ -97,7 +114,7 @@ static void set_bytes(const ec_capture_writer *w, json_t *o, const char *key,
     if (b == NULL)
         return;
     size_t len = n;
-    char *r = ec_redact(b, &len, w->secret);
+    char *r = redact_bytes(b, &len, w->secret);
     if (r == NULL)
         return;
     int text = 1;

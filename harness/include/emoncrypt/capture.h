@@ -2,9 +2,10 @@
  * it got, one JSON object per line (JSONL), so that `explain` and `replay`
  * can look at a field test again later.
  *
- * The write API key never reaches the file: every case-insensitive
- * occurrence of it in any text (URL, header values, body, answer) is
- * replaced by "REDACTED" unless the user asked for --show-secrets.  The
+ * The write API key never reaches the file: every occurrence of it in any
+ * text (URL, header values, body, answer) is replaced as report.h's
+ * ec_redact does (hex in either case, base64 of its bytes) unless the user
+ * asked for --show-secrets.  The
  * ciphertext is kept as sent, so the capture can be decrypted and
  * explained by whoever holds the key.
  *
@@ -90,12 +91,6 @@ int ec_capture_read(FILE *f, ec_capture_record *rec, char *errbuf, size_t errbuf
 
 /* Free what ec_capture_read filled and zero the record. */
 void ec_capture_record_free(ec_capture_record *rec);
-
-/* A malloc'd, NUL-terminated copy of buf[0..*len) with every
- * case-insensitive occurrence of secret replaced by "REDACTED"; *len is
- * updated.  NULL when out of memory.  A NULL or empty secret gives a plain
- * copy. */
-char *ec_redact(const void *buf, size_t *len, const char *secret);
 
 #ifdef __cplusplus
 }
