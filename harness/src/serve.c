@@ -1,0 +1,649 @@
+/* see serve.h */
+#include "emoncrypt/serve.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "emoncrypt/httpd.h"
+
+#define DEFAULT_MAX_BODY 65536
+#define DEFAULT_IDLE_TIMEOUT_S 1
+#define DEFAULT_REPLAY_CACHE 4096
+#define ROWS_PATH "/emoncrypt/rows"
+
+/* One stored row, kept in memory as well so the read endpoint can answer
+ * without re-reading the file. */
+typedef struct {
+    char userid[32];
+    int64_t time;
+    char *node;
+    char *name;
+    double value;
+    int is_null;
+} stored_row;
+
+struct ec_serve {
+    ec_httpd *httpd;
+    const ec_serve_users *users;
+    const ec_serve_mutant *mutant;
+    int strict;
+    int replay_cache_on;
+    int rows_endpoint;
+    FILE *log;
+
+    pthread_mutex_t lock;           /* guards everything below */
+    int store_fd;                   /* -1 = memory only */
+    stored_row *rows;
+    size_t rows_n, rows_cap;
+    uint8_t (*replay)[EC_SHA256_LEN]; /* ring of request digests */
+    size_t replay_cap, replay_n, replay_next;
+    uint64_t requests, accepted;
+};
+
+/* ---- users --------------------------------------------------------------- */
+
+static int userid_is_decimal(const char *s)
+{
+    if (!s || !*s || strlen(s) >= sizeof(((ec_serve_user *)0)->userid))
+        return 0;
+    for (; *s; s++)
+        if (!isdigit((unsigned char)*s))
+            return 0;
+    return 1;
+}
+
+/* see serve.h */
+ec_status ec_serve_users_add(ec_serve_users *u, const char *userid,
+                             const char *apikey_hex, const char *username)
+{
+    if (!u || !userid_is_decimal(userid) || !apikey_hex)
+        return EC_E_ARG;
+    if (username && strlen(username) >= sizeof(u->items[0].username))
+        return EC_E_ARG;
+    ec_serve_user user;
+    memset(&user, 0, sizeof user);
+    ec_status st = ec_key_from_hex(apikey_hex, user.key);
+    if (st != EC_OK)
+        return st;
+    snprintf(user.userid, sizeof user.userid, "%s", userid);
+    if (username)
+        snprintf(user.username, sizeof user.username, "%s", username);
+    ec_serve_user *grown = realloc(u->items, (u->n + 1) * sizeof *grown);
+    if (!grown) {
+        ec_wipe(&user, sizeof user);
+        return EC_E_NOMEM;
+    }
+    u->items = grown;
+    u->items[u->n++] = user;
+    ec_wipe(&user, sizeof user);
+    return EC_OK;
+}
+
+static void set_err(char *errbuf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_err(char *errbuf, size_t size, const char *fmt, ...)
+{
+    if (!errbuf || size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, size, fmt, ap);
+    va_end(ap);
+}
+
+/* see serve.h */
+ec_status ec_serve_users_load(ec_serve_users *u, const char *path,
+                              char *errbuf, size_t errbuf_size)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root) {
+        int missing = access(path, R_OK) != 0;
+        set_err(errbuf, errbuf_size, "%s: %s", path,
+                missing ? strerror(errno) : jerr.text);
+        return missing ? EC_E_IO : EC_E_JSON;
+    }
+    ec_status st = EC_OK;
+    json_t *list = json_object_get(root, "users");
+    if (!json_is_array(list) || json_array_size(list) == 0) {
+        set_err(errbuf, errbuf_size, "%s: expected {\"users\": [{\"userid\": N, \"apikey\": \"HEX\"}, …]}", path);
+        st = EC_E_JSON;
+        goto out;
+    }
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        json_t *jid = json_object_get(item, "userid");
+        json_t *jkey = json_object_get(item, "apikey");
+        json_t *jname = json_object_get(item, "username");
+        char idbuf[32];
+        if (json_is_integer(jid) && json_integer_value(jid) >= 0)
+            snprintf(idbuf, sizeof idbuf, "%lld", (long long)json_integer_value(jid));
+        else if (json_is_string(jid))
+            snprintf(idbuf, sizeof idbuf, "%s", json_string_value(jid));
+        else {
+            set_err(errbuf, errbuf_size, "%s: users[%zu]: \"userid\" must be a number", path, i);
+            st = EC_E_JSON;
+            goto out;
+        }
+        if (!json_is_string(jkey)) {
+            set_err(errbuf, errbuf_size, "%s: users[%zu]: \"apikey\" must be a string of 32 hex digits", path, i);
+            st = EC_E_JSON;
+            goto out;
+        }
+        if (jname && !json_is_string(jname)) {
+            set_err(errbuf, errbuf_size, "%s: users[%zu]: \"username\" must be a string", path, i);
+            st = EC_E_JSON;
+            goto out;
+        }
+        st = ec_serve_users_add(u, idbuf, json_string_value(jkey),
+                                jname ? json_string_value(jname) : NULL);
+        if (st != EC_OK) {
+            set_err(errbuf, errbuf_size, "%s: users[%zu]: %s", path, i,
+                    st == EC_E_KEY ? "\"apikey\" is not 32 hex digits"
+                                   : "\"userid\" is not a plain decimal number");
+            goto out;
+        }
+    }
+out:
+    json_decref(root);
+    return st;
+}
+
+/* see serve.h */
+void ec_serve_users_free(ec_serve_users *u)
+{
+    if (!u)
+        return;
+    if (u->items)
+        ec_wipe(u->items, u->n * sizeof *u->items);
+    free(u->items);
+    u->items = NULL;
+    u->n = 0;
+}
+
+/* MySQL's string-to-integer cast as Emoncms's WHERE id='$userid' applies it.
+ * Returns 0 and sets *out, or -1 when the digits overflow. */
+static int mysql_int_cast(const char *s, long long *out)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    int neg = 0;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    long long v = 0;
+    for (; isdigit((unsigned char)*s); s++) {
+        if (v > (LLONG_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*s - '0');
+    }
+    *out = neg ? -v : v;
+    return 0;
+}
+
+/* see serve.h */
+int ec_serve_users_lookup(void *ctx, const char *userid, const char *username,
+                          uint8_t key[EC_KEY_LEN])
+{
+    const ec_serve_users *u = ctx;
+    if (!u)
+        return -1;
+    for (size_t i = 0; i < u->n; i++) {
+        const ec_serve_user *user = &u->items[i];
+        if (userid) {
+            long long want, have;
+            if (mysql_int_cast(userid, &want) != 0 || mysql_int_cast(user->userid, &have) != 0)
+                continue;
+            if (want != have)
+                continue;
+        } else if (!username || !user->username[0] || strcmp(username, user->username) != 0) {
+            continue;
+        }
+        memcpy(key, user->key, EC_KEY_LEN);
+        return 0;
+    }
+    return -1;
+}
+
+/* ---- the store ----------------------------------------------------------- */
+
+/* Append the accepted rows to the JSONL file and fsync it, then keep them in
+ * memory.  Called with s->lock held.  Returns 0, or -1 when the file could
+ * not be written (then nothing is kept and the request is not acked). */
+static int store_rows(ec_serve *s, const char *userid, const ec_dataset *rows)
+{
+    if (rows->n == 0)
+        return 0;
+    if (s->store_fd >= 0) {
+        char *text = NULL;
+        size_t text_len = 0;
+        FILE *mem = open_memstream(&text, &text_len);
+        if (!mem)
+            return -1;
+        for (size_t i = 0; i < rows->n; i++) {
+            const ec_row *r = &rows->rows[i];
+            json_t *line = json_object();
+            json_object_set_new(line, "userid", json_string(userid));
+            json_object_set_new(line, "time", json_integer(r->time));
+            json_object_set_new(line, "node", json_string(r->node ? r->node : ""));
+            json_object_set_new(line, "name", json_string(r->name ? r->name : ""));
+            json_object_set_new(line, "value", r->is_null ? json_null() : json_real(r->value));
+            char *dump = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            json_decref(line);
+            if (!dump) {
+                fclose(mem);
+                free(text);
+                return -1;
+            }
+            fprintf(mem, "%s\n", dump);
+            free(dump);
+        }
+        fclose(mem);
+        size_t off = 0;
+        while (off < text_len) {
+            ssize_t w = write(s->store_fd, text + off, text_len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                free(text);
+                return -1;
+            }
+            off += (size_t)w;
+        }
+        free(text);
+        /* The ack promises the rows are durable: sync before answering. */
+        if (fsync(s->store_fd) != 0)
+            return -1;
+    }
+    if (s->rows_n + rows->n > s->rows_cap) {
+        size_t cap = s->rows_cap ? s->rows_cap : 256;
+        while (cap < s->rows_n + rows->n)
+            cap *= 2;
+        stored_row *grown = realloc(s->rows, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        s->rows = grown;
+        s->rows_cap = cap;
+    }
+    for (size_t i = 0; i < rows->n; i++) {
+        const ec_row *r = &rows->rows[i];
+        stored_row *d = &s->rows[s->rows_n];
+        memset(d, 0, sizeof *d);
+        snprintf(d->userid, sizeof d->userid, "%s", userid);
+        d->time = r->time;
+        d->node = strdup(r->node ? r->node : "");
+        d->name = strdup(r->name ? r->name : "");
+        d->value = r->value;
+        d->is_null = r->is_null;
+        if (!d->node || !d->name) {
+            free(d->node);
+            free(d->name);
+            return -1;
+        }
+        s->rows_n++;
+    }
+    return 0;
+}
+
+/* ---- the replay cache (strict) ------------------------------------------- */
+
+/* Digest of what makes a request replayable: the user and the exact body
+ * (the IV is inside it, so a resend with a fresh IV is a new request). */
+static void request_digest(const char *userid, const uint8_t *body, size_t n,
+                           uint8_t out[EC_SHA256_LEN])
+{
+    size_t id_len = strlen(userid);
+    uint8_t *buf = malloc(id_len + 1 + n);
+    if (!buf) {
+        memset(out, 0, EC_SHA256_LEN);
+        return;
+    }
+    memcpy(buf, userid, id_len);
+    buf[id_len] = 0;
+    if (n)
+        memcpy(buf + id_len + 1, body, n);
+    ec_sha256(buf, id_len + 1 + n, out);
+    free(buf);
+}
+
+/* 1 when seen before; otherwise remembers it.  Called with s->lock held. */
+static int replay_seen(ec_serve *s, const uint8_t digest[EC_SHA256_LEN])
+{
+    for (size_t i = 0; i < s->replay_n; i++)
+        if (memcmp(s->replay[i], digest, EC_SHA256_LEN) == 0)
+            return 1;
+    memcpy(s->replay[s->replay_next], digest, EC_SHA256_LEN);
+    s->replay_next = (s->replay_next + 1) % s->replay_cap;
+    if (s->replay_n < s->replay_cap)
+        s->replay_n++;
+    return 0;
+}
+
+/* ---- answering ----------------------------------------------------------- */
+
+static const char *find_header(const ec_httpd_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->header_count; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+static int is_loopback(const char *addr)
+{
+    return addr && (strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]", 5) == 0 ||
+                    strncmp(addr, "::1", 3) == 0);
+}
+
+static void reply_text(ec_httpd_reply *reply, unsigned status, const char *ctype,
+                       const char *body, size_t len)
+{
+    ec_httpd_reply_status(reply, status);
+    if (ctype && *ctype)
+        ec_httpd_reply_header(reply, "Content-Type", ctype);
+    ec_httpd_reply_body(reply, body, len);
+}
+
+/* Value of key in a raw query string (no decoding needed for our keys). */
+static int query_value(const char *query, const char *key, char *out, size_t cap)
+{
+    size_t klen = strlen(key);
+    const char *p = query;
+    while (p && *p) {
+        const char *end = strchr(p, '&');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > klen && strncmp(p, key, klen) == 0 && p[klen] == '=') {
+            size_t vlen = len - klen - 1;
+            if (vlen >= cap)
+                return 0;
+            memcpy(out, p + klen + 1, vlen);
+            out[vlen] = 0;
+            return 1;
+        }
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+/* GET /emoncrypt/rows?node=N[&userid=U]: [[time, node, name, value|null, userid], …] */
+static void answer_rows(ec_serve *s, const ec_httpd_request *req, ec_httpd_reply *reply)
+{
+    if (!is_loopback(req->remote_addr)) {
+        reply_text(reply, 403, "text/plain", "loopback only", 13);
+        return;
+    }
+    char node[128] = "", userid[32] = "";
+    int want_node = query_value(req->query, "node", node, sizeof node);
+    int want_user = query_value(req->query, "userid", userid, sizeof userid);
+    json_t *arr = json_array();
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->rows_n; i++) {
+        const stored_row *r = &s->rows[i];
+        if (want_node && strcmp(r->node, node) != 0)
+            continue;
+        if (want_user && strcmp(r->userid, userid) != 0)
+            continue;
+        json_array_append_new(arr, json_pack("[I s s o s]", (json_int_t)r->time, r->node, r->name,
+                                             r->is_null ? json_null() : json_real(r->value),
+                                             r->userid));
+    }
+    pthread_mutex_unlock(&s->lock);
+    char *dump = json_dumps(arr, JSON_COMPACT);
+    json_decref(arr);
+    if (!dump) {
+        reply_text(reply, 500, "text/plain", "out of memory", 13);
+        return;
+    }
+    reply_text(reply, 200, "application/json", dump, strlen(dump));
+    free(dump);
+}
+
+static void log_line(ec_serve *s, const ec_httpd_request *req, const ec_answer *a,
+                     size_t stored)
+{
+    if (!s->log)
+        return;
+    /* The log names the step that failed and the inner cause; it never
+     * prints the Authorization header or the body, which an attacker could
+     * replay. */
+    fprintf(s->log, "%s %s%s%s -> %d %s%s%s", req->method, req->path,
+            req->query && *req->query ? "?" : "", req->query ? req->query : "",
+            a->http_status, ec_status_name(a->fault),
+            a->detail != EC_OK && a->detail != a->fault ? " / " : "",
+            a->detail != EC_OK && a->detail != a->fault ? ec_status_name(a->detail) : "");
+    if (a->fault == EC_OK)
+        fprintf(s->log, " user %s, %zu row%s stored", a->userid, stored, stored == 1 ? "" : "s");
+    fputc('\n', s->log);
+    fflush(s->log);
+}
+
+static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply)
+{
+    ec_serve *s = ctx;
+    if (s->rows_endpoint && strcmp(req->path, ROWS_PATH) == 0 && strcmp(req->method, "GET") == 0) {
+        answer_rows(s, req, reply);
+        return;
+    }
+
+    ec_server_config core;
+    memset(&core, 0, sizeof core);
+    core.lookup = ec_serve_users_lookup;
+    core.lookup_ctx = (void *)s->users;
+    core.strict = s->strict;
+    core.now = (int64_t)time(NULL);
+    core.max_body = 0;          /* the HTTP layer already refused larger bodies */
+    core.max_nodes = 32;        /* as Emoncms */
+
+    ec_http_request hr;
+    memset(&hr, 0, sizeof hr);
+    hr.method = req->method;
+    hr.path = req->path;
+    hr.query = req->query && *req->query ? req->query : NULL;
+    hr.content_type = find_header(req, "Content-Type");
+    hr.authorization = find_header(req, "Authorization");
+    hr.body = req->body;
+    hr.body_len = req->body_len;
+
+    ec_answer a;
+    ec_answer_init(&a);
+    ec_status st;
+    if (s->mutant && s->mutant->hook) {
+        ec_serve_mutant_env env = { &core };
+        st = s->mutant->hook(&env, &hr, &a);
+    } else {
+        st = ec_server_answer(&core, &hr, &a);
+    }
+    if (st != EC_OK || !a.answer) {
+        reply_text(reply, 500, "text/plain", "internal error", 14);
+        ec_answer_free(&a);
+        return;
+    }
+
+    size_t stored = 0;
+    pthread_mutex_lock(&s->lock);
+    s->requests++;
+    if (a.fault == EC_OK && s->replay_cache_on) {
+        uint8_t digest[EC_SHA256_LEN];
+        request_digest(a.userid, req->body, req->body_len, digest);
+        if (replay_seen(s, digest)) {
+            /* Strict: a byte-identical request was acknowledged before.
+             * Answer as for any other rejected request and store nothing. */
+            static const char replay_body[] = "invalid data";
+            a.fault = EC_F_REPLAY;
+            a.detail = EC_F_REPLAY;
+            a.http_status = 200;
+            snprintf(a.content_type, sizeof a.content_type, "text/html; charset=UTF-8");
+            free(a.answer);
+            a.answer = strdup(replay_body);
+            a.answer_len = a.answer ? sizeof replay_body - 1 : 0;
+            ec_dataset_free(&a.rows);
+            ec_dataset_init(&a.rows);
+        }
+    }
+    /* The mutant "store-rejected" leaves rows in a rejected answer; the
+     * reference never does (the core empties them on reject). */
+    int store_failed = 0;
+    if (a.rows.n > 0 && (a.fault == EC_OK || s->mutant)) {
+        if (store_rows(s, a.userid, &a.rows) != 0)
+            store_failed = 1;
+        else
+            stored = a.rows.n;
+    }
+    if (a.fault == EC_OK && !store_failed)
+        s->accepted++;
+    pthread_mutex_unlock(&s->lock);
+
+    if (store_failed && a.fault == EC_OK) {
+        /* Never ack what is not on disk. */
+        reply_text(reply, 500, "text/plain", "store failed", 12);
+        if (s->log)
+            fprintf(s->log, "%s %s -> 500 store failed (%s)\n", req->method, req->path,
+                    strerror(errno));
+    } else {
+        reply_text(reply, (unsigned)a.http_status, a.content_type, a.answer ? a.answer : "",
+                   a.answer_len);
+        if (a.www_authenticate[0])
+            ec_httpd_reply_header(reply, "WWW-Authenticate", a.www_authenticate);
+        log_line(s, req, &a, stored);
+    }
+    ec_answer_free(&a);
+}
+
+static void on_event(void *ctx, const ec_httpd_event *ev)
+{
+    ec_serve *s = ctx;
+    if (s->log && (ev->kind == EC_HTTPD_EV_TOO_LARGE || ev->kind == EC_HTTPD_EV_INCOMPLETE)) {
+        fprintf(s->log, "%s: %s\n", ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
+        fflush(s->log);
+    }
+}
+
+/* ---- lifecycle ----------------------------------------------------------- */
+
+/* see serve.h */
+ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
+                         char *errbuf, size_t errbuf_size)
+{
+    *out = NULL;
+    if (!cfg || !cfg->users || cfg->users->n == 0) {
+        set_err(errbuf, errbuf_size, "no user configured (give --userid and --apikey, or --config)");
+        return EC_E_ARG;
+    }
+    const ec_serve_mutant *mutant = NULL;
+    if (cfg->mutant && *cfg->mutant) {
+        mutant = ec_serve_mutant_find(cfg->mutant);
+        if (!mutant) {
+            set_err(errbuf, errbuf_size, "unknown mutant '%s'", cfg->mutant);
+            return EC_E_ARG;
+        }
+    }
+    ec_serve *s = calloc(1, sizeof *s);
+    if (!s)
+        return EC_E_NOMEM;
+    pthread_mutex_init(&s->lock, NULL);
+    s->users = cfg->users;
+    s->mutant = mutant;
+    s->strict = cfg->strict || (mutant && mutant->serve_strict);
+    s->replay_cache_on = s->strict && !(mutant && mutant->no_replay_cache);
+    s->rows_endpoint = cfg->rows_endpoint;
+    s->log = cfg->log;
+    s->store_fd = -1;
+    s->replay_cap = cfg->replay_cache_size ? cfg->replay_cache_size : DEFAULT_REPLAY_CACHE;
+    s->replay = calloc(s->replay_cap, sizeof *s->replay);
+    if (!s->replay) {
+        ec_serve_stop(s);
+        return EC_E_NOMEM;
+    }
+    if (cfg->store_path) {
+        s->store_fd = open(cfg->store_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        if (s->store_fd < 0) {
+            set_err(errbuf, errbuf_size, "cannot open store %s: %s", cfg->store_path, strerror(errno));
+            ec_serve_stop(s);
+            return EC_E_IO;
+        }
+    }
+    ec_httpd_config hc;
+    memset(&hc, 0, sizeof hc);
+    hc.listen = cfg->listen ? cfg->listen : "127.0.0.1:8080";
+    hc.handler = handle;
+    hc.on_event = on_event;
+    hc.ctx = s;
+    hc.max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+    hc.max_connections = 64;
+    hc.idle_timeout_s = cfg->idle_timeout_s ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
+    ec_status st = ec_httpd_start(&hc, &s->httpd, errbuf, errbuf_size);
+    if (st != EC_OK) {
+        ec_serve_stop(s);
+        return st;
+    }
+    *out = s;
+    return EC_OK;
+}
+
+/* see serve.h */
+unsigned ec_serve_port(const ec_serve *s)
+{
+    return s && s->httpd ? ec_httpd_port(s->httpd) : 0;
+}
+
+/* see serve.h */
+const char *ec_serve_base_url(const ec_serve *s, char *buf, size_t size)
+{
+    if (s && s->httpd)
+        return ec_httpd_base_url(s->httpd, buf, size);
+    if (size)
+        buf[0] = 0;
+    return buf;
+}
+
+/* see serve.h */
+void ec_serve_stats(ec_serve *s, uint64_t *requests, uint64_t *accepted,
+                    uint64_t *rows_stored)
+{
+    pthread_mutex_lock(&s->lock);
+    if (requests)
+        *requests = s->requests;
+    if (accepted)
+        *accepted = s->accepted;
+    if (rows_stored)
+        *rows_stored = s->rows_n;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* see serve.h */
+void ec_serve_interrupt(ec_serve *s)
+{
+    if (s && s->httpd)
+        ec_httpd_interrupt(s->httpd);
+}
+
+/* see serve.h */
+void ec_serve_stop(ec_serve *s)
+{
+    if (!s)
+        return;
+    ec_httpd_stop(s->httpd);
+    if (s->store_fd >= 0) {
+        fsync(s->store_fd);
+        close(s->store_fd);
+    }
+    for (size_t i = 0; i < s->rows_n; i++) {
+        free(s->rows[i].node);
+        free(s->rows[i].name);
+    }
+    free(s->rows);
+    free(s->replay);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
