@@ -56,7 +56,8 @@ ec_status ec_b64_encode(const uint8_t *in, size_t n, ec_b64_alphabet alpha,
 
 /* Where and why the strict decoder stopped. */
 typedef struct {
-    ec_status status;   /* EC_OK or one of EC_E_B64_* */
+    ec_status status;   /* EC_OK, one of EC_E_B64_*, or the EC_E_ARG /
+                           EC_E_BUFFER the call returned (offset 0, ch -1) */
     size_t offset;      /* byte offset of the first fault in the input */
     int ch;             /* the byte at offset (0..255), -1 at end of input */
 } ec_b64_fault;
@@ -132,11 +133,17 @@ ec_status ec_ack_of(const uint8_t *m, size_t n, char out[EC_ACK_LEN + 1]);
 
 /* Upper bound for ec_zlib_compress output. */
 size_t ec_zlib_bound(size_t n);
-/* Compress at zlib's default level (6), as PHP gzcompress does. */
+/* Compress at zlib's default level (6) with compress2(): the bytes equal
+ * Python's zlib.compress(data, 6).  PHP gzcompress (also level 6, but
+ * memLevel 9) gives the same bytes for inputs below about 10 KB, which
+ * covers every protocol plaintext; above that the two may differ in bytes,
+ * never in what they inflate to. */
 ec_status ec_zlib_compress(const uint8_t *in, size_t n, uint8_t *out,
                            size_t out_cap, size_t *out_len);
 /* Inflate a complete zlib stream; EC_E_ZLIB when it is not one (also when
- * bytes follow the end of the stream), EC_E_BUFFER when out is too small. */
+ * bytes follow the end of the stream), EC_E_BUFFER when out is too small.
+ * Stricter than PHP: gzuncompress (so Emoncms) ignores bytes after the end
+ * of the stream; a compat-profile server must accept what this refuses. */
 ec_status ec_zlib_uncompress(const uint8_t *in, size_t n, uint8_t *out,
                              size_t out_cap, size_t *out_len);
 
