@@ -1,0 +1,94 @@
+# The port kit (harness/port): a freestanding C99 pair a firmware project
+# drops into its build, self-tested here against three crypto libraries
+# firmware actually uses, plus a mutant shim that must be caught.
+#
+# Not part of the harness library: each backend is its own executable,
+# built as C99 (what embedded toolchains are sure to take).  ctest cases:
+#   port/openssl, port/mbedtls, port/bearssl   every vector passes
+#   port/mutant-cbc        the CBC chaining bug is reported at the right id
+#   port/header-freestanding  the vector header and the kit compile with
+#                          -std=c99 -ffreestanding -Wall -Wextra -Werror
+#   port/header-fresh      harness/port/emoncrypt_vectors.h is exactly what
+#                          `emoncrypt vectors --format c` prints now
+# A backend whose library is missing is skipped (ctest exit code 77), not
+# a configure error.
+
+set(EC_PORT_DIR ${PROJECT_SOURCE_DIR}/harness/port)
+# The first valid vector whose plaintext is a multiple of 16 bytes: there
+# the chaining bug first changes the body.
+set(EC_PORT_MUTANT_CBC_EXPECT "post/spec8-reference")
+
+find_path(EC_MBEDTLS_INCLUDE_DIR mbedtls/aes.h)
+find_library(EC_MBEDCRYPTO_LIBRARY mbedcrypto)
+find_path(EC_BEARSSL_INCLUDE_DIR bearssl.h)
+find_library(EC_BEARSSL_LIBRARY bearssl)
+
+# emoncrypt_port_selftest(BACKEND SHIM_SOURCE LIBS…)
+function(emoncrypt_port_selftest backend shim)
+  set(target port_selftest_${backend})
+  string(REPLACE "_" "-" backend_name ${backend})
+  add_executable(${target}
+    ${EC_PORT_DIR}/emoncrypt_port.c ${EC_PORT_DIR}/port_main.c ${EC_PORT_DIR}/${shim})
+  set_target_properties(${target} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON
+    C_EXTENSIONS OFF OUTPUT_NAME port-selftest-${backend_name})
+  target_include_directories(${target} PRIVATE ${EC_PORT_DIR})
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Werror -pedantic)
+  target_link_libraries(${target} PRIVATE ${ARGN})
+endfunction()
+
+function(emoncrypt_port_skip name why)
+  message(STATUS "port: ${name} skipped: ${why}")
+  if(EMONCRYPT_TESTS)
+    add_test(NAME port/${name}
+      COMMAND sh -c "echo 'port/${name} skipped: ${why}'; exit 77")
+    set_tests_properties(port/${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS port)
+  endif()
+endfunction()
+
+emoncrypt_port_selftest(openssl shim_openssl.c OpenSSL::Crypto)
+emoncrypt_port_selftest(mutant_cbc shim_mutant_cbc.c OpenSSL::Crypto)
+set(EC_PORT_BACKENDS openssl)
+
+if(EC_MBEDTLS_INCLUDE_DIR AND EC_MBEDCRYPTO_LIBRARY)
+  emoncrypt_port_selftest(mbedtls shim_mbedtls.c ${EC_MBEDCRYPTO_LIBRARY})
+  target_include_directories(port_selftest_mbedtls PRIVATE ${EC_MBEDTLS_INCLUDE_DIR})
+  list(APPEND EC_PORT_BACKENDS mbedtls)
+else()
+  emoncrypt_port_skip(mbedtls "mbedTLS not found (apt-get install libmbedtls-dev)")
+endif()
+
+if(EC_BEARSSL_INCLUDE_DIR AND EC_BEARSSL_LIBRARY)
+  emoncrypt_port_selftest(bearssl shim_bearssl.c ${EC_BEARSSL_LIBRARY})
+  target_include_directories(port_selftest_bearssl PRIVATE ${EC_BEARSSL_INCLUDE_DIR})
+  list(APPEND EC_PORT_BACKENDS bearssl)
+else()
+  emoncrypt_port_skip(bearssl "BearSSL not found (apt-get install libbearssl-dev)")
+endif()
+
+if(EMONCRYPT_TESTS)
+  foreach(backend ${EC_PORT_BACKENDS})
+    add_test(NAME port/${backend} COMMAND port_selftest_${backend})
+    set_tests_properties(port/${backend} PROPERTIES TIMEOUT 120 LABELS port)
+  endforeach()
+
+  add_test(NAME port/mutant-cbc
+    COMMAND port_selftest_mutant_cbc --expect-fail ${EC_PORT_MUTANT_CBC_EXPECT})
+  set_tests_properties(port/mutant-cbc PROPERTIES TIMEOUT 120 LABELS port)
+
+  add_test(NAME port/header-freestanding
+    COMMAND ${CMAKE_COMMAND} -DCC=${CMAKE_C_COMPILER} -DPORT_DIR=${EC_PORT_DIR}
+            -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/port-freestanding
+            -P ${EC_PORT_DIR}/check_freestanding.cmake)
+  set_tests_properties(port/header-freestanding PROPERTIES TIMEOUT 120 LABELS port)
+
+  if(EXISTS ${PROJECT_SOURCE_DIR}/harness/cli/cmd_vectors.c)
+    add_test(NAME port/header-fresh
+      COMMAND ${CMAKE_COMMAND} -DEMONCRYPT=$<TARGET_FILE:emoncrypt>
+              -DSHIPPED=${EC_PORT_DIR}/emoncrypt_vectors.h
+              -DOUT=${CMAKE_CURRENT_BINARY_DIR}/port-vectors-now.h
+              -P ${EC_PORT_DIR}/check_fresh.cmake)
+    set_tests_properties(port/header-fresh PROPERTIES TIMEOUT 120 LABELS port)
+  else()
+    emoncrypt_port_skip(header-fresh "harness/cli/cmd_vectors.c (emoncrypt vectors --format c) does not exist yet")
+  endif()
+endif()

@@ -1,0 +1,955 @@
+/* emoncrypt port kit — see emoncrypt_port.h.
+ *
+ * Freestanding C99: the only headers are <stddef.h>, <stdint.h> and the
+ * generated vector header; byte helpers are written out here because a
+ * freestanding build has no <string.h>.  Define ECP_NO_SELFTEST to leave
+ * the vectors and the runner out of a production image.
+ */
+#include "emoncrypt_port.h"
+
+#ifndef ECP_NO_SELFTEST
+#include "emoncrypt_vectors.h"
+#endif
+
+/* ---- byte helpers ------------------------------------------------------- */
+
+static void bytes_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    /* Front to back: callers only move data towards lower addresses. */
+    for (size_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
+static void bytes_fill(uint8_t *dst, uint8_t value, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        dst[i] = value;
+}
+
+static int bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return 0;
+    return 1;
+}
+
+/* Constant-time comparison: the time does not depend on where a MAC
+ * differs, so a verifier does not leak how much of a forged MAC is right. */
+static int bytes_equal_ct(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint8_t diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (uint8_t)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+static size_t text_len(const char *s)
+{
+    size_t n = 0;
+    while (s[n] != '\0')
+        n++;
+    return n;
+}
+
+static const char hex_digits[] = "0123456789abcdef";
+
+static void hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex_digits[in[i] >> 4];
+        out[2 * i + 1] = hex_digits[in[i] & 0x0f];
+    }
+    out[2 * n] = '\0';
+}
+
+/* Value of one hex digit, -1 when not one.  lower_only rejects 'A'..'F':
+ * the protocol's HMAC is lowercase and Emoncms compares it as text. */
+static int hex_value(char c, int lower_only)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (!lower_only && c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* ---- status names ------------------------------------------------------- */
+
+static const char *const status_names[] = {
+#define ECP_STATUS_NAME_(code, name) name,
+    ECP_STATUS_LIST(ECP_STATUS_NAME_)
+#undef ECP_STATUS_NAME_
+};
+
+/* see emoncrypt_port.h */
+const char *ecp_status_name(ecp_status s)
+{
+    if ((unsigned)s >= (unsigned)ECP_STATUS_COUNT_)
+        return "unknown";
+    return status_names[s];
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_key_from_hex(const char *hex, uint8_t key[ECP_KEY_LEN])
+{
+    if (hex == NULL || key == NULL)
+        return ECP_E_ARG;
+    for (size_t i = 0; i < ECP_KEY_LEN; i++) {
+        int hi = hex_value(hex[2 * i], 0);
+        int lo = hi < 0 ? -1 : hex_value(hex[2 * i + 1], 0);
+        if (hi < 0 || lo < 0)
+            return ECP_E_KEY;
+        key[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return hex[2 * ECP_KEY_LEN] == '\0' ? ECP_OK : ECP_E_KEY;
+}
+
+/* ---- AES-128-CBC over the shim ----------------------------------------- */
+
+static int shim_has_aes(const ecp_shim *shim)
+{
+    return (shim->aes128_cbc_encrypt != NULL && shim->aes128_cbc_decrypt != NULL)
+        || (shim->aes128_encrypt_block != NULL && shim->aes128_decrypt_block != NULL);
+}
+
+/* CBC encryption in place, len a multiple of 16: the shim's CBC when it
+ * has one, else chaining its blocks here. */
+static ecp_status cbc_encrypt(const ecp_shim *shim, const uint8_t key[ECP_KEY_LEN],
+                              const uint8_t iv[ECP_IV_LEN], uint8_t *data,
+                              size_t len)
+{
+    if (shim->aes128_cbc_encrypt != NULL && shim->aes128_cbc_decrypt != NULL)
+        return shim->aes128_cbc_encrypt(shim->ctx, key, iv, data, len) == 0
+            ? ECP_OK : ECP_E_SHIM;
+    const uint8_t *chain = iv;
+    for (size_t off = 0; off < len; off += ECP_BLOCK_LEN) {
+        uint8_t *block = data + off;
+        for (size_t i = 0; i < ECP_BLOCK_LEN; i++)
+            block[i] ^= chain[i];
+        if (shim->aes128_encrypt_block(shim->ctx, key, block) != 0)
+            return ECP_E_SHIM;
+        chain = block;
+    }
+    return ECP_OK;
+}
+
+static ecp_status cbc_decrypt(const ecp_shim *shim, const uint8_t key[ECP_KEY_LEN],
+                              const uint8_t iv[ECP_IV_LEN], uint8_t *data,
+                              size_t len)
+{
+    if (shim->aes128_cbc_encrypt != NULL && shim->aes128_cbc_decrypt != NULL)
+        return shim->aes128_cbc_decrypt(shim->ctx, key, iv, data, len) == 0
+            ? ECP_OK : ECP_E_SHIM;
+    uint8_t chain[ECP_BLOCK_LEN], saved[ECP_BLOCK_LEN];
+    bytes_copy(chain, iv, ECP_BLOCK_LEN);
+    for (size_t off = 0; off < len; off += ECP_BLOCK_LEN) {
+        uint8_t *block = data + off;
+        /* In place: keep this ciphertext block, it chains the next one. */
+        bytes_copy(saved, block, ECP_BLOCK_LEN);
+        if (shim->aes128_decrypt_block(shim->ctx, key, block) != 0)
+            return ECP_E_SHIM;
+        for (size_t i = 0; i < ECP_BLOCK_LEN; i++)
+            block[i] ^= chain[i];
+        bytes_copy(chain, saved, ECP_BLOCK_LEN);
+    }
+    return ECP_OK;
+}
+
+/* ---- HMAC --------------------------------------------------------------- */
+
+#define SHA256_BLOCK 64
+
+/* see emoncrypt_port.h */
+ecp_status ecp_hmac_sha256(const ecp_shim *shim, const uint8_t *key,
+                           size_t key_len, const uint8_t *msg, size_t len,
+                           uint8_t out[ECP_SHA256_LEN])
+{
+    if (shim == NULL || out == NULL || (key == NULL && key_len > 0)
+        || (msg == NULL && len > 0))
+        return ECP_E_ARG;
+    if (shim->hmac_sha256 != NULL)
+        return shim->hmac_sha256(shim->ctx, key, key_len, msg, len, out) == 0
+            ? ECP_OK : ECP_E_SHIM;
+    if (shim->sha256 == NULL)
+        return ECP_E_SHIM_MISSING;
+
+    /* RFC 2104: H((K0 ^ opad) || H((K0 ^ ipad) || msg)), K0 = the key
+     * zero-padded to the block size (hashed first when longer). */
+    uint8_t k0[SHA256_BLOCK], pad[SHA256_BLOCK], inner[ECP_SHA256_LEN];
+    bytes_fill(k0, 0, sizeof k0);
+    if (key_len > SHA256_BLOCK) {
+        ecp_bytes whole = {key, key_len};
+        if (shim->sha256(shim->ctx, &whole, 1, k0) != 0)
+            return ECP_E_SHIM;
+    } else if (key_len > 0) {
+        bytes_copy(k0, key, key_len);
+    }
+    for (size_t i = 0; i < SHA256_BLOCK; i++)
+        pad[i] = (uint8_t)(k0[i] ^ 0x36);
+    ecp_bytes inner_parts[2] = {{pad, SHA256_BLOCK}, {msg, len}};
+    if (shim->sha256(shim->ctx, inner_parts, 2, inner) != 0)
+        return ECP_E_SHIM;
+    for (size_t i = 0; i < SHA256_BLOCK; i++)
+        pad[i] = (uint8_t)(k0[i] ^ 0x5c);
+    ecp_bytes outer_parts[2] = {{pad, SHA256_BLOCK}, {inner, ECP_SHA256_LEN}};
+    if (shim->sha256(shim->ctx, outer_parts, 2, out) != 0)
+        return ECP_E_SHIM;
+    bytes_fill(k0, 0, sizeof k0);
+    bytes_fill(pad, 0, sizeof pad);
+    return ECP_OK;
+}
+
+/* ---- base64url ---------------------------------------------------------- */
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static int b64url_value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+/* see emoncrypt_port.h */
+size_t ecp_b64_encoded_len(size_t n)
+{
+    return (n + 2) / 3 * 4;
+}
+
+/* Encode n bytes at in to out.  Safe when the input lies inside the output
+ * buffer at or after offset ecp_b64_encoded_len(n) - n: each 4-character
+ * group is written only after its 3 input bytes were read, and never
+ * reaches the bytes of a later group (the request builder relies on this
+ * to encode in place). */
+static void b64url_encode_raw(const uint8_t *in, size_t n, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t b0 = in[i];
+        uint32_t b1 = i + 1 < n ? in[i + 1] : 0;
+        uint32_t b2 = i + 2 < n ? in[i + 2] : 0;
+        uint32_t triple = b0 << 16 | b1 << 8 | b2;
+        out[o] = b64url_alphabet[triple >> 18 & 63];
+        out[o + 1] = b64url_alphabet[triple >> 12 & 63];
+        out[o + 2] = i + 1 < n ? b64url_alphabet[triple >> 6 & 63] : '=';
+        out[o + 3] = i + 2 < n ? b64url_alphabet[triple & 63] : '=';
+        o += 4;
+    }
+    out[o] = '\0';
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_b64url_encode(const uint8_t *in, size_t n, char *out,
+                             size_t out_cap, size_t *out_len)
+{
+    if (out_len != NULL)
+        *out_len = 0;
+    if ((in == NULL && n > 0) || out == NULL)
+        return ECP_E_ARG;
+    size_t need = ecp_b64_encoded_len(n);
+    if (out_cap < need + 1)
+        return ECP_E_BUFFER;
+    b64url_encode_raw(in, n, out);
+    if (out_len != NULL)
+        *out_len = need;
+    return ECP_OK;
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_b64url_decode(const char *in, size_t n, uint8_t *out,
+                             size_t out_cap, size_t *out_len)
+{
+    if (out_len != NULL)
+        *out_len = 0;
+    if ((in == NULL && n > 0) || out == NULL || out_len == NULL)
+        return ECP_E_ARG;
+    size_t data = n;
+    if (data > 0 && in[data - 1] == '=') {
+        data--;
+        if (data > 0 && in[data - 1] == '=')
+            data--;
+        /* Padding, when sent, completes the last quantum exactly. */
+        if (n % 4 != 0 || data % 4 < 2)
+            return ECP_E_B64;
+    }
+    if (data == 0 || data % 4 == 1)
+        return ECP_E_B64;
+    size_t decoded = data / 4 * 3 + (data % 4 == 0 ? 0 : data % 4 - 1);
+    if (out_cap < decoded)
+        return ECP_E_BUFFER;
+
+    uint32_t acc = 0;
+    unsigned bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < data; i++) {
+        int v = b64url_value(in[i]);
+        if (v < 0)
+            return ECP_E_B64;
+        acc = (acc << 6 | (uint32_t)v) & 0xffffffu;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    /* The unused low bits of the last character must be zero: otherwise
+     * two different texts decode to the same bytes. */
+    if ((acc & ((1u << bits) - 1)) != 0)
+        return ECP_E_B64;
+    *out_len = o;
+    return ECP_OK;
+}
+
+/* ---- request ------------------------------------------------------------ */
+
+static size_t padded_len(size_t n)
+{
+    /* PKCS#7 always adds 1..16 bytes: a full block when n % 16 == 0. */
+    return (n / ECP_BLOCK_LEN + 1) * ECP_BLOCK_LEN;
+}
+
+/* see emoncrypt_port.h */
+size_t ecp_body_cap(size_t n)
+{
+    return ecp_b64_encoded_len(ECP_IV_LEN + padded_len(n)) + 1;
+}
+
+static ecp_status write_authorization(const ecp_shim *shim,
+                                      const uint8_t key[ECP_KEY_LEN],
+                                      const char *userid, const uint8_t *wire,
+                                      size_t wire_len, char *auth,
+                                      size_t auth_cap)
+{
+    size_t id_len = text_len(userid);
+    if (id_len == 0 || id_len > 63)
+        return ECP_E_ARG;
+    for (size_t i = 0; i < id_len; i++)
+        if (userid[i] == ':')
+            return ECP_E_ARG;
+    if (auth_cap < ECP_AUTH_CAP(id_len))
+        return ECP_E_BUFFER;
+    uint8_t mac[ECP_SHA256_LEN];
+    ecp_status st = ecp_hmac_sha256(shim, key, ECP_KEY_LEN, wire, wire_len, mac);
+    if (st != ECP_OK)
+        return st;
+    bytes_copy((uint8_t *)auth, (const uint8_t *)userid, id_len);
+    auth[id_len] = ':';
+    hex_encode(mac, ECP_SHA256_LEN, auth + id_len + 1);
+    return ECP_OK;
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_request_build_iv(const ecp_shim *shim,
+                                const uint8_t key[ECP_KEY_LEN],
+                                const char *userid,
+                                const uint8_t iv[ECP_IV_LEN],
+                                const uint8_t *wire, size_t wire_len,
+                                char *body, size_t body_cap, size_t *body_len,
+                                char *auth, size_t auth_cap)
+{
+    if (body_len != NULL)
+        *body_len = 0;
+    if (shim == NULL || key == NULL || userid == NULL || iv == NULL
+        || (wire == NULL && wire_len > 0) || body == NULL || body_len == NULL
+        || auth == NULL)
+        return ECP_E_ARG;
+    if (!shim_has_aes(shim) || (shim->sha256 == NULL && shim->hmac_sha256 == NULL))
+        return ECP_E_SHIM_MISSING;
+    size_t padded = padded_len(wire_len);
+    size_t raw_len = ECP_IV_LEN + padded;
+    size_t enc_len = ecp_b64_encoded_len(raw_len);
+    if (body_cap < enc_len + 1)
+        return ECP_E_BUFFER;
+
+    ecp_status st = write_authorization(shim, key, userid, wire, wire_len,
+                                        auth, auth_cap);
+    if (st != ECP_OK)
+        return st;
+
+    /* Lay IV || PKCS7(wire) at the end of the body buffer, encrypt it
+     * there, then base64 it forward into the start of the same buffer. */
+    uint8_t *raw = (uint8_t *)body + (body_cap - 1 - raw_len);
+    bytes_copy(raw, iv, ECP_IV_LEN);
+    for (size_t i = 0; i < wire_len; i++)
+        raw[ECP_IV_LEN + i] = wire[i];
+    bytes_fill(raw + ECP_IV_LEN + wire_len, (uint8_t)(padded - wire_len),
+               padded - wire_len);
+    st = cbc_encrypt(shim, key, iv, raw + ECP_IV_LEN, padded);
+    if (st != ECP_OK) {
+        auth[0] = '\0';
+        return st;
+    }
+    b64url_encode_raw(raw, raw_len, body);
+    *body_len = enc_len;
+    return ECP_OK;
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_request_build(const ecp_shim *shim,
+                             const uint8_t key[ECP_KEY_LEN],
+                             const char *userid,
+                             const uint8_t *wire, size_t wire_len,
+                             char *body, size_t body_cap, size_t *body_len,
+                             char *auth, size_t auth_cap)
+{
+    if (body_len != NULL)
+        *body_len = 0;
+    if (shim == NULL)
+        return ECP_E_ARG;
+    if (shim->random == NULL)
+        return ECP_E_SHIM_MISSING;
+    uint8_t iv[ECP_IV_LEN];
+    if (shim->random(shim->ctx, iv, sizeof iv) != 0)
+        return ECP_E_SHIM;
+    return ecp_request_build_iv(shim, key, userid, iv, wire, wire_len, body,
+                                body_cap, body_len, auth, auth_cap);
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_ack_compute(const ecp_shim *shim, const uint8_t *wire,
+                           size_t wire_len, char ack[ECP_ACK_LEN + 1])
+{
+    if (shim == NULL || ack == NULL || (wire == NULL && wire_len > 0))
+        return ECP_E_ARG;
+    if (shim->sha256 == NULL)
+        return ECP_E_SHIM_MISSING;
+    uint8_t digest[ECP_SHA256_LEN];
+    ecp_bytes whole = {wire, wire_len};
+    if (shim->sha256(shim->ctx, &whole, 1, digest) != 0)
+        return ECP_E_SHIM;
+    b64url_encode_raw(digest, ECP_SHA256_LEN, ack);
+    return ECP_OK;
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_ack_check(const ecp_shim *shim, const uint8_t *wire,
+                         size_t wire_len, const char *reply, size_t reply_len)
+{
+    char ack[ECP_ACK_LEN + 1];
+    ecp_status st = ecp_ack_compute(shim, wire, wire_len, ack);
+    if (st != ECP_OK)
+        return st;
+    if (reply == NULL || reply_len != ECP_ACK_LEN
+        || !bytes_equal((const uint8_t *)reply, (const uint8_t *)ack, ECP_ACK_LEN))
+        return ECP_E_ACK;
+    return ECP_OK;
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_request_verify(const ecp_shim *shim,
+                              const uint8_t key[ECP_KEY_LEN],
+                              const char *authorization,
+                              const char *body, size_t body_len,
+                              uint8_t *out, size_t out_cap, size_t *out_len)
+{
+    if (out_len != NULL)
+        *out_len = 0;
+    if (shim == NULL || key == NULL || (body == NULL && body_len > 0)
+        || out == NULL || out_len == NULL)
+        return ECP_E_ARG;
+    if (!shim_has_aes(shim) || (shim->sha256 == NULL && shim->hmac_sha256 == NULL))
+        return ECP_E_SHIM_MISSING;
+
+    /* Authorization: USERID ":" HMAC, exactly one colon (SPEC §4). */
+    if (authorization == NULL)
+        return ECP_E_AUTH_MISSING;
+    size_t colon = 0, colons = 0, auth_len = text_len(authorization);
+    for (size_t i = 0; i < auth_len; i++)
+        if (authorization[i] == ':') {
+            colon = i;
+            colons++;
+        }
+    if (colons != 1 || colon == 0)
+        return ECP_E_AUTH_FORMAT;
+    const char *mac_hex = authorization + colon + 1;
+    uint8_t claimed[ECP_SHA256_LEN];
+    int claimed_ok = auth_len - colon - 1 == ECP_HMAC_HEX_LEN;
+    for (size_t i = 0; claimed_ok && i < ECP_SHA256_LEN; i++) {
+        int hi = hex_value(mac_hex[2 * i], 1);
+        int lo = hex_value(mac_hex[2 * i + 1], 1);
+        if (hi < 0 || lo < 0)
+            claimed_ok = 0;
+        else
+            claimed[i] = (uint8_t)(hi << 4 | lo);
+    }
+
+    if (body_len == 0)
+        return ECP_E_BODY_EMPTY;
+    size_t raw_len = 0;
+    ecp_status st = ecp_b64url_decode(body, body_len, out, out_cap, &raw_len);
+    if (st != ECP_OK)
+        return st;
+    if (raw_len < ECP_IV_LEN + ECP_BLOCK_LEN
+        || (raw_len - ECP_IV_LEN) % ECP_BLOCK_LEN != 0)
+        return ECP_E_CT_LENGTH;
+    size_t ct_len = raw_len - ECP_IV_LEN;
+    st = cbc_decrypt(shim, key, out, out + ECP_IV_LEN, ct_len);
+    if (st != ECP_OK)
+        return st;
+
+    uint8_t pad = out[raw_len - 1];
+    int pad_ok = pad >= 1 && pad <= ECP_BLOCK_LEN;
+    for (size_t i = 0; pad_ok && i < pad; i++)
+        if (out[raw_len - 1 - i] != pad)
+            pad_ok = 0;
+    if (!pad_ok)
+        return ECP_E_PADDING;
+    size_t plain_len = ct_len - pad;
+
+    uint8_t mac[ECP_SHA256_LEN];
+    st = ecp_hmac_sha256(shim, key, ECP_KEY_LEN, out + ECP_IV_LEN, plain_len, mac);
+    if (st != ECP_OK)
+        return st;
+    if (!claimed_ok || !bytes_equal_ct(mac, claimed, ECP_SHA256_LEN))
+        return ECP_E_HMAC;
+
+    bytes_copy(out, out + ECP_IV_LEN, plain_len);
+    *out_len = plain_len;
+    return ECP_OK;
+}
+
+#ifndef ECP_NO_SELFTEST
+
+/* ---- self-test ---------------------------------------------------------- */
+
+static int text_equal(const char *a, const char *b)
+{
+    size_t i = 0;
+    while (a[i] != '\0' && a[i] == b[i])
+        i++;
+    return a[i] == b[i];
+}
+
+typedef struct {
+    const ecp_port *port;
+    ecp_failure_fn on_failure;
+    void *failure_ctx;
+    ecp_selftest_result *result;
+    ecp_status first_status;
+    int stop;
+} run_state;
+
+static void fail(run_state *rs, const char *tc_id, const char *check,
+                 ecp_status status, const char *expected, const char *actual,
+                 long first_diff)
+{
+    ecp_selftest_result *r = rs->result;
+    if (r->failed == 0) {
+        r->first_failed_id = tc_id;
+        r->first_failed_check = check;
+        rs->first_status = status == ECP_OK ? ECP_E_ARG : status;
+    }
+    r->failed++;
+    if (rs->on_failure != NULL) {
+        ecp_failure f = {tc_id, check, status, expected, actual, first_diff};
+        if (rs->on_failure(rs->failure_ctx, &f) != 0)
+            rs->stop = 1;
+    }
+}
+
+/* Byte offset of the first difference, -1 when equal. */
+static long first_difference(const char *a, size_t a_len, const char *b,
+                             size_t b_len)
+{
+    size_t n = a_len < b_len ? a_len : b_len;
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return (long)i;
+    return a_len == b_len ? -1 : (long)n;
+}
+
+/* Compare produced text with the vector's: a failure names both. */
+static int check_text(run_state *rs, const char *tc_id, const char *check,
+                      const char *expected, size_t expected_len,
+                      const char *actual, size_t actual_len)
+{
+    long diff = first_difference(expected, expected_len, actual, actual_len);
+    if (diff < 0)
+        return 1;
+    fail(rs, tc_id, check, ECP_OK, expected, actual, diff);
+    return 0;
+}
+
+static int hex_to_bytes(const char *hex, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi = hex_value(hex[2 * i], 0);
+        int lo = hex_value(hex[2 * i + 1], 0);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* One primitive known answer: computed bytes against a published hex. */
+static void kat_expect(run_state *rs, const char *tc_id, ecp_status st,
+                       const uint8_t *got, size_t n, const char *expected_hex)
+{
+    char got_hex[2 * 64 + 1];
+    rs->result->kat_run++;
+    if (st != ECP_OK) {
+        fail(rs, tc_id, "primitive", st, expected_hex, NULL, -1);
+        return;
+    }
+    hex_encode(got, n, got_hex);
+    check_text(rs, tc_id, "primitive", expected_hex, 2 * n, got_hex, 2 * n);
+}
+
+/* Known answers for each primitive first, so that a broken port is told
+ * which primitive is wrong before any vector fails. */
+static void run_kats(run_state *rs)
+{
+    const ecp_shim *shim = rs->port->shim;
+    uint8_t out[64];
+    ecp_status st;
+
+    /* FIPS 180-4 example "abc", once whole and once split in two parts
+     * (the kit's HMAC hashes parts: a shim that drops one shows here). */
+    static const uint8_t abc[] = {'a', 'b', 'c'};
+    static const char sha_abc[] =
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+    ecp_bytes whole = {abc, 3};
+    st = shim->sha256(shim->ctx, &whole, 1, out) == 0 ? ECP_OK : ECP_E_SHIM;
+    kat_expect(rs, "kat/sha256-abc", st, out, 32, sha_abc);
+    ecp_bytes split[3] = {{abc, 1}, {abc + 1, 0}, {abc + 1, 2}};
+    st = shim->sha256(shim->ctx, split, 3, out) == 0 ? ECP_OK : ECP_E_SHIM;
+    kat_expect(rs, "kat/sha256-abc-in-parts", st, out, 32, sha_abc);
+
+    /* RFC 4231 test cases 1 and 2. */
+    static const uint8_t key1[20] = {
+        0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b,
+        0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b, 0x0b};
+    static const uint8_t data1[] = {'H', 'i', ' ', 'T', 'h', 'e', 'r', 'e'};
+    st = ecp_hmac_sha256(shim, key1, sizeof key1, data1, sizeof data1, out);
+    kat_expect(rs, "kat/hmac-sha256-rfc4231-1", st, out, 32,
+               "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    static const uint8_t key2[] = {'J', 'e', 'f', 'e'};
+    static const uint8_t data2[] = "what do ya want for nothing?";
+    st = ecp_hmac_sha256(shim, key2, sizeof key2, data2, sizeof data2 - 1, out);
+    kat_expect(rs, "kat/hmac-sha256-rfc4231-2", st, out, 32,
+               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+
+    /* NIST SP 800-38A F.2.1 (encrypt) and F.2.2 (decrypt), CBC-AES128. */
+    static const char sp_key[] = "2b7e151628aed2a6abf7158809cf4f3c";
+    static const char sp_iv[] = "000102030405060708090a0b0c0d0e0f";
+    static const char sp_plain[] =
+        "6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e51"
+        "30c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710";
+    static const char sp_cipher[] =
+        "7649abac8119b246cee98e9b12e9197d5086cb9b507219ee95db113a917678b2"
+        "73bed6b8e3c1743b7116e69e222295163ff1caa1681fac09120eca307586e1a7";
+    uint8_t key[16], iv[16];
+    hex_to_bytes(sp_key, key, 16);
+    hex_to_bytes(sp_iv, iv, 16);
+    hex_to_bytes(sp_plain, out, 64);
+    st = cbc_encrypt(shim, key, iv, out, 64);
+    kat_expect(rs, "kat/aes128-cbc-sp800-38a-f2.1", st, out, 64, sp_cipher);
+    hex_to_bytes(sp_cipher, out, 64);
+    st = cbc_decrypt(shim, key, iv, out, 64);
+    kat_expect(rs, "kat/aes128-cbc-sp800-38a-f2.2", st, out, 64, sp_plain);
+}
+
+/* The vector's mistakes list, as a set of the encoding-level mistakes a
+ * valid vector may carry (anything else: not a request a port builds). */
+typedef struct {
+    int no_b64_padding;
+    int std_alphabet;
+    int other;
+} mistake_set;
+
+static mistake_set parse_mistakes(const char *list)
+{
+    mistake_set m = {0, 0, 0};
+    const char *p = list == NULL ? "" : list;
+    while (*p != '\0') {
+        char name[32];
+        size_t n = 0;
+        while (p[n] != '\0' && p[n] != ',')
+            n++;
+        if (n < sizeof name) {
+            bytes_copy((uint8_t *)name, (const uint8_t *)p, n);
+            name[n] = '\0';
+            if (text_equal(name, "no-b64-padding"))
+                m.no_b64_padding = 1;
+            else if (text_equal(name, "std-alphabet"))
+                m.std_alphabet = 1;
+            else if (n > 0)
+                m.other = 1;
+        } else {
+            m.other = 1;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return m;
+}
+
+static int in_scope_profile(const char *profile)
+{
+    return text_equal(profile, "aes128cbc") || text_equal(profile, "aes128cbcgz");
+}
+
+/* Faults the request verifier is responsible for: header shape, empty
+ * body, and everything Emoncms collapses into "invalid data". */
+static int verifier_fault(const char *fault)
+{
+    return fault != NULL
+        && (text_equal(fault, "invalid-data") || text_equal(fault, "auth-format")
+            || text_equal(fault, "auth-missing") || text_equal(fault, "body-empty")
+            || text_equal(fault, "strict-base64"));
+}
+
+/* Carve n bytes from the scratch area; NULL when it is exhausted. */
+typedef struct {
+    uint8_t *next;
+    size_t left;
+} scratch;
+
+static uint8_t *scratch_take(scratch *s, size_t n)
+{
+    if (n > s->left)
+        return NULL;
+    uint8_t *p = s->next;
+    s->next += n;
+    s->left -= n;
+    return p;
+}
+
+static void run_valid(run_state *rs, const emoncrypt_vector *v, scratch s)
+{
+    const ecp_port *port = rs->port;
+    const ecp_shim *shim = port->shim;
+    const uint8_t *wire = v->wire_plaintext;
+    size_t wire_len = v->wire_plaintext_len;
+    if (wire == NULL && text_equal(v->profile, "aes128cbc")) {
+        wire = v->plaintext;
+        wire_len = v->plaintext_len;
+    }
+    mistake_set m = parse_mistakes(v->mistakes);
+    if ((wire == NULL && wire_len > 0) || !v->has_iv || m.other
+        || v->authorization == NULL || v->ack == NULL) {
+        rs->result->skipped++;
+        return;
+    }
+    if (wire == NULL)
+        wire = (const uint8_t *)"";
+    rs->result->valid_run++;
+
+    size_t body_cap = ecp_body_cap(wire_len);
+    size_t auth_cap = ECP_AUTH_CAP(text_len(v->userid));
+    char *body = (char *)scratch_take(&s, body_cap);
+    char *auth = (char *)scratch_take(&s, auth_cap);
+    uint8_t *decoded = scratch_take(&s, v->body_len + 1);
+    if (body == NULL || auth == NULL || decoded == NULL) {
+        fail(rs, v->tc_id, "workspace", ECP_E_BUFFER, NULL, NULL, -1);
+        return;
+    }
+
+    /* 1. The request, byte for byte. */
+    size_t body_len = 0;
+    auth[0] = '\0';
+    ecp_status st = port->build(shim, v->key, v->userid, v->iv, wire, wire_len,
+                                body, body_cap, &body_len, auth, auth_cap);
+    if (st != ECP_OK) {
+        fail(rs, v->tc_id, "build", st, NULL, NULL, -1);
+    } else {
+        /* A valid vector may be sent without '=' or in the standard
+         * alphabet; the kit always builds the canonical form, so bring
+         * it to the vector's form before comparing. */
+        if (m.no_b64_padding)
+            while (body_len > 0 && body[body_len - 1] == '=')
+                body[--body_len] = '\0';
+        if (m.std_alphabet)
+            for (size_t i = 0; i < body_len; i++)
+                body[i] = body[i] == '-' ? '+' : body[i] == '_' ? '/' : body[i];
+        check_text(rs, v->tc_id, "body", v->body, v->body_len, body, body_len);
+        if (!rs->stop)
+            check_text(rs, v->tc_id, "authorization", v->authorization,
+                       text_len(v->authorization), auth, text_len(auth));
+    }
+    if (rs->stop)
+        return;
+
+    /* 2. The ack: computed, accepted, and nothing else accepted. */
+    char ack[ECP_ACK_LEN + 1];
+    st = ecp_ack_compute(shim, wire, wire_len, ack);
+    if (st != ECP_OK)
+        fail(rs, v->tc_id, "ack", st, v->ack, NULL, -1);
+    else
+        check_text(rs, v->tc_id, "ack", v->ack, text_len(v->ack), ack,
+                   ECP_ACK_LEN);
+    if (rs->stop)
+        return;
+    size_t ack_len = text_len(v->ack);
+    st = port->ack_check(shim, wire, wire_len, v->ack, ack_len);
+    if (st != ECP_OK)
+        fail(rs, v->tc_id, "ack-check-accepts", st, v->ack, NULL, -1);
+    if (rs->stop || ack_len != ECP_ACK_LEN)
+        return;
+    char wrong[ECP_ACK_LEN + 1];
+    bytes_copy((uint8_t *)wrong, (const uint8_t *)v->ack, ECP_ACK_LEN + 1);
+    wrong[10] = wrong[10] == 'A' ? 'B' : 'A';
+    static const char invalid_data[] = "invalid data";
+    if (port->ack_check(shim, wire, wire_len, wrong, ECP_ACK_LEN) == ECP_OK)
+        fail(rs, v->tc_id, "ack-check-rejects-other-hash", ECP_OK,
+             "rejected", wrong, -1);
+    else if (port->ack_check(shim, wire, wire_len, invalid_data,
+                             sizeof invalid_data - 1) == ECP_OK)
+        fail(rs, v->tc_id, "ack-check-rejects-error-text", ECP_OK,
+             "rejected", invalid_data, -1);
+    if (rs->stop)
+        return;
+
+    /* 3. The server side: the vector's own request decodes back. */
+    size_t decoded_len = 0;
+    st = ecp_request_verify(shim, v->key, v->authorization, v->body,
+                            v->body_len, decoded, v->body_len + 1, &decoded_len);
+    if (m.std_alphabet && st == ECP_E_B64)
+        return;   /* the strict verifier takes the URL alphabet only */
+    if (st != ECP_OK)
+        fail(rs, v->tc_id, "verify-valid", st, "ok", ecp_status_name(st), -1);
+    else if (decoded_len != wire_len || !bytes_equal(decoded, wire, wire_len))
+        fail(rs, v->tc_id, "verify-valid-plaintext", ECP_OK, NULL, NULL,
+             first_difference((const char *)wire, wire_len,
+                              (const char *)decoded, decoded_len));
+}
+
+static void run_invalid(run_state *rs, const emoncrypt_vector *v, scratch s)
+{
+    const char *strict = v->fault_strict != NULL ? v->fault_strict : v->fault;
+    if (!verifier_fault(v->fault) && !verifier_fault(strict)) {
+        rs->result->skipped++;
+        return;
+    }
+    rs->result->invalid_run++;
+    uint8_t *decoded = scratch_take(&s, v->body_len + 1);
+    if (decoded == NULL) {
+        fail(rs, v->tc_id, "workspace", ECP_E_BUFFER, NULL, NULL, -1);
+        return;
+    }
+    size_t decoded_len = 0;
+    ecp_status st = ecp_request_verify(rs->port->shim, v->key, v->authorization,
+                                       v->body, v->body_len, decoded,
+                                       v->body_len + 1, &decoded_len);
+    if (st == ECP_OK)
+        fail(rs, v->tc_id, "verify-invalid", ECP_OK, v->fault, "accepted", -1);
+    else if (st == ECP_E_SHIM || st == ECP_E_SHIM_MISSING || st == ECP_E_ARG
+             || st == ECP_E_BUFFER)
+        /* Rejected, but for the wrong reason: the port itself failed. */
+        fail(rs, v->tc_id, "verify-invalid", st, v->fault, ecp_status_name(st), -1);
+}
+
+/* The random source: two draws differ and are not all zero, and a
+ * request built with a fresh IV decodes back through the verifier. */
+static void run_random(run_state *rs, scratch s)
+{
+    const ecp_shim *shim = rs->port->shim;
+    static const char id_distinct[] = "kit/random-distinct-ivs";
+    static const char id_roundtrip[] = "kit/random-iv-roundtrip";
+    uint8_t a[ECP_IV_LEN], b[ECP_IV_LEN], zero[ECP_IV_LEN];
+    bytes_fill(zero, 0, sizeof zero);
+    rs->result->kat_run += 2;
+    if (shim->random == NULL) {
+        fail(rs, id_distinct, "random", ECP_E_SHIM_MISSING, NULL, NULL, -1);
+        return;
+    }
+    if (shim->random(shim->ctx, a, sizeof a) != 0
+        || shim->random(shim->ctx, b, sizeof b) != 0) {
+        fail(rs, id_distinct, "random", ECP_E_SHIM, NULL, NULL, -1);
+        return;
+    }
+    if (bytes_equal(a, b, sizeof a) || bytes_equal(a, zero, sizeof a)
+        || bytes_equal(b, zero, sizeof b)) {
+        fail(rs, id_distinct, "random", ECP_OK, "two different non-zero IVs",
+             "a repeated or zero IV", -1);
+        return;
+    }
+
+    static const uint8_t key[ECP_KEY_LEN] = {
+        0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+        0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+    static const uint8_t wire[] = "time=1700000000&data=[[0,\"emontx\",100,200]]";
+    size_t wire_len = sizeof wire - 1;
+    size_t body_cap = ecp_body_cap(wire_len);
+    char *body = (char *)scratch_take(&s, body_cap);
+    char *auth = (char *)scratch_take(&s, ECP_AUTH_CAP(1));
+    uint8_t *decoded = scratch_take(&s, body_cap);
+    if (body == NULL || auth == NULL || decoded == NULL) {
+        fail(rs, id_roundtrip, "workspace", ECP_E_BUFFER, NULL, NULL, -1);
+        return;
+    }
+    size_t body_len = 0, decoded_len = 0;
+    ecp_status st = ecp_request_build(shim, key, "1", wire, wire_len, body,
+                                      body_cap, &body_len, auth, ECP_AUTH_CAP(1));
+    if (st == ECP_OK)
+        st = ecp_request_verify(shim, key, auth, body, body_len, decoded,
+                                body_cap, &decoded_len);
+    if (st != ECP_OK)
+        fail(rs, id_roundtrip, "roundtrip", st, "ok", ecp_status_name(st), -1);
+    else if (decoded_len != wire_len || !bytes_equal(decoded, wire, wire_len))
+        fail(rs, id_roundtrip, "roundtrip", ECP_OK, NULL, NULL, -1);
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_selftest(const ecp_port *port, uint8_t *work, size_t work_cap,
+                        ecp_failure_fn on_failure, void *failure_ctx,
+                        ecp_selftest_result *result)
+{
+    ecp_selftest_result local;
+    if (result == NULL)
+        result = &local;
+    result->kat_run = result->valid_run = result->invalid_run = 0;
+    result->skipped = result->failed = 0;
+    result->first_failed_id = result->first_failed_check = NULL;
+    if (port == NULL || port->shim == NULL || work == NULL)
+        return ECP_E_ARG;
+    const ecp_shim *shim = port->shim;
+    if (!shim_has_aes(shim) || shim->sha256 == NULL) {
+        result->failed = 1;
+        result->first_failed_id = "kit/shim";
+        result->first_failed_check = "shim-incomplete";
+        return ECP_E_SHIM_MISSING;
+    }
+    ecp_port effective = *port;
+    if (effective.build == NULL)
+        effective.build = ecp_request_build_iv;
+    if (effective.ack_check == NULL)
+        effective.ack_check = ecp_ack_check;
+
+    run_state rs = {&effective, on_failure, failure_ctx, result, ECP_OK, 0};
+    scratch all = {work, work_cap};
+
+    run_kats(&rs);
+    for (size_t i = 0; i < EMONCRYPT_VECTOR_COUNT && !rs.stop; i++) {
+        const emoncrypt_vector *v = &emoncrypt_vectors[i];
+        if (!in_scope_profile(v->profile)) {
+            result->skipped++;
+            continue;
+        }
+        if (text_equal(v->result, "valid"))
+            run_valid(&rs, v, all);
+        else if (text_equal(v->result, "invalid"))
+            run_invalid(&rs, v, all);
+        else
+            result->skipped++;   /* acceptable: servers may differ */
+    }
+    if (!rs.stop)
+        run_random(&rs, all);
+    return rs.first_status;
+}
+
+#endif /* ECP_NO_SELFTEST */

@@ -1,0 +1,246 @@
+/* emoncrypt port kit — build and check Emoncms encrypted input requests on a
+ * device, and self-test a port against the reference vectors before it ever
+ * talks to a server.
+ *
+ * Freestanding C99: no malloc, no stdio, no string.h, no crypto library.
+ * The firmware supplies the primitives through an ecp_shim (AES-128 as
+ * single blocks or as whole CBC, SHA-256, optionally HMAC-SHA256, and a
+ * random source); the kit does the rest: PKCS#7, CBC over blocks when only
+ * blocks are given, HMAC from SHA-256 when no HMAC is given, base64url, the
+ * Authorization header, the ack.  See harness/port/README.md.
+ *
+ * Every buffer is the caller's.  Functions return ECP_OK or an ecp_status;
+ * on error the output lengths are 0.  Text outputs are NUL-terminated.
+ *
+ * The protocol (SPEC §2, §3):
+ *   body          = base64url(IV || AES-128-CBC(key, IV, PKCS7(wire)))  with '='
+ *   Authorization = USERID ":" lowercase hex HMAC-SHA256(key, wire)
+ *   ack           = base64url(SHA-256(wire)) with '=' (44 characters)
+ * where key = hex2bin(write API key) and wire = the plaintext as sent
+ * (the zlib bytes for Content-Type aes128cbcgz: compress before the kit).
+ */
+#ifndef EMONCRYPT_PORT_H
+#define EMONCRYPT_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ECP_KEY_LEN     16
+#define ECP_IV_LEN      16
+#define ECP_BLOCK_LEN   16
+#define ECP_SHA256_LEN  32
+#define ECP_HMAC_HEX_LEN 64
+#define ECP_ACK_LEN     44
+
+/* One table of every status the kit returns: X(code, name). */
+#define ECP_STATUS_LIST(X) \
+    X(ECP_OK,            "ok") \
+    X(ECP_E_ARG,         "bad-argument") \
+    X(ECP_E_BUFFER,      "buffer-too-small") \
+    X(ECP_E_SHIM,        "shim-failed") \
+    X(ECP_E_SHIM_MISSING,"shim-incomplete") \
+    X(ECP_E_KEY,         "bad-key") \
+    X(ECP_E_AUTH_MISSING,"auth-missing") \
+    X(ECP_E_AUTH_FORMAT, "auth-format") \
+    X(ECP_E_BODY_EMPTY,  "body-empty") \
+    X(ECP_E_B64,         "bad-base64") \
+    X(ECP_E_CT_LENGTH,   "ct-length") \
+    X(ECP_E_PADDING,     "bad-padding") \
+    X(ECP_E_HMAC,        "hmac-mismatch") \
+    X(ECP_E_ACK,         "ack-mismatch")
+
+typedef enum {
+#define ECP_STATUS_ENUM_(code, name) code,
+    ECP_STATUS_LIST(ECP_STATUS_ENUM_)
+#undef ECP_STATUS_ENUM_
+    ECP_STATUS_COUNT_
+} ecp_status;
+
+/* Stable name of a status ("hmac-mismatch"); "unknown" when out of range. */
+const char *ecp_status_name(ecp_status s);
+
+/* One piece of a message to hash; the shim hashes the concatenation. */
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} ecp_bytes;
+
+/* The port's primitives.  Each function returns 0 on success, anything
+ * else on failure (the kit then returns ECP_E_SHIM).  ctx is passed back
+ * untouched.  A shim gives the AES blocks OR the CBC pair (both is fine:
+ * CBC wins), SHA-256 always (the ack needs it), HMAC when it has one.
+ * The kit calls AES with the same key for every block of a message, so a
+ * block shim may cache its key schedule. */
+typedef struct {
+    void *ctx;
+    /* AES-128 of one 16-byte block, in place. */
+    int (*aes128_encrypt_block)(void *ctx, const uint8_t key[ECP_KEY_LEN],
+                                uint8_t block[ECP_BLOCK_LEN]);
+    int (*aes128_decrypt_block)(void *ctx, const uint8_t key[ECP_KEY_LEN],
+                                uint8_t block[ECP_BLOCK_LEN]);
+    /* AES-128-CBC without padding over len bytes (a multiple of 16), in
+     * place; iv is not modified. */
+    int (*aes128_cbc_encrypt)(void *ctx, const uint8_t key[ECP_KEY_LEN],
+                              const uint8_t iv[ECP_IV_LEN], uint8_t *data,
+                              size_t len);
+    int (*aes128_cbc_decrypt)(void *ctx, const uint8_t key[ECP_KEY_LEN],
+                              const uint8_t iv[ECP_IV_LEN], uint8_t *data,
+                              size_t len);
+    /* SHA-256 of parts[0] || parts[1] || ... || parts[count-1]. Required. */
+    int (*sha256)(void *ctx, const ecp_bytes *parts, size_t count,
+                  uint8_t out[ECP_SHA256_LEN]);
+    /* HMAC-SHA256; optional (NULL: the kit builds it from sha256). */
+    int (*hmac_sha256)(void *ctx, const uint8_t *key, size_t key_len,
+                       const uint8_t *msg, size_t len,
+                       uint8_t out[ECP_SHA256_LEN]);
+    /* n bytes from a CSPRNG: a fresh IV for every message.  Needed by
+     * ecp_request_build; the self-test checks it. */
+    int (*random)(void *ctx, uint8_t *out, size_t n);
+} ecp_shim;
+
+/* ---- primitives the kit builds on the shim ------------------------------ */
+
+/* 32 hex digits (either case) -> 16 key bytes; ECP_E_KEY otherwise. */
+ecp_status ecp_key_from_hex(const char *hex, uint8_t key[ECP_KEY_LEN]);
+
+/* HMAC-SHA256(key, msg): the shim's own, or built from its sha256. */
+ecp_status ecp_hmac_sha256(const ecp_shim *shim, const uint8_t *key,
+                           size_t key_len, const uint8_t *msg, size_t len,
+                           uint8_t out[ECP_SHA256_LEN]);
+
+/* Length of base64 of n bytes with '=' padding, without the NUL. */
+size_t ecp_b64_encoded_len(size_t n);
+
+/* base64url of n bytes, '=' padding kept, into out (needs
+ * ecp_b64_encoded_len(n) + 1 bytes).  in and out must not overlap. */
+ecp_status ecp_b64url_encode(const uint8_t *in, size_t n, char *out,
+                             size_t out_cap, size_t *out_len);
+
+/* Strict base64url decoder: '-' '_' alphabet only, no whitespace, '='
+ * optional but, when present, completing the last quantum; non-zero unused
+ * bits rejected.  out may be the same buffer as in (decoding never
+ * overtakes its input).  ECP_E_B64 on any fault. */
+ecp_status ecp_b64url_decode(const char *in, size_t n, uint8_t *out,
+                             size_t out_cap, size_t *out_len);
+
+/* ---- the client side: request and ack ----------------------------------- */
+
+/* Bytes the body buffer needs for a wire plaintext of n bytes (including
+ * the NUL): base64 of IV + PKCS#7-padded ciphertext. */
+size_t ecp_body_cap(size_t n);
+
+/* Authorization buffer size for a user id of n characters (with NUL). */
+#define ECP_AUTH_CAP(n) ((n) + 1 + ECP_HMAC_HEX_LEN + 1)
+
+/* Build the request for wire plaintext `wire` with the given IV:
+ * body (base64url, '=' kept) into body[body_cap] — body_cap at least
+ * ecp_body_cap(wire_len); the work happens in place inside body, nothing
+ * else is needed — and "USERID:hmachex" into auth[auth_cap].  userid is
+ * a NUL-terminated string of 1..63 characters without ':'. */
+ecp_status ecp_request_build_iv(const ecp_shim *shim,
+                                const uint8_t key[ECP_KEY_LEN],
+                                const char *userid,
+                                const uint8_t iv[ECP_IV_LEN],
+                                const uint8_t *wire, size_t wire_len,
+                                char *body, size_t body_cap, size_t *body_len,
+                                char *auth, size_t auth_cap);
+
+/* The same with a fresh IV from shim->random: what firmware calls for
+ * every message, including every resend. */
+ecp_status ecp_request_build(const ecp_shim *shim,
+                             const uint8_t key[ECP_KEY_LEN],
+                             const char *userid,
+                             const uint8_t *wire, size_t wire_len,
+                             char *body, size_t body_cap, size_t *body_len,
+                             char *auth, size_t auth_cap);
+
+/* The ack a correct server answers for `wire`: 44 characters + NUL. */
+ecp_status ecp_ack_compute(const ecp_shim *shim, const uint8_t *wire,
+                           size_t wire_len, char ack[ECP_ACK_LEN + 1]);
+
+/* ECP_OK when the reply body is exactly the ack of `wire` (44 bytes, no
+ * more); ECP_E_ACK otherwise — any other reply means NOT delivered: keep
+ * the data and resend later with a fresh IV. */
+ecp_status ecp_ack_check(const ecp_shim *shim, const uint8_t *wire,
+                         size_t wire_len, const char *reply, size_t reply_len);
+
+/* ---- the server side: decode and verify a request ------------------------ */
+
+/* Decode and authenticate a request as a strict server does: Authorization
+ * must be "USERID:" + 64 lowercase hex digits with exactly one ':'
+ * (authorization NULL = absent header), the body strict base64url of
+ * IV || ciphertext (a non-zero multiple of 16), the PKCS#7 padding exact,
+ * the HMAC equal (compared in constant time).  On success the wire
+ * plaintext is in out[0..*out_len).  out needs body_len bytes; it may
+ * not overlap body.  The userid is not looked up: the caller does that. */
+ecp_status ecp_request_verify(const ecp_shim *shim,
+                              const uint8_t key[ECP_KEY_LEN],
+                              const char *authorization,
+                              const char *body, size_t body_len,
+                              uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* ---- the self-test over the reference vectors --------------------------- */
+
+/* A port may replace the kit's request builder or ack checker with its own
+ * (firmware that already has one): the self-test then checks those.  NULL
+ * members mean the kit's own ecp_request_build_iv / ecp_ack_check. */
+typedef struct {
+    const ecp_shim *shim;
+    ecp_status (*build)(const ecp_shim *shim, const uint8_t key[ECP_KEY_LEN],
+                        const char *userid, const uint8_t iv[ECP_IV_LEN],
+                        const uint8_t *wire, size_t wire_len,
+                        char *body, size_t body_cap, size_t *body_len,
+                        char *auth, size_t auth_cap);
+    ecp_status (*ack_check)(const ecp_shim *shim, const uint8_t *wire,
+                            size_t wire_len, const char *reply,
+                            size_t reply_len);
+} ecp_port;
+
+/* One failed check, handed to the callback.  The strings live only for
+ * the duration of the call; expected/actual may be NULL when meaningless. */
+typedef struct {
+    const char *tc_id;       /* vector id ("post/spec8-reference") or a
+                                kit check ("kat/sha256-abc") */
+    const char *check;       /* "body", "authorization", "ack", "ack-check",
+                                "verify-valid", "verify-invalid", ... */
+    ecp_status status;       /* what the kit or the port returned */
+    const char *expected;    /* expected text, may be NULL */
+    const char *actual;      /* actual text, may be NULL */
+    long first_diff;         /* first differing byte, -1 when not a diff */
+} ecp_failure;
+
+/* Return non-zero to stop the run at this failure. */
+typedef int (*ecp_failure_fn)(void *ctx, const ecp_failure *f);
+
+typedef struct {
+    unsigned kat_run;        /* primitive known answers (NIST, RFC, FIPS) */
+    unsigned valid_run;      /* valid vectors built and checked */
+    unsigned invalid_run;    /* invalid vectors the verifier had to reject */
+    unsigned skipped;        /* vectors outside the kit's scope */
+    unsigned failed;         /* failed checks (vectors + kit checks) */
+    const char *first_failed_id;   /* NULL when all passed */
+    const char *first_failed_check;
+} ecp_selftest_result;
+
+/* Run every primitive known answer, every valid aes128cbc/aes128cbcgz
+ * vector through port->build and port->ack_check (body, Authorization and
+ * ack compared byte for byte, then decoded back through
+ * ecp_request_verify), the invalid ones whose fault is a crypto or header
+ * failure through ecp_request_verify (it must reject them), and a
+ * fresh-IV round trip through shim->random.  work[work_cap] is scratch
+ * (the largest vector needs about 3x its body length; 64 KiB is plenty
+ * for the shipped vectors).  Every failed check goes to on_failure (may
+ * be NULL).  Returns ECP_OK when nothing failed, else the status of the
+ * first failure (ECP_E_ARG when port is incomplete). */
+ecp_status ecp_selftest(const ecp_port *port, uint8_t *work, size_t work_cap,
+                        ecp_failure_fn on_failure, void *failure_ctx,
+                        ecp_selftest_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

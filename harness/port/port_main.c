@@ -1,0 +1,78 @@
+/* emoncrypt port kit — host runner: run the self-test over the shim this
+ * binary is linked with and print what failed.  One binary per backend
+ * (cmake/port.cmake); on a device, firmware calls ecp_selftest itself.
+ *
+ *   port-selftest-BACKEND                   exit 0 when every check passes
+ *   port-selftest-BACKEND --expect-fail ID  exit 0 only when the first
+ *                                           failure is vector ID (mutants)
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "port_host.h"
+
+/* The largest shipped vector body is a few KiB; leave ample room. */
+static uint8_t workspace[1u << 20];
+
+static int print_failure(void *ctx, const ecp_failure *f)
+{
+    unsigned *printed = ctx;
+    if (++*printed > 20)
+        return 0;   /* keep counting, stop printing */
+    printf("FAIL %s [%s] status=%s", f->tc_id, f->check,
+           ecp_status_name(f->status));
+    if (f->first_diff >= 0)
+        printf(" first difference at byte %ld", f->first_diff);
+    printf("\n");
+    if (f->expected != NULL)
+        printf("  expected: %s\n", f->expected);
+    if (f->actual != NULL)
+        printf("  actual:   %s\n", f->actual);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *expect_fail = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--expect-fail") == 0 && i + 1 < argc) {
+            expect_fail = argv[++i];
+        } else {
+            fprintf(stderr, "usage: %s [--expect-fail VECTOR_ID]\n", argv[0]);
+            return 2;
+        }
+    }
+    const ecp_shim *shim = port_host_shim();
+    if (shim == NULL) {
+        fprintf(stderr, "%s: the shim could not be set up\n", port_host_backend);
+        return 1;
+    }
+    ecp_port port = {shim, NULL, NULL};
+    ecp_selftest_result result;
+    unsigned printed = 0;
+    ecp_status st = ecp_selftest(&port, workspace, sizeof workspace,
+                                 print_failure, &printed, &result);
+    printf("%s: %u primitive/kit checks, %u valid vectors, %u invalid vectors "
+           "run, %u skipped, %u failed checks\n", port_host_backend,
+           result.kat_run, result.valid_run, result.invalid_run,
+           result.skipped, result.failed);
+    if (result.failed > 0)
+        printf("%s: first failure: %s [%s] (%s)\n", port_host_backend,
+               result.first_failed_id, result.first_failed_check,
+               ecp_status_name(st));
+
+    if (expect_fail == NULL)
+        return st == ECP_OK && result.failed == 0 && result.valid_run > 0 ? 0 : 1;
+    if (result.failed == 0) {
+        printf("%s: expected a failure at %s, but every check passed\n",
+               port_host_backend, expect_fail);
+        return 1;
+    }
+    if (strcmp(result.first_failed_id, expect_fail) != 0) {
+        printf("%s: expected the first failure at %s, got %s\n",
+               port_host_backend, expect_fail, result.first_failed_id);
+        return 1;
+    }
+    printf("%s: fails at %s as expected\n", port_host_backend, expect_fail);
+    return 0;
+}
