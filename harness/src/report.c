@@ -1,0 +1,1003 @@
+/* see report.h */
+#include "emoncrypt/report.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REDACTED "[REDACTED]"
+/* Expected/actual longer than this are shown as a window around the first
+ * difference on the console. */
+#define CONSOLE_WINDOW 96
+
+/* ---- growable text ------------------------------------------------------- */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    int failed;
+} text_buf;
+
+static void buf_append(text_buf *b, const void *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 128;
+        while (b->len + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p) {
+            b->failed = 1;
+            return;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void buf_puts(text_buf *b, const char *s) { buf_append(b, s, strlen(s)); }
+
+static void buf_printf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void buf_printf(text_buf *b, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
+}
+
+/* Take ownership of the text ("" when empty); NULL when a step failed. */
+static char *buf_take(text_buf *b)
+{
+    if (b->failed) {
+        free(b->data);
+        return NULL;
+    }
+    if (!b->data)
+        return strdup("");
+    return b->data;
+}
+
+/* ---- redaction ----------------------------------------------------------- */
+
+static void base64_16(const unsigned char in[16], int url, char out[25])
+{
+    const char *alphabet = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                               : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < 16; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < 16)
+            v |= (uint32_t)in[i + 1] << 8;
+        if (i + 2 < 16)
+            v |= in[i + 2];
+        out[o++] = alphabet[(v >> 18) & 63];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = i + 1 < 16 ? alphabet[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < 16 ? alphabet[v & 63] : '=';
+    }
+    out[o] = '\0'; /* 24 chars, the last two '=' */
+}
+
+static int hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+typedef struct {
+    const char *bytes;
+    size_t len;
+    int nocase;
+} pattern;
+
+/* Redact into a malloc'd copy whose length (which may include NUL bytes
+ * from the input) goes to *out_len. */
+static char *redact_n(const char *text, size_t len, const char *secret, size_t *out_len)
+{
+    text_buf out = {0};
+    *out_len = 0;
+    if (!text)
+        text = "";
+    size_t slen = secret ? strlen(secret) : 0;
+    if (slen == 0) {
+        buf_append(&out, text, len);
+        *out_len = out.len;
+        return buf_take(&out);
+    }
+    pattern pats[6];
+    size_t npat = 0;
+    unsigned char raw[16];
+    char std64[25], url64[25];
+    int is_key = slen == 32;
+    for (size_t i = 0; is_key && i < 16; i++) {
+        int hi = hex_value((unsigned char)secret[2 * i]);
+        int lo = hex_value((unsigned char)secret[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            is_key = 0;
+        else
+            raw[i] = (unsigned char)(hi << 4 | lo);
+    }
+    pats[npat++] = (pattern){secret, slen, is_key};
+    if (is_key) {
+        base64_16(raw, 0, std64);
+        base64_16(raw, 1, url64);
+        /* Longest first, so a padded form is removed whole. */
+        pats[npat++] = (pattern){std64, 24, 0};
+        pats[npat++] = (pattern){url64, 24, 0};
+        pats[npat++] = (pattern){std64, 22, 0};
+        pats[npat++] = (pattern){url64, 22, 0};
+        pats[npat++] = (pattern){(const char *)raw, 16, 0};
+    }
+    size_t i = 0;
+    while (i < len) {
+        size_t hit = 0;
+        for (size_t p = 0; p < npat && !hit; p++) {
+            if (i + pats[p].len > len)
+                continue;
+            int same = pats[p].nocase ? strncasecmp(text + i, pats[p].bytes, pats[p].len) == 0
+                                      : memcmp(text + i, pats[p].bytes, pats[p].len) == 0;
+            if (same)
+                hit = pats[p].len;
+        }
+        if (hit) {
+            buf_puts(&out, REDACTED);
+            i += hit;
+        } else {
+            buf_append(&out, text + i, 1);
+            i++;
+        }
+    }
+    *out_len = out.len;
+    return buf_take(&out);
+}
+
+/* see report.h */
+char *ec_redact(const char *text, size_t len, const char *secret)
+{
+    size_t n;
+    return redact_n(text, len, secret, &n);
+}
+
+/* ---- the report ---------------------------------------------------------- */
+
+typedef struct {
+    ec_case_result view; /* points into the owned copies below */
+    char *strings[7];
+    unsigned char *expected, *actual;
+} stored_result;
+
+struct ec_report {
+    char *suite, *role, *target;
+    char *secret; /* NULL when nothing to redact */
+    time_t started;
+    stored_result *results;
+    size_t count, cap;
+};
+
+static const char *const verdict_names[EC_VERDICT_COUNT_] = {
+    "PASS", "FAIL", "NON-STRICT", "INFO", "SKIP",
+};
+
+const char *ec_verdict_name(ec_verdict v)
+{
+    return (unsigned)v < EC_VERDICT_COUNT_ ? verdict_names[v] : "UNKNOWN";
+}
+
+int ec_verdict_from_name(const char *name)
+{
+    for (int i = 0; name && i < EC_VERDICT_COUNT_; i++)
+        if (strcasecmp(name, verdict_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+ec_report *ec_report_new(const char *suite, const char *role, const char *target)
+{
+    ec_report *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->suite = strdup(suite ? suite : "");
+    r->role = strdup(role ? role : "");
+    r->target = strdup(target ? target : "");
+    r->started = time(NULL);
+    if (!r->suite || !r->role || !r->target) {
+        ec_report_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void wipe_free(char *s)
+{
+    if (!s)
+        return;
+    volatile char *p = s;
+    while (*p)
+        *p++ = 0;
+    free(s);
+}
+
+void ec_report_free(ec_report *report)
+{
+    if (!report)
+        return;
+    for (size_t i = 0; i < report->count; i++) {
+        for (size_t k = 0; k < 7; k++)
+            free(report->results[i].strings[k]);
+        free(report->results[i].expected);
+        free(report->results[i].actual);
+    }
+    free(report->results);
+    free(report->suite);
+    free(report->role);
+    free(report->target);
+    wipe_free(report->secret);
+    free(report);
+}
+
+ec_status ec_report_set_secret(ec_report *report, const char *secret, int show_secrets)
+{
+    if (!report)
+        return EC_E_ARG;
+    wipe_free(report->secret);
+    report->secret = NULL;
+    if (show_secrets || !secret || !*secret)
+        return EC_OK;
+    report->secret = strdup(secret);
+    return report->secret ? EC_OK : EC_E_NOMEM;
+}
+
+static char *section_from_id(const char *id)
+{
+    const char *slash = strchr(id, '/');
+    if (!slash || !slash[1])
+        return strdup("?");
+    const char *start = slash + 1;
+    size_t n = strcspn(start, "./");
+    return n ? strndup(start, n) : strdup("?");
+}
+
+static unsigned char *copy_bytes(const unsigned char *b, size_t n, int *failed)
+{
+    if (!b)
+        return NULL;
+    unsigned char *p = malloc(n + 1);
+    if (!p) {
+        *failed = 1;
+        return NULL;
+    }
+    if (n)
+        memcpy(p, b, n);
+    p[n] = '\0';
+    return p;
+}
+
+ec_status ec_report_add(ec_report *report, const ec_case_result *result)
+{
+    if (!report || !result || !result->id || !*result->id)
+        return EC_E_ARG;
+    if (report->count == report->cap) {
+        size_t cap = report->cap ? report->cap * 2 : 32;
+        stored_result *p = realloc(report->results, cap * sizeof *p);
+        if (!p)
+            return EC_E_NOMEM;
+        report->results = p;
+        report->cap = cap;
+        /* Views point into each stored result's own heap copies, so moving
+         * the array does not invalidate them. */
+    }
+    stored_result *s = &report->results[report->count];
+    memset(s, 0, sizeof *s);
+    int failed = 0;
+    const char *src[7] = {result->id, result->section, result->requirement, result->message,
+                          result->sent, result->repro, NULL};
+    for (size_t k = 0; k < 6; k++) {
+        if (k == 1 && !src[k]) {
+            s->strings[k] = section_from_id(result->id);
+        } else {
+            s->strings[k] = strdup(src[k] ? src[k] : "");
+        }
+        if (!s->strings[k])
+            failed = 1;
+    }
+    s->expected = copy_bytes(result->expected, result->expected_len, &failed);
+    s->actual = copy_bytes(result->actual, result->actual_len, &failed);
+    if (failed) {
+        for (size_t k = 0; k < 7; k++)
+            free(s->strings[k]);
+        free(s->expected);
+        free(s->actual);
+        return EC_E_NOMEM;
+    }
+    long diff = result->diff_offset;
+    if (diff < 0 && result->expected && result->actual) {
+        size_t n = result->expected_len < result->actual_len ? result->expected_len
+                                                             : result->actual_len;
+        size_t i = 0;
+        while (i < n && result->expected[i] == result->actual[i])
+            i++;
+        diff = (i == n && result->expected_len == result->actual_len) ? -1 : (long)i;
+    }
+    s->view = (ec_case_result){
+        .id = s->strings[0],
+        .section = s->strings[1],
+        .requirement = s->strings[2],
+        .verdict = (unsigned)result->verdict < EC_VERDICT_COUNT_ ? result->verdict
+                                                                : EC_VERDICT_INFO,
+        .expected = s->expected,
+        .expected_len = result->expected ? result->expected_len : 0,
+        .actual = s->actual,
+        .actual_len = result->actual ? result->actual_len : 0,
+        .diff_offset = diff < -1 ? -1 : diff,
+        .message = s->strings[3],
+        .sent = s->strings[4],
+        .repro = s->strings[5],
+        .elapsed_ms = result->elapsed_ms,
+    };
+    report->count++;
+    return EC_OK;
+}
+
+size_t ec_report_count(const ec_report *report) { return report ? report->count : 0; }
+
+const ec_case_result *ec_report_result(const ec_report *report, size_t i)
+{
+    return report && i < report->count ? &report->results[i].view : NULL;
+}
+
+ec_report_totals ec_report_get_totals(const ec_report *report)
+{
+    ec_report_totals t = {0};
+    for (size_t i = 0; report && i < report->count; i++) {
+        t.total++;
+        t.by_verdict[report->results[i].view.verdict]++;
+    }
+    return t;
+}
+
+int ec_report_exit_code(const ec_report *report)
+{
+    return ec_report_get_totals(report).by_verdict[EC_VERDICT_FAIL] ? 1 : 0;
+}
+
+/* ---- turning stored bytes into printable, redacted text ------------------ */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid.
+ * Overlong forms, surrogates and code points above U+10FFFF are invalid. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t need;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        need = 2;
+        cp = c & 0x1f;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        need = 3;
+        cp = c & 0x0f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        need = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (n < need)
+        return 0;
+    for (size_t i = 1; i < need; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return need;
+}
+
+/* Text fields: keep valid UTF-8, newlines and tabs; show anything else as
+ * \xHH, so every writer emits well-formed UTF-8 without control bytes. */
+static void append_clean_text(text_buf *b, const char *text, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    while (i < len) {
+        size_t n = utf8_sequence(s + i, len - i);
+        if (n == 1 && (s[i] >= 0x20 || s[i] == '\n' || s[i] == '\t') && s[i] != 0x7f) {
+            buf_append(b, s + i, 1);
+        } else if (n > 1) {
+            buf_append(b, s + i, n);
+        } else {
+            buf_printf(b, "\\x%02x", s[i]);
+            n = 1;
+        }
+        i += n;
+    }
+}
+
+/* Protocol bytes: printable ASCII as is, everything else escaped C-style,
+ * so that one displayed character is one byte and the caret lines up. */
+static void append_shown_bytes(text_buf *b, const unsigned char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = s[i];
+        if (c == '\\')
+            buf_puts(b, "\\\\");
+        else if (c == '\n')
+            buf_puts(b, "\\n");
+        else if (c == '\r')
+            buf_puts(b, "\\r");
+        else if (c == '\t')
+            buf_puts(b, "\\t");
+        else if (c >= 0x20 && c < 0x7f)
+            buf_append(b, &c, 1);
+        else
+            buf_printf(b, "\\x%02x", c);
+    }
+}
+
+static const char *secret_of(const ec_report *r) { return r->secret; }
+
+/* A text field, cleaned and redacted (malloc'd; NULL when out of memory). */
+static char *shown_text(const ec_report *r, const char *text)
+{
+    char *redacted = ec_redact(text ? text : "", text ? strlen(text) : 0, secret_of(r));
+    if (!redacted)
+        return NULL;
+    text_buf b = {0};
+    append_clean_text(&b, redacted, strlen(redacted));
+    free(redacted);
+    return buf_take(&b);
+}
+
+/* Bytes, redacted (also as raw key bytes) then escaped (malloc'd). */
+static char *shown_bytes(const ec_report *r, const unsigned char *bytes, size_t len)
+{
+    size_t n;
+    char *redacted = redact_n((const char *)bytes, len, secret_of(r), &n);
+    if (!redacted)
+        return NULL;
+    text_buf b = {0};
+    append_shown_bytes(&b, (const unsigned char *)redacted, n);
+    free(redacted);
+    return buf_take(&b);
+}
+
+/* Column of byte `offset` in the shown form of bytes (same redaction). */
+static size_t shown_column(const ec_report *r, const unsigned char *bytes, size_t offset)
+{
+    char *prefix = shown_bytes(r, bytes, offset);
+    size_t col = prefix ? strlen(prefix) : offset;
+    free(prefix);
+    return col;
+}
+
+/* ---- console ------------------------------------------------------------- */
+
+static const char *const verdict_colors[EC_VERDICT_COUNT_] = {
+    "\033[32m", "\033[1;31m", "\033[33m", "\033[36m", "\033[2m",
+};
+
+static void append_window(text_buf *b, const char *shown, size_t from, size_t width)
+{
+    size_t len = strlen(shown);
+    if (from > len)
+        from = len;
+    size_t n = len - from < width ? len - from : width;
+    if (from)
+        buf_puts(b, "...");
+    buf_append(b, shown + from, n);
+    if (from + n < len)
+        buf_puts(b, "...");
+}
+
+static void console_details(const ec_report *r, const ec_case_result *c, text_buf *b)
+{
+    char *req = shown_text(r, c->requirement);
+    char *sent = shown_text(r, c->sent);
+    char *repro = shown_text(r, c->repro);
+    buf_printf(b, "      id:          %s\n", c->id);
+    buf_printf(b, "      section:     %s\n", c->section);
+    if (req && *req)
+        buf_printf(b, "      requirement: %s\n", req);
+    if (c->expected || c->actual) {
+        char *exp = c->expected ? shown_bytes(r, c->expected, c->expected_len) : strdup("(none)");
+        char *act = c->actual ? shown_bytes(r, c->actual, c->actual_len) : strdup("(none)");
+        size_t col = 0, from = 0;
+        if (c->diff_offset >= 0) {
+            const unsigned char *base = c->actual ? c->actual : c->expected;
+            size_t base_len = c->actual ? c->actual_len : c->expected_len;
+            size_t off = (size_t)c->diff_offset <= base_len ? (size_t)c->diff_offset : base_len;
+            col = shown_column(r, base, off);
+            from = col > CONSOLE_WINDOW / 3 ? col - CONSOLE_WINDOW / 3 : 0;
+        }
+        buf_puts(b, "      expected:    ");
+        append_window(b, exp ? exp : "", from, CONSOLE_WINDOW);
+        buf_printf(b, "   (%zu bytes)\n      actual:      ", c->expected_len);
+        append_window(b, act ? act : "", from, CONSOLE_WINDOW);
+        buf_printf(b, "   (%zu bytes)\n", c->actual_len);
+        if (c->diff_offset >= 0) {
+            size_t pad = 19 + (col - from) + (from ? 3 : 0);
+            for (size_t i = 0; i < pad; i++)
+                buf_puts(b, " ");
+            buf_printf(b, "^ first difference at byte %ld\n", c->diff_offset);
+        }
+        free(exp);
+        free(act);
+    }
+    if (sent && *sent)
+        buf_printf(b, "      sent:        %s\n", sent);
+    if (repro && *repro)
+        buf_printf(b, "      repro:       %s\n", repro);
+    free(req);
+    free(sent);
+    free(repro);
+}
+
+int ec_report_write_console(const ec_report *report, FILE *out, int color, int verbose)
+{
+    if (!report || !out)
+        return -1;
+    if (color < 0)
+        color = isatty(fileno(out)) && !getenv("NO_COLOR");
+    text_buf b = {0};
+    for (size_t i = 0; i < report->count; i++) {
+        const ec_case_result *c = &report->results[i].view;
+        char *id = shown_text(report, c->id);
+        char *msg = shown_text(report, c->message);
+        const char *name = ec_verdict_name(c->verdict);
+        if (color)
+            buf_printf(&b, "%s%-10s\033[0m ", verdict_colors[c->verdict], name);
+        else
+            buf_printf(&b, "%-10s ", name);
+        buf_puts(&b, id ? id : "");
+        if (msg && *msg) {
+            buf_puts(&b, "  ");
+            buf_puts(&b, msg);
+        }
+        buf_printf(&b, "  (%ld ms)\n", c->elapsed_ms);
+        if (c->verdict == EC_VERDICT_FAIL || verbose)
+            console_details(report, c, &b);
+        free(id);
+        free(msg);
+    }
+    ec_report_totals t = ec_report_get_totals(report);
+    char *target = shown_text(report, report->target);
+    buf_printf(&b, "\n%s (%s role) against %s: %zu cases", report->suite, report->role,
+               target ? target : "", t.total);
+    for (int v = 0; v < EC_VERDICT_COUNT_; v++)
+        if (t.by_verdict[v]) {
+            if (color)
+                buf_printf(&b, ", %s%zu %s\033[0m", verdict_colors[v], t.by_verdict[v],
+                           verdict_names[v]);
+            else
+                buf_printf(&b, ", %zu %s", t.by_verdict[v], verdict_names[v]);
+        }
+    buf_puts(&b, t.by_verdict[EC_VERDICT_FAIL] ? "\nresult: FAIL\n" : "\nresult: OK\n");
+    free(target);
+    char *text = buf_take(&b);
+    if (!text)
+        return -1;
+    int rc = fputs(text, out) < 0 ? -1 : 0;
+    free(text);
+    return rc;
+}
+
+/* ---- JUnit XML ----------------------------------------------------------- */
+
+static void append_xml(text_buf *b, const char *s, int attribute)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': buf_puts(b, "&amp;"); break;
+        case '<': buf_puts(b, "&lt;"); break;
+        case '>': buf_puts(b, "&gt;"); break;
+        case '"': buf_puts(b, "&quot;"); break;
+        case '\'': buf_puts(b, "&apos;"); break;
+        case '\n': buf_puts(b, attribute ? "&#10;" : "\n"); break;
+        case '\t': buf_puts(b, attribute ? "&#9;" : "\t"); break;
+        default: buf_append(b, s, 1); break;
+        }
+    }
+}
+
+/* A text field, cleaned, redacted and XML-escaped. */
+static void xml_text(text_buf *b, const ec_report *r, const char *s, int attribute)
+{
+    char *t = shown_text(r, s);
+    if (!t) {
+        b->failed = 1;
+        return;
+    }
+    append_xml(b, t, attribute);
+    free(t);
+}
+
+/* "expected: …\nactual: …\nfirst difference at byte N" for failure text. */
+static char *comparison_text(const ec_report *r, const ec_case_result *c)
+{
+    text_buf b = {0};
+    if (c->expected || c->actual) {
+        char *exp = c->expected ? shown_bytes(r, c->expected, c->expected_len) : strdup("(none)");
+        char *act = c->actual ? shown_bytes(r, c->actual, c->actual_len) : strdup("(none)");
+        buf_printf(&b, "expected (%zu bytes): ", c->expected_len);
+        buf_puts(&b, exp ? exp : "");
+        buf_printf(&b, "\nactual (%zu bytes): ", c->actual_len);
+        buf_puts(&b, act ? act : "");
+        buf_puts(&b, "\n");
+        if (c->diff_offset >= 0)
+            buf_printf(&b, "first difference at byte %ld\n", c->diff_offset);
+        free(exp);
+        free(act);
+    }
+    return buf_take(&b);
+}
+
+static void iso_time(time_t t, char *out, size_t size)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+int ec_report_write_junit(const ec_report *report, FILE *out)
+{
+    if (!report || !out)
+        return -1;
+    text_buf b = {0};
+    ec_report_totals t = ec_report_get_totals(report);
+    long total_ms = 0;
+    for (size_t i = 0; i < report->count; i++)
+        total_ms += report->results[i].view.elapsed_ms;
+    char when[32];
+    iso_time(report->started, when, sizeof when);
+
+    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
+    xml_text(&b, report, report->suite, 1);
+    buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
+               t.total, t.by_verdict[EC_VERDICT_FAIL], t.by_verdict[EC_VERDICT_SKIP],
+               (double)total_ms / 1000.0);
+
+    /* Sections in order of first appearance; each result is written under
+     * the first section equal to its own. */
+    for (size_t i = 0; i < report->count; i++) {
+        const char *section = report->results[i].view.section;
+        int seen_before = 0;
+        for (size_t j = 0; j < i && !seen_before; j++)
+            seen_before = strcmp(report->results[j].view.section, section) == 0;
+        if (seen_before)
+            continue;
+        size_t tests = 0, failures = 0, skipped = 0;
+        long ms = 0;
+        for (size_t j = i; j < report->count; j++) {
+            const ec_case_result *c = &report->results[j].view;
+            if (strcmp(c->section, section) != 0)
+                continue;
+            tests++;
+            failures += c->verdict == EC_VERDICT_FAIL;
+            skipped += c->verdict == EC_VERDICT_SKIP;
+            ms += c->elapsed_ms;
+        }
+        buf_puts(&b, "  <testsuite name=\"");
+        xml_text(&b, report, report->suite, 1);
+        buf_puts(&b, " SPEC ");
+        xml_text(&b, report, section, 1);
+        buf_printf(&b,
+                   "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
+                   "time=\"%.3f\" timestamp=\"%s\" hostname=\"localhost\">\n",
+                   tests, failures, skipped, (double)ms / 1000.0, when);
+        buf_puts(&b, "    <properties>\n      <property name=\"role\" value=\"");
+        xml_text(&b, report, report->role, 1);
+        buf_puts(&b, "\"/>\n      <property name=\"target\" value=\"");
+        xml_text(&b, report, report->target, 1);
+        buf_puts(&b, "\"/>\n    </properties>\n");
+        for (size_t j = i; j < report->count; j++) {
+            const ec_case_result *c = &report->results[j].view;
+            if (strcmp(c->section, section) != 0)
+                continue;
+            buf_puts(&b, "    <testcase name=\"");
+            xml_text(&b, report, c->id, 1);
+            buf_puts(&b, "\" classname=\"");
+            xml_text(&b, report, report->suite, 1);
+            buf_puts(&b, ".section");
+            xml_text(&b, report, section, 1);
+            buf_printf(&b, "\" time=\"%.3f\">\n", (double)c->elapsed_ms / 1000.0);
+            char *cmp = comparison_text(report, c);
+            if (c->verdict == EC_VERDICT_FAIL) {
+                buf_puts(&b, "      <failure message=\"");
+                xml_text(&b, report, c->message, 1);
+                buf_puts(&b, "\" type=\"FAIL\">");
+                append_xml(&b, cmp ? cmp : "", 0);
+                buf_puts(&b, "repro: ");
+                xml_text(&b, report, c->repro, 0);
+                buf_puts(&b, "</failure>\n");
+            } else if (c->verdict == EC_VERDICT_SKIP) {
+                buf_puts(&b, "      <skipped message=\"");
+                xml_text(&b, report, c->message, 1);
+                buf_puts(&b, "\"/>\n");
+            }
+            buf_puts(&b, "      <system-out>verdict: ");
+            buf_puts(&b, ec_verdict_name(c->verdict));
+            buf_puts(&b, "\nrequirement: ");
+            xml_text(&b, report, c->requirement, 0);
+            buf_puts(&b, "\nmessage: ");
+            xml_text(&b, report, c->message, 0);
+            buf_puts(&b, "\nsent: ");
+            xml_text(&b, report, c->sent, 0);
+            buf_puts(&b, "\n");
+            if (c->verdict != EC_VERDICT_FAIL)
+                append_xml(&b, cmp ? cmp : "", 0);
+            buf_puts(&b, "</system-out>\n    </testcase>\n");
+            free(cmp);
+        }
+        buf_puts(&b, "  </testsuite>\n");
+    }
+    buf_puts(&b, "</testsuites>\n");
+    char *text = buf_take(&b);
+    if (!text)
+        return -1;
+    int rc = fputs(text, out) < 0 ? -1 : 0;
+    free(text);
+    return rc;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+static json_t *json_text(const ec_report *r, const char *s)
+{
+    char *t = shown_text(r, s);
+    json_t *j = t ? json_string(t) : NULL;
+    free(t);
+    return j ? j : json_null();
+}
+
+static json_t *json_bytes(const ec_report *r, const unsigned char *bytes, size_t len)
+{
+    if (!bytes)
+        return json_null();
+    char *t = shown_bytes(r, bytes, len);
+    json_t *j = t ? json_string(t) : NULL;
+    free(t);
+    return j ? j : json_null();
+}
+
+int ec_report_write_json(const ec_report *report, FILE *out)
+{
+    if (!report || !out)
+        return -1;
+    char when[32];
+    iso_time(report->started, when, sizeof when);
+    strcat(when, "Z");
+    ec_report_totals t = ec_report_get_totals(report);
+    json_t *root = json_object();
+    json_t *totals = json_object();
+    json_t *results = json_array();
+    if (!root || !totals || !results) {
+        json_decref(root);
+        json_decref(totals);
+        json_decref(results);
+        return -1;
+    }
+    json_object_set_new(root, "suite", json_text(report, report->suite));
+    json_object_set_new(root, "role", json_text(report, report->role));
+    json_object_set_new(root, "target", json_text(report, report->target));
+    json_object_set_new(root, "started", json_string(when));
+    json_object_set_new(totals, "total", json_integer((json_int_t)t.total));
+    for (int v = 0; v < EC_VERDICT_COUNT_; v++)
+        json_object_set_new(totals, verdict_names[v], json_integer((json_int_t)t.by_verdict[v]));
+    json_object_set_new(root, "totals", totals);
+    json_object_set_new(root, "exit_code", json_integer(ec_report_exit_code(report)));
+    for (size_t i = 0; i < report->count; i++) {
+        const ec_case_result *c = &report->results[i].view;
+        json_t *o = json_object();
+        if (!o)
+            continue;
+        json_object_set_new(o, "id", json_text(report, c->id));
+        json_object_set_new(o, "section", json_text(report, c->section));
+        json_object_set_new(o, "requirement", json_text(report, c->requirement));
+        json_object_set_new(o, "verdict", json_string(ec_verdict_name(c->verdict)));
+        json_object_set_new(o, "expected", json_bytes(report, c->expected, c->expected_len));
+        json_object_set_new(o, "expected_len", json_integer((json_int_t)c->expected_len));
+        json_object_set_new(o, "actual", json_bytes(report, c->actual, c->actual_len));
+        json_object_set_new(o, "actual_len", json_integer((json_int_t)c->actual_len));
+        json_object_set_new(o, "diff_offset",
+                            c->diff_offset >= 0 ? json_integer(c->diff_offset) : json_null());
+        json_object_set_new(o, "message", json_text(report, c->message));
+        json_object_set_new(o, "sent", json_text(report, c->sent));
+        json_object_set_new(o, "repro", json_text(report, c->repro));
+        json_object_set_new(o, "elapsed_ms", json_integer(c->elapsed_ms));
+        json_array_append_new(results, o);
+    }
+    json_object_set_new(root, "results", results);
+    int rc = json_dumpf(root, out, JSON_INDENT(2)) == 0 && fputc('\n', out) != EOF ? 0 : -1;
+    json_decref(root);
+    return rc;
+}
+
+/* ---- HTML ---------------------------------------------------------------- */
+
+static void html_text(text_buf *b, const ec_report *r, const char *s)
+{
+    char *t = shown_text(r, s);
+    if (!t) {
+        b->failed = 1;
+        return;
+    }
+    append_xml(b, t, 0);
+    free(t);
+}
+
+static void html_bytes(text_buf *b, const ec_report *r, const unsigned char *bytes, size_t len,
+                       long diff)
+{
+    if (!bytes) {
+        buf_puts(b, "<i>(none)</i>");
+        return;
+    }
+    char *all = shown_bytes(r, bytes, len);
+    if (!all) {
+        b->failed = 1;
+        return;
+    }
+    if (diff >= 0 && (size_t)diff <= len) {
+        /* Mark where the difference starts. */
+        size_t col = shown_column(r, bytes, (size_t)diff);
+        if (col > strlen(all))
+            col = strlen(all);
+        char saved = all[col];
+        all[col] = '\0';
+        append_xml(b, all, 0);
+        all[col] = saved;
+        buf_puts(b, "<mark>");
+        append_xml(b, all + col, 0);
+        buf_puts(b, "</mark>");
+    } else {
+        append_xml(b, all, 0);
+    }
+    free(all);
+}
+
+int ec_report_write_html(const ec_report *report, FILE *out)
+{
+    if (!report || !out)
+        return -1;
+    text_buf b = {0};
+    ec_report_totals t = ec_report_get_totals(report);
+    char when[32];
+    iso_time(report->started, when, sizeof when);
+    buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>");
+    html_text(&b, report, report->suite);
+    buf_puts(&b, " — emoncrypt report</title>\n<style>\n"
+                 "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n"
+                 "table{border-collapse:collapse;width:100%}\n"
+                 "td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\n"
+                 "pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:90%}\n"
+                 "mark{background:#fbb}\n"
+                 ".PASS{color:#1a7f37}.FAIL{color:#cf222e;font-weight:bold}"
+                 ".NON-STRICT{color:#9a6700}.INFO{color:#0969da}.SKIP{color:#888}\n"
+                 "</style>\n</head>\n<body>\n<h1>");
+    html_text(&b, report, report->suite);
+    buf_puts(&b, "</h1>\n<p>role: ");
+    html_text(&b, report, report->role);
+    buf_puts(&b, " · target: <code>");
+    html_text(&b, report, report->target);
+    buf_printf(&b, "</code> · started %sZ</p>\n<p>%zu cases", when, t.total);
+    for (int v = 0; v < EC_VERDICT_COUNT_; v++)
+        if (t.by_verdict[v])
+            buf_printf(&b, ", <span class=\"%s\">%zu %s</span>", verdict_names[v],
+                       t.by_verdict[v], verdict_names[v]);
+    buf_printf(&b, " — result: <b class=\"%s\">%s</b></p>\n", t.by_verdict[EC_VERDICT_FAIL] ? "FAIL" : "PASS",
+               t.by_verdict[EC_VERDICT_FAIL] ? "FAIL" : "OK");
+    buf_puts(&b, "<table>\n<tr><th>verdict</th><th>case</th><th>§</th><th>details</th>"
+                 "<th>ms</th></tr>\n");
+    for (size_t i = 0; i < report->count; i++) {
+        const ec_case_result *c = &report->results[i].view;
+        const char *v = ec_verdict_name(c->verdict);
+        buf_printf(&b, "<tr><td class=\"%s\">%s</td><td><code>", v, v);
+        html_text(&b, report, c->id);
+        buf_puts(&b, "</code></td><td>");
+        html_text(&b, report, c->section);
+        buf_puts(&b, "</td><td>");
+        html_text(&b, report, c->message);
+        buf_printf(&b, "<details%s><summary>more</summary>\n<p><i>",
+                   c->verdict == EC_VERDICT_FAIL ? " open=\"open\"" : "");
+        html_text(&b, report, c->requirement);
+        buf_puts(&b, "</i></p>\n");
+        if (c->expected || c->actual) {
+            buf_printf(&b, "<p>expected (%zu bytes):</p><pre>", c->expected_len);
+            html_bytes(&b, report, c->expected, c->expected_len, c->diff_offset);
+            buf_printf(&b, "</pre><p>actual (%zu bytes):</p><pre>", c->actual_len);
+            html_bytes(&b, report, c->actual, c->actual_len, c->diff_offset);
+            buf_puts(&b, "</pre>\n");
+            if (c->diff_offset >= 0)
+                buf_printf(&b, "<p>first difference at byte %ld</p>\n", c->diff_offset);
+        }
+        if (c->sent && *c->sent) {
+            buf_puts(&b, "<p>sent: ");
+            html_text(&b, report, c->sent);
+            buf_puts(&b, "</p>\n");
+        }
+        if (c->repro && *c->repro) {
+            buf_puts(&b, "<p>reproduce:</p><pre>");
+            html_text(&b, report, c->repro);
+            buf_puts(&b, "</pre>\n");
+        }
+        buf_printf(&b, "</details></td><td>%ld</td></tr>\n", c->elapsed_ms);
+    }
+    buf_puts(&b, "</table>\n</body>\n</html>\n");
+    char *text = buf_take(&b);
+    if (!text)
+        return -1;
+    int rc = fputs(text, out) < 0 ? -1 : 0;
+    free(text);
+    return rc;
+}
+
+/* ---- dispatch, progress -------------------------------------------------- */
+
+int ec_report_format_from_name(const char *name)
+{
+    static const char *const names[] = {"console", "junit", "json", "html"};
+    for (int i = 0; name && i < 4; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+int ec_report_write_path(const ec_report *report, ec_report_format format, const char *path)
+{
+    if (!report || !path) {
+        errno = EINVAL;
+        return -1;
+    }
+    int to_stdout = strcmp(path, "-") == 0;
+    FILE *f = to_stdout ? stdout : fopen(path, "w");
+    if (!f)
+        return -1;
+    int rc;
+    switch (format) {
+    case EC_REPORT_CONSOLE: rc = ec_report_write_console(report, f, to_stdout ? -1 : 0, 0); break;
+    case EC_REPORT_JUNIT: rc = ec_report_write_junit(report, f); break;
+    case EC_REPORT_JSON: rc = ec_report_write_json(report, f); break;
+    case EC_REPORT_HTML: rc = ec_report_write_html(report, f); break;
+    default: errno = EINVAL; rc = -1; break;
+    }
+    if (to_stdout) {
+        if (fflush(f) != 0)
+            rc = -1;
+    } else if (fclose(f) != 0) {
+        rc = -1;
+    }
+    return rc;
+}
+
+void ec_report_progress(size_t k, size_t n, const char *id)
+{
+    if (!isatty(STDERR_FILENO))
+        return;
+    fprintf(stderr, "\r\033[K[%zu/%zu] %s", k, n, id ? id : "");
+    if (k >= n)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
