@@ -1,0 +1,236 @@
+/* see cli.h */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emoncrypt/message.h"
+
+/* Inputs larger than this are a mistake, not a plaintext. */
+#define CLI_INPUT_MAX ((size_t)64 * 1024 * 1024)
+
+static const char *current_command;
+
+const ec_cli_command *cli_find_command(const char *name)
+{
+    for (size_t i = 0; i < ec_cli_command_count; i++)
+        if (strcmp(ec_cli_commands[i].name, name) == 0)
+            return &ec_cli_commands[i];
+    return NULL;
+}
+
+void cli_print_usage(const ec_cli_command *c, FILE *out)
+{
+    fprintf(out, "usage: emoncrypt %s", c->usage);
+}
+
+void cli_set_command(const char *name)
+{
+    current_command = name;
+}
+
+static void vreport(const char *fmt, va_list ap)
+{
+    if (current_command != NULL)
+        fprintf(stderr, "emoncrypt %s: ", current_command);
+    else
+        fputs("emoncrypt: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+int cli_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+    return EC_EXIT_USAGE;
+}
+
+int cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vreport(fmt, ap);
+    va_end(ap);
+    return EC_EXIT_FAIL;
+}
+
+int cli_option_error(int getopt_result, char **argv)
+{
+    /* getopt_long has already advanced optind past the offending word. */
+    const char *word = optind > 0 ? argv[optind - 1] : "?";
+    const char *cmd = current_command != NULL ? current_command : "";
+    const char *space = current_command != NULL ? " " : "";
+    if (getopt_result == ':')
+        return cli_usage_error("%s needs a value (see 'emoncrypt %s%s--help')",
+                               word, cmd, space);
+    if (optopt != 0 && strncmp(word, "--", 2) != 0)
+        return cli_usage_error("unknown option -%c (see 'emoncrypt %s%s--help')",
+                               optopt, cmd, space);
+    return cli_usage_error("unknown option %s (see 'emoncrypt %s%s--help')",
+                           word, cmd, space);
+}
+
+static int hex_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int cli_parse_hex16(const char *opt, const char *text, uint8_t out[16])
+{
+    size_t n = strlen(text);
+    if (n != 32) {
+        cli_usage_error("%s: expected 32 hex digits, got %zu", opt, n);
+        return -1;
+    }
+    for (size_t i = 0; i < 32; i++) {
+        if (hex_value((unsigned char)text[i]) < 0) {
+            /* Name the position only: the text may be a write API key. */
+            cli_usage_error("%s: expected 32 hex digits, character %zu is not one",
+                            opt, i + 1);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < 16; i++)
+        out[i] = (uint8_t)(hex_value((unsigned char)text[2 * i]) << 4 |
+                           hex_value((unsigned char)text[2 * i + 1]));
+    return 0;
+}
+
+int cli_parse_choice(const char *opt, const char *text,
+                     const char *const *choices, int *index)
+{
+    for (int i = 0; choices[i] != NULL; i++) {
+        if (strcmp(text, choices[i]) == 0) {
+            *index = i;
+            return 0;
+        }
+    }
+    char list[256] = "";
+    size_t used = 0;
+    for (int i = 0; choices[i] != NULL && used < sizeof list; i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s",
+                         i == 0 ? "" : ", ", choices[i]);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    cli_usage_error("%s: unknown value '%s' (expected one of: %s)", opt, text, list);
+    return -1;
+}
+
+int cli_parse_profile(const char *opt, const char *text, int *profile)
+{
+    int p = ec_profile_from_name(text);
+    if (p < 0) {
+        cli_usage_error("%s: unknown profile '%s' (expected aes128cbc, aes128cbcgz or legacy)",
+                        opt, text);
+        return -1;
+    }
+    *profile = p;
+    return 0;
+}
+
+/* Reads everything from f into a malloc'd NUL-terminated buffer. */
+static int slurp(FILE *f, const char *name, uint8_t **data, size_t *len)
+{
+    size_t cap = 4096, n = 0;
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL) {
+        cli_usage_error("%s: out of memory", name);
+        return -1;
+    }
+    for (;;) {
+        if (n + 1 >= cap) {
+            if (cap >= CLI_INPUT_MAX) {
+                free(buf);
+                cli_usage_error("%s: larger than %zu bytes", name, CLI_INPUT_MAX);
+                return -1;
+            }
+            uint8_t *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                free(buf);
+                cli_usage_error("%s: out of memory", name);
+                return -1;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - 1 - n, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f)) {
+                int err = errno;
+                free(buf);
+                cli_usage_error("%s: cannot read: %s", name, strerror(err));
+                return -1;
+            }
+            break;
+        }
+    }
+    buf[n] = 0;
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+int cli_read_file(const char *path, uint8_t **data, size_t *len)
+{
+    if (strcmp(path, "-") == 0)
+        return slurp(stdin, "stdin", data, len);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        cli_usage_error("%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = slurp(f, path, data, len);
+    fclose(f);
+    return rc;
+}
+
+int cli_read_input(const char *what, const char *arg, uint8_t **data,
+                   size_t *len)
+{
+    if (strcmp(arg, "-") == 0)
+        return cli_read_file("-", data, len);
+    if (arg[0] == '@') {
+        if (arg[1] == 0) {
+            cli_usage_error("%s: '@' needs a file name after it", what);
+            return -1;
+        }
+        return cli_read_file(arg + 1, data, len);
+    }
+    size_t n = strlen(arg);
+    uint8_t *copy = malloc(n + 1);
+    if (copy == NULL) {
+        cli_usage_error("%s: out of memory", what);
+        return -1;
+    }
+    memcpy(copy, arg, n + 1);
+    *data = copy;
+    *len = n;
+    return 0;
+}
+
+void cli_put_shell_quoted(FILE *out, const char *s)
+{
+    fputc('\'', out);
+    for (; *s != 0; s++) {
+        if (*s == '\'')
+            fputs("'\\''", out);
+        else
+            fputc(*s, out);
+    }
+    fputc('\'', out);
+}

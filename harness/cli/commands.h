@@ -1,0 +1,30 @@
+/* emoncrypt CLI — the table of subcommands.
+ *
+ * One row per subcommand: X(ident, "name", "one-line summary").  The row
+ * declares, and main.c's table refers to, two things that the command's
+ * own file harness/cli/cmd_<ident>.c defines:
+ *
+ *   int cmd_<ident>(const ec_cli_command *self, int argc, char **argv);
+ *   const char cmd_<ident>_usage[];   synopsis line, blank line, options
+ *
+ * So adding a command is one row here plus one .c file (the build globs
+ * harness/cli for .c files).  Rows are listed in `emoncrypt --help`
+ * in this order.  A command whose name has a dash uses an underscore in
+ * its ident: X(test_server, "test-server", "…").
+ */
+#ifndef EMONCRYPT_CLI_COMMANDS_H
+#define EMONCRYPT_CLI_COMMANDS_H
+
+#include "cli.h"
+
+#define EC_CLI_COMMANDS(X) \
+    X(encode,  "encode",  "build an encrypted request, print it and its expected ack") \
+    X(help,    "help",    "show the help of emoncrypt or of one command")
+
+#define EC_CLI_DECLARE_(ident, name, summary) \
+    int cmd_##ident(const ec_cli_command *self, int argc, char **argv); \
+    extern const char cmd_##ident##_usage[];
+EC_CLI_COMMANDS(EC_CLI_DECLARE_)
+#undef EC_CLI_DECLARE_
+
+#endif
