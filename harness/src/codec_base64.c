@@ -2,8 +2,6 @@
  * what a careful server runs, the compat decoder is what Emoncms runs. */
 #include "emoncrypt/codec.h"
 
-#include <string.h>
-
 static const char b64_std_digits[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 static const char b64_url_digits[] =
