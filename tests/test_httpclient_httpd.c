@@ -244,6 +244,25 @@ static void odd_headers_go_out_as_given(void **state)
     ec_http_response_free(&r);
 }
 
+static void suppressed_host_header_is_absent(void **state)
+{
+    fixture *f = *state;
+    const ec_http_header h[] = {{"Host", NULL}, {"X-Marker", "no-host"}};
+    ec_http_response r;
+    assert_int_equal(send_to(f, "POST", "/echo", h, 2, "x", 1, 3000, &r), EC_OK);
+    /* libmicrohttpd 0.9.75 lets HTTP/1.1 without Host through, so the
+     * handler shows exactly what went out. */
+    assert_non_null(strstr(f->seen.headers, "X-Marker: no-host\n"));
+    assert_null(strcasestr(f->seen.headers, "Host:"));
+    assert_non_null(strcasestr(f->seen.headers, "Content-Length: 1\n"));
+    ec_http_response_free(&r);
+    /* A header line with a colon in its name is refused up front. */
+    const ec_http_header bad[] = {{"X-A:B", "c"}};
+    assert_int_equal(send_to(f, "GET", "/echo", bad, 1, NULL, 0, 3000, &r), EC_E_ARG);
+    assert_int_equal(r.error, EC_HTTP_ERR_ARG);
+    ec_http_response_free(&r);
+}
+
 static void body_without_data_and_no_body(void **state)
 {
     fixture *f = *state;
@@ -567,6 +586,14 @@ static void curl_command_redacts_the_secret(void **state)
     assert_non_null(strstr(cmd, "--max-time 2.500"));
     assert_null(strstr(cmd, "-H 'Content-Type:'"));
     free(cmd);
+    const ec_http_header odd[] = {{"Host", NULL}, {"X-Empty", ""}};
+    ec_http_request bare = {.method = "GET", .url = "http://127.0.0.1:1/", .headers = odd,
+                            .header_count = 2};
+    cmd = ec_http_curl_command(&bare, NULL, 0);
+    assert_non_null(strstr(cmd, "-H 'Host:' -H 'X-Empty;'"));
+    assert_null(strstr(cmd, "--data-binary"));
+    assert_null(strstr(cmd, " -X "));
+    free(cmd);
     cmd = ec_http_curl_command(&req, key, 1);
     assert_non_null(strcasestr(cmd, key));
     free(cmd);
@@ -584,6 +611,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(port_zero_is_resolved, setup, teardown),
         cmocka_unit_test_setup_teardown(exact_bytes_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(odd_headers_go_out_as_given, setup, teardown),
+        cmocka_unit_test_setup_teardown(suppressed_host_header_is_absent, setup, teardown),
         cmocka_unit_test_setup_teardown(body_without_data_and_no_body, setup, teardown),
         cmocka_unit_test_setup_teardown(keep_alive_reuses_the_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(body_above_cap_gets_413, setup, teardown),

@@ -347,7 +347,7 @@ ec_status ec_http_client_send(ec_http_client *client, const ec_http_request *req
 
     for (size_t i = 0; i < req->header_count; i++) {
         const ec_http_header *h = &req->headers[i];
-        if (!h->name || !*h->name || strpbrk(h->name, "\r\n") ||
+        if (!h->name || !*h->name || strpbrk(h->name, "\r\n:") ||
             (h->value && strpbrk(h->value, "\r\n"))) {
             set_message(resp, EC_HTTP_ERR_ARG, "header %zu has an empty name or a line break", i);
             st = EC_E_ARG;
@@ -355,9 +355,11 @@ ec_status ec_http_client_send(ec_http_client *client, const ec_http_request *req
         }
         text_buf line = {0};
         buf_puts(&line, h->name);
-        /* libcurl sends "Name;" as an empty "Name:" header; "Name:" alone
-         * would instead remove the header. */
-        if (!h->value || !*h->value) {
+        /* libcurl sends "Name;" as an empty "Name:" header, and "Name:"
+         * alone removes a header it would add (Host, Content-Length). */
+        if (!h->value) {
+            buf_puts(&line, ":");
+        } else if (!*h->value) {
             buf_puts(&line, ";");
         } else {
             buf_puts(&line, ": ");
@@ -568,7 +570,9 @@ char *ec_http_curl_command(const ec_http_request *req, const char *secret, int s
             continue;
         text_buf line = {0};
         buf_puts(&line, h->name);
-        if (!h->value || !*h->value) {
+        if (!h->value) {
+            buf_puts(&line, ":");
+        } else if (!*h->value) {
             buf_puts(&line, ";");
         } else {
             buf_puts(&line, ": ");

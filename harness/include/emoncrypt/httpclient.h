@@ -41,7 +41,10 @@ typedef enum {
 const char *ec_http_error_name(ec_http_error e);
 
 /* One header line.  Both strings are borrowed; name is sent with its case
- * as given.  An empty value sends "Name:" with nothing after the colon. */
+ * as given.  An empty value "" sends "Name:" with nothing after the colon.
+ * A NULL value sends nothing and suppresses the header of that name the
+ * client would otherwise add: {"Host", NULL} or {"Content-Length", NULL}
+ * give a request without Host or without Content-Length. */
 typedef struct {
     const char *name;
     const char *value;
