@@ -82,6 +82,9 @@ static void handler(void *ctx, const ec_httpd_request *req, ec_httpd_reply *repl
         memset(big, 'r', sizeof big);
         ec_httpd_reply_body(reply, big, sizeof big);
         ec_httpd_reply_script(reply, EC_HTTPD_RESET, 0, 0, 0, 100);
+    } else if (strcmp(req->path, "/reset0") == 0) {
+        ec_httpd_reply_body(reply, "never seen", 10);
+        ec_httpd_reply_script(reply, EC_HTTPD_RESET, 0, 0, 0, 0);
     } else if (strcmp(req->path, "/never") == 0) {
         ec_httpd_reply_script(reply, EC_HTTPD_NEVER, 0, 0, 0, 0);
     } else if (strcmp(req->path, "/big") == 0) {
@@ -141,7 +144,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     ec_http_client_free(f->client);
-    ec_httpd_stop(f->server);
+    ec_httpd_stop(f->server); /* NULL when a test stopped it already */
     pthread_mutex_destroy(&f->seen.lock);
     free(f);
     return 0;
@@ -363,6 +366,17 @@ static void reset_mid_response_is_a_clear_error(void **state)
     ec_http_response_free(&r);
 }
 
+static void reset_before_any_body_byte(void **state)
+{
+    fixture *f = *state;
+    ec_http_response r;
+    assert_int_equal(send_to(f, "GET", "/reset0", NULL, 0, NULL, 0, 3000, &r), EC_E_IO);
+    assert_true(r.error == EC_HTTP_ERR_CLOSED || r.error == EC_HTTP_ERR_NO_ANSWER);
+    assert_int_equal(r.body_len, 0);
+    assert_true(r.elapsed_ms < 2000);
+    ec_http_response_free(&r);
+}
+
 static void never_answer_times_out_in_bound(void **state)
 {
     fixture *f = *state;
@@ -376,6 +390,157 @@ static void never_answer_times_out_in_bound(void **state)
     for (int i = 0; i < 100 && !strstr(f->seen.events, "client-gone;"); i++)
         usleep(10000);
     assert_non_null(strstr(f->seen.events, "client-gone;"));
+}
+
+typedef struct {
+    const char *url;
+    ec_http_response resp;
+    ec_status status;
+} background_send;
+
+static void *send_in_background(void *arg)
+{
+    background_send *b = arg;
+    ec_http_client *c = ec_http_client_new();
+    ec_http_request req = {.method = "POST", .url = b->url, .body = (const unsigned char *)"x",
+                           .body_len = 1, .timeout_ms = 8000};
+    b->status = ec_http_client_send(c, &req, &b->resp);
+    ec_http_client_free(c);
+    return NULL;
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void stop_releases_held_replies(void **state)
+{
+    fixture *f = *state;
+    char url[128];
+    snprintf(url, sizeof url, "%s/never", f->base);
+    background_send b = {.url = url};
+    pthread_t t;
+    pthread_create(&t, NULL, send_in_background, &b);
+    for (int i = 0; i < 200 && strcmp(f->seen.path, "/never") != 0; i++)
+        usleep(5000);
+    long start = now_ms();
+    /* What a SIGINT handler would do, then the main loop's stop. */
+    ec_httpd_interrupt(f->server);
+    ec_httpd_stop(f->server);
+    f->server = NULL;
+    long stop_ms = now_ms() - start;
+    pthread_join(t, NULL);
+    assert_true(stop_ms < 1000);
+    assert_int_equal(b.status, EC_E_IO);
+    assert_true(b.resp.error == EC_HTTP_ERR_NO_ANSWER || b.resp.error == EC_HTTP_ERR_CLOSED);
+    assert_true(b.resp.elapsed_ms < 2000);
+    ec_http_response_free(&b.resp);
+}
+
+/* A listener that claims a 1 GB body and keeps sending until the reader
+ * hangs up. */
+static void *endless_server(void *arg)
+{
+    int lfd = *(int *)arg;
+    int c = accept(lfd, NULL, NULL);
+    if (c >= 0) {
+        char buf[1024];
+        (void)!recv(c, buf, sizeof buf, 0);
+        static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                   "Content-Length: 1073741824\r\n\r\n";
+        (void)!send(c, head, sizeof head - 1, MSG_NOSIGNAL);
+        static char chunk[65536];
+        memset(chunk, 'g', sizeof chunk);
+        for (size_t sent = 0; sent < ((size_t)1 << 30);) {
+            ssize_t n = send(c, chunk, sizeof chunk, MSG_NOSIGNAL);
+            if (n <= 0)
+                break;
+            sent += (size_t)n;
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+static void gigabyte_answer_stops_at_cap(void **state)
+{
+    fixture *f = *state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(listen(lfd, 1), 0);
+    getsockname(lfd, (struct sockaddr *)&sin, &len);
+    pthread_t t;
+    pthread_create(&t, NULL, endless_server, &lfd);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(sin.sin_port));
+    ec_http_request req = {.method = "GET", .url = url, .timeout_ms = 5000,
+                           .max_response_body = (size_t)1 << 20};
+    ec_http_response r;
+    assert_int_equal(ec_http_client_send(f->client, &req, &r), EC_F_TOO_LARGE);
+    assert_int_equal(r.error, EC_HTTP_ERR_TOO_LARGE);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, (size_t)1 << 20);
+    assert_true(r.elapsed_ms < 3000);
+    assert_non_null(strstr(r.message, "larger than 1048576 bytes"));
+    ec_http_response_free(&r);
+    pthread_join(t, NULL);
+    close(lfd);
+}
+
+static int connect_raw(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons((uint16_t)port);
+    if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+        close(fd);
+        return -1;
+    }
+    struct timeval tv = {4, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void limits_idle_timeout_and_max_connections(void **state)
+{
+    (void)state;
+    observed seen = {0};
+    pthread_mutex_init(&seen.lock, NULL);
+    ec_httpd_config cfg = {.listen = "127.0.0.1:0", .handler = handler, .on_event = on_event,
+                           .ctx = &seen, .max_connections = 2, .idle_timeout_s = 1};
+    ec_httpd *s = NULL;
+    assert_int_equal(ec_httpd_start(&cfg, &s, NULL, 0), EC_OK);
+    unsigned port = ec_httpd_port(s);
+    int a = connect_raw(port), b = connect_raw(port);
+    assert_true(a >= 0 && b >= 0);
+    usleep(100000);
+    /* A third connection is over the limit: closed without an answer. */
+    int c = connect_raw(port);
+    char buf[256];
+    if (c >= 0) {
+        (void)!send(c, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", 33, MSG_NOSIGNAL);
+        assert_true(recv(c, buf, sizeof buf, 0) <= 0);
+        close(c);
+    }
+    /* Idle connections are dropped after about a second. */
+    long start = now_ms();
+    assert_int_equal(recv(a, buf, sizeof buf, 0), 0);
+    long idle = now_ms() - start;
+    assert_true(idle >= 500 && idle < 3500);
+    close(a);
+    close(b);
+    for (int i = 0; i < 200 && !strstr(seen.events, "no-request;"); i++)
+        usleep(10000);
+    assert_non_null(strstr(seen.events, "no-request;"));
+    ec_httpd_stop(s);
+    pthread_mutex_destroy(&seen.lock);
 }
 
 static void response_cap_is_enforced(void **state)
@@ -619,7 +784,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(delay_shorter_and_longer_than_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(trickled_body_arrives_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(reset_mid_response_is_a_clear_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(reset_before_any_body_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(never_answer_times_out_in_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(stop_releases_held_replies, setup, teardown),
+        cmocka_unit_test_setup_teardown(gigabyte_answer_stops_at_cap, setup, teardown),
+        cmocka_unit_test(limits_idle_timeout_and_max_connections),
         cmocka_unit_test_setup_teardown(response_cap_is_enforced, setup, teardown),
         cmocka_unit_test_setup_teardown(connection_refused_is_fast_and_labelled, setup, teardown),
         cmocka_unit_test_setup_teardown(not_http_answer_is_protocol_error, setup, teardown),
