@@ -247,6 +247,8 @@ static void url_authority(const char *url, char *out, size_t out_size)
 }
 
 static void set_message(ec_http_response *r, ec_http_error e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_message(ec_http_response *r, ec_http_error e, const char *fmt, ...)
 {
     va_list ap;
     r->error = e;

@@ -165,6 +165,8 @@ static void reply_clear(ec_httpd_reply *reply)
 /* ---- helpers ------------------------------------------------------------- */
 
 static void emit(ec_httpd *s, ec_httpd_event_kind kind, const conn_state *conn,
+                 const req_state *rq, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void emit(ec_httpd *s, ec_httpd_event_kind kind, const conn_state *conn,
                  const req_state *rq, const char *fmt, ...)
 {
     if (!s->on_event || atomic_load(&s->stopping))

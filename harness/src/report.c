@@ -26,8 +26,10 @@ typedef struct {
 
 static void buf_append(text_buf *b, const void *s, size_t n)
 {
-    if (b->failed)
+    if (b->failed || n > SIZE_MAX / 4 || b->len > SIZE_MAX / 4) {
+        b->failed = 1;
         return;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 128;
         while (b->len + n + 1 > cap)
