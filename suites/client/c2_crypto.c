@@ -1,0 +1,343 @@
+/* emoncrypt — client/2.*: the crypto of each request (SPEC §2) and the IV
+ * audit across requests. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "client/client_internal.h"
+
+static const unsigned padding_mistakes =
+    EC_MISTAKE_ZERO_PADDING | EC_MISTAKE_NO_FULL_PAD | EC_MISTAKE_CBC_CHAIN_BUG |
+    EC_MISTAKE_IV_APPENDED | EC_MISTAKE_HEX_KEY_AS_KEY | EC_MISTAKE_GZIP_HEADER;
+static const unsigned hmac_mistakes =
+    EC_MISTAKE_HMAC_OVER_CT | EC_MISTAKE_HMAC_PLUS_NUL | EC_MISTAKE_HMAC_HEX_KEY;
+
+/* "hmac-over-ct: your HMAC is over …" for the bits of m in mask. */
+static void explain_mistakes(unsigned m, unsigned mask, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (unsigned i = 0; i < EC_MISTAKE_COUNT && used < cap; i++) {
+        unsigned bit = 1u << i;
+        if (!(m & mask & bit))
+            continue;
+        int w = snprintf(out + used, cap - used, "%s%s (%s)", used ? "; " : "",
+                         ec_mistake_text(bit), ec_mistake_name(bit));
+        if (w > 0)
+            used += (size_t)w;
+    }
+}
+
+/* client/2.iv/length */
+void c2_iv_length(const cs_run *run, const cs_request *r, cs_outcome *o)
+{
+    (void)run;
+    if (!cs_decodable(r))
+        return;
+    size_t n = r->diag.decoded_len;
+    if (n >= EC_IV_LEN + EC_BLOCK_LEN)
+        cs_outcome_set(o, EC_VERDICT_PASS, "body decodes to %zu bytes: IV + %zu bytes", n,
+                       n - EC_IV_LEN);
+    else
+        cs_outcome_set(o, EC_VERDICT_FAIL,
+                       "body decodes to %zu bytes: no room for a 16-byte IV and one block", n);
+    snprintf(o->expected, sizeof o->expected, ">= 32 decoded bytes");
+    snprintf(o->actual, sizeof o->actual, "%zu", n);
+}
+
+/* client/2.cipher/pkcs7 */
+void c2_cipher_pkcs7(const cs_run *run, const cs_request *r, cs_outcome *o)
+{
+    (void)run;
+    if (!cs_decodable(r) || r->diag.decrypt_status == EC_E_CT_SHORT ||
+        r->diag.decrypt_status == EC_E_CT_LENGTH)
+        return;
+    if (r->diag.decrypt_status == EC_OK) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "decrypts with valid PKCS#7 padding");
+        return;
+    }
+    char why[400];
+    explain_mistakes(r->diag.reproduced ? r->diag.mistakes : 0, padding_mistakes, why,
+                     sizeof why);
+    cs_outcome_set(o, EC_VERDICT_FAIL, "with the key and the IV first, decryption fails: %s%s%s",
+                   ec_status_text(r->diag.decrypt_status), why[0] ? "; diagnosis: " : "",
+                   why);
+    snprintf(o->expected, sizeof o->expected, "PKCS#7 padding");
+    snprintf(o->actual, sizeof o->actual, "%s", ec_status_name(r->diag.decrypt_status));
+}
+
+/* client/2.hmac/lowercase */
+void c2_hmac_lowercase(const cs_run *run, const cs_request *r, cs_outcome *o)
+{
+    (void)run;
+    const char *hmac = cs_auth_hmac(r);
+    if (!r->is_post || hmac == NULL)
+        return;
+    size_t n = strlen(hmac);
+    size_t upper = 0, other = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = hmac[i];
+        if (c >= 'A' && c <= 'F')
+            upper++;
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            other++;
+    }
+    snprintf(o->expected, sizeof o->expected, "64 digits [0-9a-f]");
+    cs_printable(hmac, n, o->actual, sizeof o->actual);
+    if (n == EC_HMAC_HEX_LEN && upper == 0 && other == 0)
+        cs_outcome_set(o, EC_VERDICT_PASS, "64 lowercase hex digits");
+    else if (upper > 0 && other == 0 && n == EC_HMAC_HEX_LEN)
+        cs_outcome_set(o, EC_VERDICT_FAIL,
+                       "the HMAC has %zu uppercase hex digits: Emoncms compares the text "
+                       "and answers 'invalid data'", upper);
+    else
+        cs_outcome_set(o, EC_VERDICT_FAIL, "the HMAC is %zu characters, %zu of them not hex",
+                       n, other + upper);
+}
+
+/* client/2.hmac/correct */
+void c2_hmac_correct(const cs_run *run, const cs_request *r, cs_outcome *o)
+{
+    (void)run;
+    if (!cs_decodable(r) || r->diag.answer.profile == EC_PROFILE_LEGACY)
+        return;
+    const ec_diagnosis *d = &r->diag;
+    if (d->reproduced && (d->mistakes & hmac_mistakes)) {
+        char why[400];
+        explain_mistakes(d->mistakes, hmac_mistakes, why, sizeof why);
+        cs_outcome_set(o, EC_VERDICT_FAIL, "%s", why);
+        snprintf(o->expected, sizeof o->expected, "HMAC-SHA256(key, encrypted bytes)");
+        snprintf(o->actual, sizeof o->actual, "%s",
+                 ec_mistake_name(d->mistakes & hmac_mistakes & (0u - (d->mistakes & hmac_mistakes))));
+        return;
+    }
+    if (d->reproduced) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "HMAC over the encrypted bytes with the 16-byte key");
+        return;
+    }
+    if (d->answer.fault == EC_OK) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "the shared server logic authenticated it");
+        return;
+    }
+    if (d->answer.detail == EC_E_HMAC || d->body_reproduced) {
+        cs_outcome_set(o, EC_VERDICT_FAIL,
+                       "the HMAC does not match the decrypted bytes, and no known mistake "
+                       "(over the ciphertext, over plaintext + NUL, keyed with the hex text, "
+                       "uppercase) explains it");
+        snprintf(o->expected, sizeof o->expected, "HMAC-SHA256(key, encrypted bytes)");
+        snprintf(o->actual, sizeof o->actual, "unexplained");
+        return;
+    }
+    cs_outcome_set(o, EC_VERDICT_SKIP, "not checked: the body does not decrypt (%s)",
+                   ec_status_name(d->decrypt_status));
+}
+
+/* ---- the IV audit ------------------------------------------------------ */
+
+static uint64_t be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static uint64_t le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void hex_iv(const uint8_t *iv, char *out, size_t cap)
+{
+    if (ec_hex_encode(iv, EC_IV_LEN, out, cap) != EC_OK && cap > 0)
+        out[0] = 0;
+}
+
+/* client/2.iv/fresh */
+void c2_iv_fresh(const cs_run *run, cs_outcome *o)
+{
+    size_t with_iv = 0, repeats = 0;
+    const cs_request *first_a = NULL, *first_b = NULL;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *b = &run->requests[i];
+        if (!b->has_iv)
+            continue;
+        with_iv++;
+        for (size_t j = 0; j < i; j++) {
+            const cs_request *a = &run->requests[j];
+            if (a->has_iv && memcmp(a->iv, b->iv, EC_IV_LEN) == 0) {
+                repeats++;
+                if (first_a == NULL) {
+                    first_a = a;
+                    first_b = b;
+                }
+                break;
+            }
+        }
+    }
+    if (with_iv < 2) {
+        cs_outcome_set(o, EC_VERDICT_SKIP, "fewer than two requests carried an IV");
+        return;
+    }
+    if (repeats == 0) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu IVs, all different", with_iv);
+        return;
+    }
+    cs_outcome_set(o, EC_VERDICT_FAIL,
+                   "%zu of %zu requests reused an earlier IV; first: #%zu repeats the IV of #%zu",
+                   repeats, with_iv, first_b->seq, first_a->seq);
+    snprintf(o->expected, sizeof o->expected, "a fresh random IV");
+    hex_iv(first_b->iv, o->actual, sizeof o->actual);
+}
+
+/* client/2.iv/not-zero */
+void c2_iv_not_zero(const cs_run *run, cs_outcome *o)
+{
+    static const uint8_t zero[EC_IV_LEN];
+    size_t with_iv = 0, zeros = 0, first = 0;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *r = &run->requests[i];
+        if (!r->has_iv)
+            continue;
+        with_iv++;
+        if (memcmp(r->iv, zero, EC_IV_LEN) == 0 && zeros++ == 0)
+            first = r->seq;
+    }
+    if (with_iv == 0)
+        cs_outcome_set(o, EC_VERDICT_SKIP, "no request carried an IV");
+    else if (zeros == 0)
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu IVs, none all-zero", with_iv);
+    else {
+        cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu requests used the all-zero IV (first #%zu)",
+                       zeros, with_iv, first);
+        snprintf(o->actual, sizeof o->actual, "00000000000000000000000000000000");
+        snprintf(o->expected, sizeof o->expected, "16 random bytes");
+    }
+}
+
+/* Is b a small step from a, read as a 128-bit big- or little-endian
+ * counter?  A repeat (step 0) is client/2.iv/fresh's business. */
+static int counter_step(const uint8_t *a, const uint8_t *b)
+{
+    const uint64_t limit = 1u << 20;
+    uint64_t ah = be64(a), al = be64(a + 8), bh = be64(b), bl = be64(b + 8);
+    if (ah == bh && al != bl && (bl - al < limit || al - bl < limit))
+        return 1;
+    ah = le64(a + 8), al = le64(a), bh = le64(b + 8), bl = le64(b);
+    if (ah == bh && al != bl && (bl - al < limit || al - bl < limit))
+        return 1;
+    return 0;
+}
+
+/* client/2.iv/not-counter */
+void c2_iv_not_counter(const cs_run *run, cs_outcome *o)
+{
+    const cs_request *prev = NULL, *hit_a = NULL, *hit_b = NULL;
+    size_t pairs = 0, steps = 0;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *r = &run->requests[i];
+        if (!r->has_iv)
+            continue;
+        if (prev != NULL) {
+            pairs++;
+            if (counter_step(prev->iv, r->iv) && steps++ == 0) {
+                hit_a = prev;
+                hit_b = r;
+            }
+        }
+        prev = r;
+    }
+    if (pairs == 0) {
+        cs_outcome_set(o, EC_VERDICT_SKIP, "fewer than two requests carried an IV");
+        return;
+    }
+    if (steps == 0) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu consecutive IV pairs, none a counter step", pairs);
+        return;
+    }
+    char a[40], b[40];
+    hex_iv(hit_a->iv, a, sizeof a);
+    hex_iv(hit_b->iv, b, sizeof b);
+    cs_outcome_set(o, EC_VERDICT_FAIL,
+                   "%zu of %zu consecutive IVs differ by a small count, as a counter does: "
+                   "#%zu %s then #%zu %s", steps, pairs, hit_a->seq, a, hit_b->seq, b);
+    snprintf(o->expected, sizeof o->expected, "unpredictable IVs");
+    snprintf(o->actual, sizeof o->actual, "%s -> %s", a, b);
+}
+
+/* Does iv hold the clock t (seconds or milliseconds, 32 or 64 bits, either
+ * byte order, or ten ASCII digits) within ±10 minutes? */
+static int holds_time(const uint8_t *iv, int64_t t, char *where, size_t cap)
+{
+    const int64_t slack = 600;
+    for (int off = 0; off + 4 <= EC_IV_LEN; off++) {
+        uint32_t be = (uint32_t)iv[off] << 24 | (uint32_t)iv[off + 1] << 16 |
+                      (uint32_t)iv[off + 2] << 8 | iv[off + 3];
+        uint32_t le = (uint32_t)iv[off + 3] << 24 | (uint32_t)iv[off + 2] << 16 |
+                      (uint32_t)iv[off + 1] << 8 | iv[off];
+        if ((int64_t)be > t - slack && (int64_t)be < t + slack) {
+            snprintf(where, cap, "32-bit big-endian seconds at byte %d", off);
+            return 1;
+        }
+        if ((int64_t)le > t - slack && (int64_t)le < t + slack) {
+            snprintf(where, cap, "32-bit little-endian seconds at byte %d", off);
+            return 1;
+        }
+    }
+    for (int off = 0; off + 8 <= EC_IV_LEN; off++) {
+        int64_t be = (int64_t)be64(iv + off), le = (int64_t)le64(iv + off);
+        int64_t ms = t * 1000;
+        if ((be > ms - slack * 1000 && be < ms + slack * 1000) ||
+            (le > ms - slack * 1000 && le < ms + slack * 1000)) {
+            snprintf(where, cap, "64-bit milliseconds at byte %d", off);
+            return 1;
+        }
+    }
+    for (int off = 0; off + 10 <= EC_IV_LEN; off++) {
+        int64_t v = 0;
+        int digits = 1;
+        for (int k = 0; k < 10 && digits; k++) {
+            if (iv[off + k] < '0' || iv[off + k] > '9')
+                digits = 0;
+            else
+                v = v * 10 + (iv[off + k] - '0');
+        }
+        if (digits && v > t - slack && v < t + slack) {
+            snprintf(where, cap, "decimal seconds text at byte %d", off);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* client/2.iv/not-time */
+void c2_iv_not_time(const cs_run *run, cs_outcome *o)
+{
+    size_t with_iv = 0, timed = 0, first = 0;
+    char where[96] = "";
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *r = &run->requests[i];
+        if (!r->has_iv)
+            continue;
+        with_iv++;
+        char w[96];
+        if (holds_time(r->iv, (int64_t)r->arrival, w, sizeof w) && timed++ == 0) {
+            first = r->seq;
+            snprintf(where, sizeof where, "%s", w);
+            hex_iv(r->iv, o->actual, sizeof o->actual);
+        }
+    }
+    if (with_iv == 0)
+        cs_outcome_set(o, EC_VERDICT_SKIP, "no request carried an IV");
+    else if (timed == 0)
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu IVs, none holding the clock", with_iv);
+    else {
+        cs_outcome_set(o, EC_VERDICT_FAIL,
+                       "%zu of %zu IVs hold the current time (first #%zu: %s)", timed, with_iv,
+                       first, where);
+        snprintf(o->expected, sizeof o->expected, "16 random bytes");
+    }
+}

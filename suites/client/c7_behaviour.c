@@ -1,0 +1,429 @@
+/* emoncrypt — client/7.*: how the device behaves across requests (SPEC §7,
+ * "a good sender"): the traffic audit and the scenario verdicts. */
+#define _GNU_SOURCE /* strcasestr */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "client/client_internal.h"
+
+/* The first earlier delivered post that carried a row of p, or NULL. */
+static const cs_request *earlier_delivered_sharing(const cs_run *run, const cs_request *p)
+{
+    for (size_t j = 0; j < run->request_count && &run->requests[j] != p; j++) {
+        const cs_request *q = &run->requests[j];
+        if (cs_delivered(q) && cs_rows_shared(q, p) > 0)
+            return q;
+    }
+    return NULL;
+}
+
+/* The first later accepted post that carries a row of q, or NULL. */
+static const cs_request *later_sharing(const cs_run *run, const cs_request *q)
+{
+    for (size_t j = (size_t)(q - run->requests) + 1; j < run->request_count; j++) {
+        const cs_request *p = &run->requests[j];
+        if (p->accepted && cs_rows_shared(q, p) > 0)
+            return p;
+    }
+    return NULL;
+}
+
+static int later_accepted_exists(const cs_run *run, const cs_request *q)
+{
+    for (size_t j = (size_t)(q - run->requests) + 1; j < run->request_count; j++)
+        if (run->requests[j].accepted)
+            return 1;
+    return 0;
+}
+
+/* client/7.time/ascending */
+void c7_time_ascending(const cs_run *run, cs_outcome *o)
+{
+    size_t posts = 0, bad = 0;
+    const cs_request *first = NULL;
+    long long a = 0, b = 0;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *r = &run->requests[i];
+        if (!r->accepted || r->row_count == 0)
+            continue;
+        posts++;
+        for (size_t k = 1; k < r->row_count; k++) {
+            if (r->rows[k].time < r->rows[k - 1].time) {
+                if (bad++ == 0) {
+                    first = r;
+                    a = (long long)r->rows[k - 1].time;
+                    b = (long long)r->rows[k].time;
+                }
+                break;
+            }
+        }
+    }
+    if (posts == 0) {
+        cs_outcome_set(o, EC_VERDICT_SKIP, "no accepted post carried rows");
+        return;
+    }
+    if (bad == 0) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu posts, rows in ascending time order", posts);
+        return;
+    }
+    cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu posts have rows out of time order; first "
+                   "#%zu: %lld after %lld", bad, posts, first->seq, b, a);
+    snprintf(o->expected, sizeof o->expected, ">= %lld", a);
+    snprintf(o->actual, sizeof o->actual, "%lld", b);
+}
+
+/* client/7.time/never-backwards */
+void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
+{
+    int have_max = 0;
+    int64_t max_acked = 0;
+    size_t posts = 0, bad = 0;
+    const cs_request *first = NULL;
+    long long got = 0;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *r = &run->requests[i];
+        if (!r->accepted || !r->absolute_time || r->row_count == 0)
+            continue;
+        posts++;
+        if (have_max) {
+            for (size_t k = 0; k < r->row_count; k++) {
+                if (r->rows[k].time >= max_acked)
+                    continue;
+                /* A row sent again exactly is client/7.ack/no-duplicates's. */
+                int duplicate = 0;
+                for (size_t j = 0; j < i && !duplicate; j++) {
+                    const cs_request *q = &run->requests[j];
+                    if (!cs_delivered(q))
+                        continue;
+                    for (size_t m = 0; m < q->row_count && !duplicate; m++)
+                        duplicate = strcmp(q->rows[m].key, r->rows[k].key) == 0;
+                }
+                if (!duplicate) {
+                    if (bad++ == 0) {
+                        first = r;
+                        got = (long long)r->rows[k].time;
+                    }
+                    break;
+                }
+            }
+        }
+        if (cs_delivered(r)) {
+            for (size_t k = 0; k < r->row_count; k++)
+                if (!have_max || r->rows[k].time > max_acked) {
+                    max_acked = r->rows[k].time;
+                    have_max = 1;
+                }
+        }
+    }
+    if (posts == 0) {
+        cs_outcome_set(o, EC_VERDICT_SKIP, "no post carried absolute times (time=T)");
+        return;
+    }
+    if (bad == 0) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu posts with absolute times, none older than an "
+                       "acknowledged row", posts);
+        return;
+    }
+    cs_outcome_set(o, EC_VERDICT_FAIL, "%zu posts carry new rows older than an acknowledged "
+                   "one; first #%zu: time %lld", bad, first->seq, got);
+    snprintf(o->actual, sizeof o->actual, "%lld", got);
+    snprintf(o->expected, sizeof o->expected, "no new row older than the last ack");
+}
+
+/* client/7.ack/no-duplicates */
+void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
+{
+    size_t posts = 0, dups = 0;
+    const cs_request *first = NULL, *orig = NULL;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *r = &run->requests[i];
+        if (!r->accepted || r->row_count == 0)
+            continue;
+        posts++;
+        const cs_request *q = earlier_delivered_sharing(run, r);
+        if (q != NULL && dups++ == 0) {
+            first = r;
+            orig = q;
+        }
+    }
+    if (posts == 0) {
+        cs_outcome_set(o, EC_VERDICT_SKIP, "no accepted post carried rows");
+        return;
+    }
+    if (dups == 0) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu posts, no acknowledged row sent again", posts);
+        return;
+    }
+    cs_outcome_set(o, EC_VERDICT_FAIL, "%zu posts resend rows already acknowledged; first #%zu "
+                   "repeats %zu rows of #%zu (the server stores them twice)", dups, first->seq,
+                   cs_rows_shared(orig, first), orig->seq);
+    snprintf(o->expected, sizeof o->expected, "0 acknowledged rows again");
+    snprintf(o->actual, sizeof o->actual, "%zu", cs_rows_shared(orig, first));
+}
+
+/* client/7.ack/no-data-lost */
+void c7_ack_no_data_lost(const cs_run *run, cs_outcome *o)
+{
+    size_t failed = 0, judged = 0, lost = 0;
+    const cs_request *first = NULL;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *q = &run->requests[i];
+        if (!q->accepted || q->row_count == 0 || cs_delivered(q))
+            continue;
+        failed++;
+        if (!later_accepted_exists(run, q))
+            continue;
+        judged++;
+        if (later_sharing(run, q) == NULL && lost++ == 0)
+            first = q;
+    }
+    if (failed == 0) {
+        cs_outcome_set(o, EC_VERDICT_SKIP, "no post went unacknowledged");
+        return;
+    }
+    if (judged == 0) {
+        cs_outcome_set(o, EC_VERDICT_SKIP, "%zu posts went unacknowledged, but the device sent "
+                       "nothing after them", failed);
+        return;
+    }
+    if (lost == 0) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu unacknowledged posts, every one resent later",
+                       judged);
+        return;
+    }
+    cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu unacknowledged posts never came back; first "
+                   "#%zu (answered HTTP %u%s): its %zu rows were dropped or taken as delivered",
+                   lost, judged, first->seq, first->reply_status,
+                   first->client_gone ? ", answer not completed" : "", first->row_count);
+    snprintf(o->expected, sizeof o->expected, "rows resent");
+    snprintf(o->actual, sizeof o->actual, "never resent");
+}
+
+/* client/7.resend/fresh-iv */
+void c7_resend_fresh_iv(const cs_run *run, cs_outcome *o)
+{
+    size_t resends = 0, same = 0;
+    const cs_request *first = NULL, *orig = NULL;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *q = &run->requests[i];
+        if (!q->accepted || q->row_count == 0 || cs_delivered(q))
+            continue;
+        const cs_request *p = later_sharing(run, q);
+        if (p == NULL)
+            continue;
+        resends++;
+        if (p->has_iv && q->has_iv && memcmp(p->iv, q->iv, EC_IV_LEN) == 0 && same++ == 0) {
+            first = p;
+            orig = q;
+        }
+    }
+    if (resends == 0) {
+        cs_outcome_set(o, EC_VERDICT_SKIP, "no resend observed");
+        return;
+    }
+    if (same == 0) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu resends, each with a new IV", resends);
+        return;
+    }
+    cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu resends reuse the IV of the failed post; "
+                   "first #%zu resends #%zu with the same IV", same, resends, first->seq,
+                   orig->seq);
+    snprintf(o->expected, sizeof o->expected, "a new IV");
+    snprintf(o->actual, sizeof o->actual, "the same IV");
+}
+
+/* Where in r the key appears in clear, or NULL. */
+static const char *key_in_clear(const cs_run *run, const cs_request *r)
+{
+    const char *key = run->apikey_hex;
+    size_t kl = strlen(key);
+    const char *fields[2] = {r->path, r->query};
+    for (int f = 0; f < 2; f++)
+        if (fields[f] != NULL && strcasestr(fields[f], key) != NULL)
+            return f == 0 ? "the URL path" : "the URL query string";
+    for (size_t i = 0; i < r->header_count; i++) {
+        if (strcasestr(r->headers[i].value, key) == NULL)
+            continue;
+        if (strcasecmp(r->headers[i].name, "Authorization") == 0 &&
+            strncasecmp(r->headers[i].value, "Bearer", 6) == 0)
+            return "an 'Authorization: Bearer' header";
+        return "a header";
+    }
+    for (size_t i = 0; r->body != NULL && i + kl <= r->body_len; i++)
+        if (strncasecmp((const char *)r->body + i, key, kl) == 0)
+            return "the request body";
+    return NULL;
+}
+
+/* client/7.apikey/not-in-clear */
+void c7_apikey_not_in_clear(const cs_run *run, cs_outcome *o)
+{
+    size_t leaks = 0;
+    const cs_request *first = NULL;
+    const char *where = NULL;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const char *w = key_in_clear(run, &run->requests[i]);
+        if (w != NULL && leaks++ == 0) {
+            first = &run->requests[i];
+            where = w;
+        }
+    }
+    if (leaks == 0) {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu requests, the write API key never in clear",
+                       run->request_count);
+        return;
+    }
+    char label[160];
+    cs_outcome_set(o, EC_VERDICT_FAIL, "%zu requests carry the write API key in clear; first "
+                   "%s, in %s: anyone on the path can now forge and read every post",
+                   leaks, cs_label(first, label, sizeof label), where);
+    snprintf(o->expected, sizeof o->expected, "the key never sent");
+    snprintf(o->actual, sizeof o->actual, "in %s", where);
+}
+
+/* client/7.retry/interval */
+void c7_retry_interval(const cs_run *run, cs_outcome *o)
+{
+    char list[320] = "";
+    size_t used = 0, resends = 0, growing = 0, pairs = 0;
+    long prev = -1;
+    char honour[160] = "";
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_request *q = &run->requests[i];
+        if (!q->accepted || q->row_count == 0 || cs_delivered(q))
+            continue;
+        const cs_request *p = later_sharing(run, q);
+        if (p == NULL)
+            continue;
+        long ms = (long)((p->arrival - q->arrival) * 1000.0 + 0.5);
+        resends++;
+        if (used < sizeof list - 16) {
+            int w = snprintf(list + used, sizeof list - used, "%s%ld", used ? ", " : "", ms);
+            if (w > 0)
+                used += (size_t)w;
+        }
+        /* Consecutive failures of the same rows: does the wait grow? */
+        if (prev >= 0 && cs_rows_shared(q, p) > 0) {
+            const cs_request *before = NULL;
+            for (size_t j = 0; j < i; j++)
+                if (run->requests[j].accepted && !cs_delivered(&run->requests[j]) &&
+                    later_sharing(run, &run->requests[j]) == q)
+                    before = &run->requests[j];
+            if (before != NULL) {
+                pairs++;
+                if (ms > prev)
+                    growing++;
+            }
+        }
+        prev = ms;
+        if (q->retry_after_s > 0 && !honour[0])
+            snprintf(honour, sizeof honour, "; after 'Retry-After: %u' it waited %ld ms (%s)",
+                     q->retry_after_s, ms,
+                     ms + 50 >= (long)q->retry_after_s * 1000 ? "honoured" : "not honoured");
+    }
+    if (resends == 0) {
+        cs_outcome_set(o, EC_VERDICT_INFO, "no resend observed");
+        return;
+    }
+    cs_outcome_set(o, EC_VERDICT_INFO, "%zu resends after %s ms; %s%s", resends, list,
+                   pairs == 0 ? "no repeated failure to show a backoff"
+                   : growing == pairs ? "the wait grows after each failure (backoff)"
+                                      : "no backoff (the wait does not grow)",
+                   honour);
+}
+
+/* ---- scenario verdicts --------------------------------------------------- */
+
+static const char *describe_reply(const ec_scripted_reply *s, char *out, size_t cap)
+{
+    static const char *const kinds[] = {"the ack", "an ack of other data", "a hex ack",
+                                        "an ack without '='", NULL};
+    if (s->never)
+        snprintf(out, cap, "no answer at all");
+    else if (s->reset_after >= 0)
+        snprintf(out, cap, "a connection reset after %d body bytes", s->reset_after);
+    else if (s->kind == EC_REPLY_TEXT) {
+        char t[64];
+        cs_printable(s->text, strlen(s->text), t, sizeof t);
+        snprintf(out, cap, "HTTP %u '%s'", s->status, t);
+    } else
+        snprintf(out, cap, "HTTP %u with %s%s", s->status, kinds[s->kind],
+                 s->trickle_interval_ms ? ", trickled" : "");
+    return out;
+}
+
+/* see client_internal.h */
+void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
+{
+    const ec_client_scenario *sc = run->scenarios[i];
+    size_t steps_seen = 0;
+    int observed = 0;
+    for (size_t k = 0; k < run->request_count; k++) {
+        const cs_request *r = &run->requests[k];
+        if (r->scenario != (int)i)
+            continue;
+        if (r->step >= 0 && (size_t)r->step < sc->step_count)
+            steps_seen++;
+        else
+            observed = 1;
+    }
+    if (steps_seen < sc->step_count || !observed) {
+        cs_outcome_set(o, EC_VERDICT_FAIL, "not completed: the run ended after %zu of %zu "
+                       "scripted answers%s; let the device post longer", steps_seen,
+                       sc->step_count, steps_seen == sc->step_count ? " and before the next post" : "");
+        snprintf(o->actual, sizeof o->actual, "incomplete");
+        return;
+    }
+    char what[128], msg[512] = "";
+    size_t used = 0;
+    ec_verdict verdict = EC_VERDICT_PASS;
+    for (size_t k = 0; k < run->request_count; k++) {
+        const cs_request *q = &run->requests[k];
+        if (q->scenario != (int)i || q->step < 0 || (size_t)q->step >= sc->step_count)
+            continue;
+        describe_reply(q->script, what, sizeof what);
+        const cs_request *p = later_sharing(run, q);
+        char part[256];
+        ec_verdict v = EC_VERDICT_PASS;
+        if (sc->expect_delivered && !q->client_gone) {
+            if (p == NULL) {
+                snprintf(part, sizeof part, "#%zu got %s and was not sent again", q->seq, what);
+            } else {
+                v = EC_VERDICT_FAIL;
+                snprintf(part, sizeof part, "#%zu got %s, yet its rows came again in #%zu "
+                         "(duplicates)", q->seq, what, p->seq);
+            }
+        } else if (sc->expect_delivered) {
+            snprintf(part, sizeof part, "#%zu got %s but the device hung up before it ended "
+                     "(its timeout is shorter)%s", q->seq, what,
+                     p ? "; it resent the rows" : "; the rows never came back");
+            v = p ? EC_VERDICT_INFO : EC_VERDICT_FAIL;
+        } else if (p == NULL) {
+            v = sc->if_wrong;
+            snprintf(part, sizeof part, "#%zu got %s and the device took it as delivered: its "
+                     "rows never came back", q->seq, what);
+        } else if (p->has_iv && q->has_iv && memcmp(p->iv, q->iv, EC_IV_LEN) == 0) {
+            v = EC_VERDICT_FAIL;
+            snprintf(part, sizeof part, "#%zu got %s; resent in #%zu with the SAME IV", q->seq,
+                     what, p->seq);
+        } else {
+            snprintf(part, sizeof part, "#%zu got %s; resent in #%zu after %ld ms with a "
+                     "fresh IV", q->seq, what, p->seq,
+                     (long)((p->arrival - q->arrival) * 1000.0 + 0.5));
+        }
+        if (v == EC_VERDICT_FAIL || (v == EC_VERDICT_NON_STRICT && verdict != EC_VERDICT_FAIL) ||
+            (v == EC_VERDICT_INFO && verdict == EC_VERDICT_PASS))
+            verdict = v;
+        if (used < sizeof msg - 4) {
+            int w = snprintf(msg + used, sizeof msg - used, "%s%s", used ? "; " : "", part);
+            if (w > 0)
+                used += (size_t)w;
+        }
+    }
+    cs_outcome_set(o, verdict, "%s", msg);
+    snprintf(o->expected, sizeof o->expected, "%s",
+             sc->expect_delivered ? "taken as the ack, not resent" : "not delivered: resent "
+             "with a fresh IV");
+}

@@ -1,0 +1,161 @@
+/* emoncrypt — what the client-role suite's files share: the record of one
+ * received request, the run, and the check table's row type.  Not public:
+ * the CLI and the tests use client_suite.h. */
+#ifndef EMONCRYPT_CLIENT_INTERNAL_H
+#define EMONCRYPT_CLIENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/client_suite.h"
+#include "emoncrypt/capture.h"
+#include "emoncrypt/diagnose.h"
+#include "emoncrypt/httpd.h"
+#include "emoncrypt/message.h"
+#include "emoncrypt/report.h"
+
+/* One row of data as the audit compares them across posts. */
+typedef struct {
+    char *key;                    /* "time|node|name|value" identity */
+    int64_t time;
+} cs_row;
+
+/* One check's outcome for one request, or for the whole run. */
+typedef struct {
+    ec_verdict verdict;           /* EC_VERDICT_SKIP = not applicable */
+    char message[512];
+    char expected[160];
+    char actual[160];
+} cs_outcome;
+
+/* Everything recorded about one request the mock received. */
+typedef struct {
+    size_t seq;                   /* 1-based arrival order */
+    double arrival;               /* Unix seconds */
+    uint64_t connection;
+    char *method, *path, *query;
+    ec_capture_header *headers;
+    size_t header_count;
+    uint8_t *body;
+    size_t body_len;
+
+    int is_post;                  /* an attempt at the encrypted input
+                                     (POST, or anything to /input/post|bulk|encrypted) */
+    ec_diagnosis diag;            /* the shared logic's verdict + mistakes */
+    int accepted;                 /* diag.answer.fault == EC_OK */
+    int has_iv;
+    uint8_t iv[EC_IV_LEN];
+    cs_row *rows;                 /* what it carries (accepted posts only) */
+    size_t row_count;
+    int absolute_time;            /* rows carry sender-chosen times */
+    char time_mode[48];           /* "bulk time=T" …, for the INFO line */
+
+    int scenario;                 /* index in the run's scenario list, -1 none */
+    int step;                     /* its step; step_count = the observation post */
+    const ec_scripted_reply *script;  /* NULL = answered by the shared logic */
+    unsigned reply_status;
+    int reply_is_ack;             /* the answer was the correct ack */
+    unsigned retry_after_s;
+    int client_gone;              /* the device left before the answer was complete */
+
+    /* Outcomes of the per-request checks, indexed like the check table. */
+    cs_outcome *outcomes;
+} cs_request;
+
+/* A protocol-level event (garbage on the socket, a device that left). */
+typedef struct {
+    ec_httpd_event_kind kind;
+    double time;
+    uint64_t connection;
+    char *remote;
+    char *detail;
+} cs_event;
+
+/* The run: options, the key, and everything seen so far. */
+typedef struct {
+    ec_client_suite_options opt;
+    uint8_t key[EC_KEY_LEN];
+    char *apikey_hex;             /* owned copy, wiped on free */
+    char *userid;
+    char *username;
+    const ec_client_scenario **scenarios;  /* the run list */
+    size_t scenario_count;
+    cs_request *requests;
+    size_t request_count, request_cap;
+    cs_event *events;
+    size_t event_count, event_cap;
+} cs_run;
+
+/* A delivered post: the device got the correct ack, all of it. */
+int cs_delivered(const cs_request *r);
+
+/* ---- the check table ------------------------------------------------- */
+
+typedef void (*cs_request_check_fn)(const cs_run *run, const cs_request *r, cs_outcome *o);
+typedef void (*cs_audit_check_fn)(const cs_run *run, cs_outcome *o);
+
+typedef struct {
+    const char *id;
+    const char *requirement;
+    cs_request_check_fn on_request;  /* per request (NULL for audit checks) */
+    cs_audit_check_fn on_audit;      /* across the run (NULL for per-request) */
+} cs_check;
+
+extern const cs_check cs_checks[];
+extern const size_t cs_check_count;
+
+/* Per-request checks, one per id (file = SPEC section). */
+void c2_iv_length(const cs_run *, const cs_request *, cs_outcome *);
+void c2_cipher_pkcs7(const cs_run *, const cs_request *, cs_outcome *);
+void c2_hmac_lowercase(const cs_run *, const cs_request *, cs_outcome *);
+void c2_hmac_correct(const cs_run *, const cs_request *, cs_outcome *);
+void c3_route_path(const cs_run *, const cs_request *, cs_outcome *);
+void c3_route_method(const cs_run *, const cs_request *, cs_outcome *);
+void c3_content_type_exact(const cs_run *, const cs_request *, cs_outcome *);
+void c3_auth_format(const cs_run *, const cs_request *, cs_outcome *);
+void c3_auth_userid(const cs_run *, const cs_request *, cs_outcome *);
+void c3_body_alphabet(const cs_run *, const cs_request *, cs_outcome *);
+void c3_body_padding(const cs_run *, const cs_request *, cs_outcome *);
+void c3_body_blocks(const cs_run *, const cs_request *, cs_outcome *);
+void c4_answer_accepted(const cs_run *, const cs_request *, cs_outcome *);
+void c5_plaintext_grammar(const cs_run *, const cs_request *, cs_outcome *);
+void c5_time_mode(const cs_run *, const cs_request *, cs_outcome *);
+void c5_values_numeric(const cs_run *, const cs_request *, cs_outcome *);
+void c5_node_characters(const cs_run *, const cs_request *, cs_outcome *);
+
+/* Audit checks across all requests. */
+void c2_iv_fresh(const cs_run *, cs_outcome *);
+void c2_iv_not_zero(const cs_run *, cs_outcome *);
+void c2_iv_not_counter(const cs_run *, cs_outcome *);
+void c2_iv_not_time(const cs_run *, cs_outcome *);
+void c3_http_well_formed(const cs_run *, cs_outcome *);
+void c7_time_ascending(const cs_run *, cs_outcome *);
+void c7_time_never_backwards(const cs_run *, cs_outcome *);
+void c7_ack_no_duplicates(const cs_run *, cs_outcome *);
+void c7_ack_no_data_lost(const cs_run *, cs_outcome *);
+void c7_resend_fresh_iv(const cs_run *, cs_outcome *);
+void c7_apikey_not_in_clear(const cs_run *, cs_outcome *);
+void c7_retry_interval(const cs_run *, cs_outcome *);
+
+/* The verdict of one scenario of the run list (index i). */
+void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o);
+
+/* Helpers shared by the check files. */
+void cs_outcome_set(cs_outcome *o, ec_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The first header named name (case-insensitive) and how many there are. */
+const char *cs_header(const cs_request *r, const char *name, size_t *count);
+/* Printable, escaped, possibly shortened copy of bytes into out. */
+const char *cs_printable(const void *bytes, size_t n, char *out, size_t cap);
+/* "POST /input/bulk" style label of request r ("#3 POST /input/bulk"). */
+const char *cs_label(const cs_request *r, char *out, size_t cap);
+/* The body was meant to be IV || ciphertext for this user (the request got
+ * past the header steps), so the crypto checks apply. */
+int cs_decodable(const cs_request *r);
+/* The HMAC part of Authorization (after the first ':'), or NULL. */
+const char *cs_auth_hmac(const cs_request *r);
+/* Does any row of later post b equal a row of post a? Returns the count. */
+size_t cs_rows_shared(const cs_request *a, const cs_request *b);
+
+#endif

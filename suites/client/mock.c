@@ -1,0 +1,782 @@
+/* emoncrypt — the mock Emoncms of the client-role suite (see
+ * client_suite.h): receives whatever the device sends, judges it with the
+ * shared server logic, answers with the active scenario's next scripted
+ * answer, captures everything, and turns it all into a report at the end.
+ *
+ * The device needs no change: scenarios advance on each accepted post of
+ * the configured user, so pointing a device's server setting here is
+ * enough.  A post the shared logic rejects gets the answer Emoncms would
+ * give and does not advance the scenario. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client/client_internal.h"
+#include "emoncrypt/plaintext.h"
+
+struct ec_client_suite {
+    cs_run run;
+    pthread_mutex_t lock;
+    ec_httpd *httpd;
+    ec_capture_writer *capture;
+    double started;
+    double last_request;
+    size_t scenario_pos;          /* the active scenario in run.scenarios */
+    size_t step_pos;              /* its next step; step_count = observation */
+    int scenarios_done;
+    int stopped;
+    char summary[256];
+};
+
+static double now_s(void)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static char *dup_or_empty(const char *s)
+{
+    return strdup(s ? s : "");
+}
+
+/* ---- recording --------------------------------------------------------- */
+
+static cs_request *new_request(ec_client_suite *s)
+{
+    cs_run *run = &s->run;
+    if (run->request_count == run->request_cap) {
+        size_t cap = run->request_cap ? run->request_cap * 2 : 64;
+        cs_request *grown = realloc(run->requests, cap * sizeof *grown);
+        if (grown == NULL)
+            return NULL;
+        run->requests = grown;
+        run->request_cap = cap;
+    }
+    cs_request *r = &run->requests[run->request_count];
+    memset(r, 0, sizeof *r);
+    ec_diagnosis_init(&r->diag);
+    r->seq = run->request_count + 1;
+    r->scenario = -1;
+    r->step = -1;
+    r->outcomes = calloc(cs_check_count, sizeof *r->outcomes);
+    if (r->outcomes == NULL)
+        return NULL;
+    run->request_count++;
+    return r;
+}
+
+static void free_request(cs_request *r)
+{
+    free(r->method);
+    free(r->path);
+    free(r->query);
+    for (size_t i = 0; i < r->header_count; i++) {
+        free(r->headers[i].name);
+        free(r->headers[i].value);
+    }
+    free(r->headers);
+    free(r->body);
+    ec_diagnosis_free(&r->diag);
+    for (size_t i = 0; i < r->row_count; i++)
+        free(r->rows[i].key);
+    free(r->rows);
+    free(r->outcomes);
+}
+
+static int looks_like_input_post(const char *path)
+{
+    return strstr(path, "/input/post") != NULL || strstr(path, "/input/bulk") != NULL ||
+           strstr(path, "/input/encrypted") != NULL;
+}
+
+/* The rows an accepted post carries, with identities that survive a
+ * resend: absolute times when the sender chose them (time=T, legacy),
+ * otherwise times relative to the post's first row. */
+static void record_rows(cs_request *r)
+{
+    const ec_answer *a = &r->diag.answer;
+    const char *t = ec_params_get(&a->params, "time");
+    const char *sentat = ec_params_get(&a->params, "sentat");
+    const char *offset = ec_params_get(&a->params, "offset");
+    const char *api = a->profile == EC_PROFILE_LEGACY ? "legacy"
+                      : a->api == EC_API_BULK ? "bulk" : "post";
+    if (a->profile == EC_PROFILE_LEGACY) {
+        r->absolute_time = 1;
+        snprintf(r->time_mode, sizeof r->time_mode, "legacy: absolute unix times");
+    } else if (t != NULL) {
+        r->absolute_time = 1;
+        snprintf(r->time_mode, sizeof r->time_mode, "%s time=T (absolute)", api);
+    } else if (sentat != NULL) {
+        snprintf(r->time_mode, sizeof r->time_mode, "%s sentat=S (relative)", api);
+    } else if (offset != NULL) {
+        snprintf(r->time_mode, sizeof r->time_mode, "%s offset=O (relative)", api);
+    } else {
+        snprintf(r->time_mode, sizeof r->time_mode, "%s without a time (server's now)", api);
+    }
+    if (a->rows.n == 0)
+        return;
+    r->rows = calloc(a->rows.n, sizeof *r->rows);
+    if (r->rows == NULL)
+        return;
+    int64_t base = a->rows.rows[0].time;
+    for (size_t i = 0; i < a->rows.n; i++) {
+        const ec_row *row = &a->rows.rows[i];
+        char key[512];
+        char value[40];
+        if (row->is_null)
+            snprintf(value, sizeof value, "null");
+        else
+            snprintf(value, sizeof value, "%.17g", row->value);
+        if (r->absolute_time)
+            snprintf(key, sizeof key, "%lld|%s|%s|%s", (long long)row->time, row->node,
+                     row->name, value);
+        else
+            snprintf(key, sizeof key, "rel%lld|%s|%s|%s", (long long)(row->time - base),
+                     row->node, row->name, value);
+        r->rows[i].key = strdup(key);
+        r->rows[i].time = row->time;
+        if (r->rows[i].key == NULL)
+            return;
+        r->row_count = i + 1;
+    }
+}
+
+/* ---- answering ----------------------------------------------------------- */
+
+/* The scripted answer for an accepted post, advancing the scenario. */
+static const ec_scripted_reply *next_step(ec_client_suite *s, cs_request *r)
+{
+    static const ec_scripted_reply ack = {.status = 200, .content_type = "text/plain",
+                                          .kind = EC_REPLY_ACK, .reset_after = -1};
+    if (s->scenarios_done)
+        return &ack;
+    const ec_client_scenario *sc = s->run.scenarios[s->scenario_pos];
+    r->scenario = (int)s->scenario_pos;
+    r->step = (int)s->step_pos;
+    if (s->step_pos < sc->step_count)
+        return &sc->steps[s->step_pos++];
+    /* The observation post: answered with the ack; the scenario is over. */
+    s->step_pos = 0;
+    if (++s->scenario_pos == s->run.scenario_count)
+        s->scenarios_done = 1;
+    return &ack;
+}
+
+static void reply_scripted(const ec_scripted_reply *step, const cs_request *r,
+                           ec_httpd_reply *reply, char *body, size_t cap, size_t *body_len)
+{
+    const ec_answer *a = &r->diag.answer;
+    switch (step->kind) {
+    case EC_REPLY_ACK:
+        snprintf(body, cap, "%s", a->ack);
+        break;
+    case EC_REPLY_OTHER_ACK: {
+        /* A well-formed ack, of the bytes plus one: "other data". */
+        uint8_t *other = malloc(a->decrypted_len + 1);
+        if (other != NULL) {
+            if (a->decrypted_len)
+                memcpy(other, a->decrypted, a->decrypted_len);
+            other[a->decrypted_len] = '\n';
+            ec_ack_of(other, a->decrypted_len + 1, body);
+            free(other);
+        }
+        break;
+    }
+    case EC_REPLY_HEX_ACK: {
+        uint8_t digest[EC_SHA256_LEN];
+        ec_sha256(a->decrypted, a->decrypted_len, digest);
+        ec_hex_encode(digest, sizeof digest, body, cap);
+        break;
+    }
+    case EC_REPLY_NO_PAD_ACK:
+        snprintf(body, cap, "%.*s", EC_ACK_LEN - 1, a->ack);
+        break;
+    case EC_REPLY_TEXT:
+        snprintf(body, cap, "%s", step->text ? step->text : "");
+        break;
+    }
+    *body_len = strlen(body);
+    ec_httpd_reply_status(reply, step->status);
+    if (step->content_type != NULL)
+        ec_httpd_reply_header(reply, "Content-Type", step->content_type);
+    if (step->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", step->retry_after_s);
+        ec_httpd_reply_header(reply, "Retry-After", ra);
+    }
+    ec_httpd_reply_body(reply, body, *body_len);
+    if (step->never)
+        ec_httpd_reply_script(reply, EC_HTTPD_NEVER, 0, 0, 0, 0);
+    else if (step->reset_after >= 0)
+        ec_httpd_reply_script(reply, EC_HTTPD_RESET, step->delay_ms, 0, 0,
+                              (size_t)step->reset_after);
+    else if (step->trickle_interval_ms > 0)
+        ec_httpd_reply_script(reply, EC_HTTPD_TRICKLE, step->delay_ms,
+                              step->trickle_bytes ? step->trickle_bytes : 1,
+                              step->trickle_interval_ms, 0);
+    else if (step->delay_ms > 0)
+        ec_httpd_reply_script(reply, EC_HTTPD_DELAY, step->delay_ms, 0, 0, 0);
+}
+
+static const char *script_name(const ec_scripted_reply *step)
+{
+    if (step == NULL)
+        return "normal";
+    if (step->never)
+        return "never";
+    if (step->reset_after >= 0)
+        return "reset";
+    if (step->trickle_interval_ms > 0)
+        return "trickle";
+    return step->delay_ms ? "delay" : "normal";
+}
+
+static void run_request_checks(const cs_run *run, cs_request *r)
+{
+    for (size_t c = 0; c < cs_check_count; c++) {
+        r->outcomes[c].verdict = EC_VERDICT_SKIP;
+        if (cs_checks[c].on_request != NULL)
+            cs_checks[c].on_request(run, r, &r->outcomes[c]);
+    }
+}
+
+static void log_request(const ec_client_suite *s, const cs_request *r, const char *answer)
+{
+    if (!s->run.opt.verbose)
+        return;
+    char label[160], failed[256] = "";
+    size_t used = 0;
+    for (size_t c = 0; c < cs_check_count; c++) {
+        ec_verdict v = r->outcomes[c].verdict;
+        if (v != EC_VERDICT_FAIL && v != EC_VERDICT_NON_STRICT)
+            continue;
+        if (used < sizeof failed - 2) {
+            int w = snprintf(failed + used, sizeof failed - used, " %s %s",
+                             ec_verdict_name(v), cs_checks[c].id);
+            if (w > 0)
+                used += (size_t)w;
+        }
+    }
+    const char *sc = r->scenario >= 0 ? s->run.scenarios[r->scenario]->name : NULL;
+    fprintf(stderr, "%s %zu B%s%s%s -> %s%s%s\n", cs_label(r, label, sizeof label), r->body_len,
+            sc ? " [" : "", sc ? sc : "", sc ? "]" : "", answer, failed[0] ? " |" : "", failed);
+}
+
+static void capture_request(ec_client_suite *s, const cs_request *r, unsigned status,
+                            const char *content_type, const char *body, size_t body_len)
+{
+    if (s->capture == NULL)
+        return;
+    const char *failed[64];
+    size_t nf = 0;
+    for (size_t c = 0; c < cs_check_count && nf < 64; c++)
+        if (r->outcomes[c].verdict == EC_VERDICT_FAIL)
+            failed[nf++] = cs_checks[c].id;
+    char mistakes[256] = "";
+    if (r->diag.reproduced)
+        ec_mistake_list(r->diag.mistakes, mistakes, sizeof mistakes);
+    ec_capture_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.seq = r->seq;
+    rec.time = r->arrival;
+    rec.kind = "exchange";
+    rec.connection = r->connection;
+    rec.method = r->method;
+    rec.path = r->path;
+    rec.query = r->query;
+    rec.headers = r->headers;
+    rec.header_count = r->header_count;
+    rec.body = r->body;
+    rec.body_len = r->body_len;
+    rec.scenario = r->scenario >= 0 ? (char *)s->run.scenarios[r->scenario]->name : NULL;
+    rec.step = r->step;
+    rec.has_reply = 1;
+    rec.reply_status = status;
+    rec.reply_content_type = (char *)content_type;
+    rec.reply_body = (uint8_t *)body;
+    rec.reply_body_len = body_len;
+    rec.reply_script = (char *)script_name(r->script);
+    rec.fault = r->is_post ? (char *)ec_status_name(r->diag.answer.fault) : NULL;
+    rec.mistakes = r->is_post && r->diag.reproduced ? mistakes : NULL;
+    rec.failed = (char **)failed;
+    rec.failed_count = nf;
+    ec_capture_write(s->capture, &rec);
+}
+
+static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply)
+{
+    ec_client_suite *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    cs_request *r = new_request(s);
+    if (r == NULL) {
+        pthread_mutex_unlock(&s->lock);
+        ec_httpd_reply_status(reply, 503);
+        return;
+    }
+    r->arrival = req->arrival_time > 0 ? req->arrival_time : now_s();
+    r->connection = req->connection_id;
+    r->method = dup_or_empty(req->method);
+    r->path = dup_or_empty(req->path);
+    r->query = dup_or_empty(req->query);
+    r->headers = calloc(req->header_count ? req->header_count : 1, sizeof *r->headers);
+    for (size_t i = 0; r->headers != NULL && i < req->header_count; i++) {
+        r->headers[i].name = dup_or_empty(req->headers[i].name);
+        r->headers[i].value = dup_or_empty(req->headers[i].value);
+        r->header_count++;
+    }
+    r->body = malloc(req->body_len + 1);
+    if (r->body != NULL) {
+        if (req->body_len)
+            memcpy(r->body, req->body, req->body_len);
+        r->body[req->body_len] = 0;
+        r->body_len = req->body_len;
+    }
+    r->is_post = strcmp(r->method, "POST") == 0 || looks_like_input_post(r->path);
+
+    char body[1024];
+    size_t body_len = 0;
+    unsigned status = 200;
+    const char *content_type = "text/plain";
+    char answer[160];
+    if (r->is_post) {
+        ec_diagnose_config dc;
+        memset(&dc, 0, sizeof dc);
+        memcpy(dc.key, s->run.key, EC_KEY_LEN);
+        dc.apikey_hex = s->run.apikey_hex;
+        dc.userid = s->run.userid;
+        dc.username = s->run.username;
+        dc.now = (int64_t)r->arrival;
+        ec_http_request hr = {
+            .method = r->method,
+            .path = r->path,
+            .query = r->query[0] ? r->query : NULL,
+            .content_type = cs_header(r, "Content-Type", NULL),
+            .authorization = cs_header(r, "Authorization", NULL),
+            .body = r->body,
+            .body_len = r->body_len,
+        };
+        ec_diagnose_request(&dc, &hr, &r->diag);
+        r->accepted = r->diag.answer.fault == EC_OK;
+        r->has_iv = cs_decodable(r) && r->diag.has_iv;
+        if (r->has_iv)
+            memcpy(r->iv, r->diag.iv, EC_IV_LEN);
+        if (r->accepted)
+            record_rows(r);
+    }
+    run_request_checks(&s->run, r);
+
+    if (r->is_post && r->accepted) {
+        const ec_scripted_reply *step = next_step(s, r);
+        r->script = step;
+        reply_scripted(step, r, reply, body, sizeof body, &body_len);
+        status = step->status;
+        content_type = step->content_type;
+        r->reply_status = status;
+        r->reply_is_ack = step->kind == EC_REPLY_ACK && !step->never && step->reset_after < 0 &&
+                          step->status == 200;
+        r->retry_after_s = step->retry_after_s;
+        char shown[64];
+        cs_printable(body, body_len, shown, sizeof shown);
+        snprintf(answer, sizeof answer, "%u %s (%s)", status, shown, script_name(step));
+    } else if (r->is_post) {
+        /* What Emoncms answers: the shared logic's exact answer. */
+        const ec_answer *a = &r->diag.answer;
+        status = (unsigned)a->http_status;
+        content_type = a->content_type[0] ? a->content_type : NULL;
+        body_len = a->answer ? a->answer_len : 0;
+        if (body_len >= sizeof body)
+            body_len = sizeof body - 1;
+        if (body_len)
+            memcpy(body, a->answer, body_len);
+        body[body_len] = 0;
+        ec_httpd_reply_status(reply, status);
+        if (content_type != NULL)
+            ec_httpd_reply_header(reply, "Content-Type", content_type);
+        if (a->www_authenticate[0])
+            ec_httpd_reply_header(reply, "WWW-Authenticate", a->www_authenticate);
+        ec_httpd_reply_body(reply, body, body_len);
+        r->reply_status = status;
+        char shown[64];
+        cs_printable(body, body_len, shown, sizeof shown);
+        snprintf(answer, sizeof answer, "%u %s (rejected: %s)", status, shown,
+                 ec_status_name(a->fault));
+    } else {
+        /* A side request (a device asking for its inputs, say): answered
+         * plainly, audited for the key. */
+        snprintf(body, sizeof body, "{}");
+        body_len = 2;
+        content_type = "application/json";
+        ec_httpd_reply_status(reply, 200);
+        ec_httpd_reply_header(reply, "Content-Type", content_type);
+        ec_httpd_reply_body(reply, body, body_len);
+        r->reply_status = 200;
+        snprintf(answer, sizeof answer, "200 {} (not an input post)");
+    }
+    log_request(s, r, answer);
+    capture_request(s, r, status, content_type, body, body_len);
+    s->last_request = now_s();
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_event(void *ctx, const ec_httpd_event *ev)
+{
+    ec_client_suite *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    cs_run *run = &s->run;
+    if (ev->kind == EC_HTTPD_EV_CLIENT_GONE) {
+        for (size_t i = run->request_count; i-- > 0;)
+            if (run->requests[i].connection == ev->connection_id) {
+                run->requests[i].client_gone = 1;
+                break;
+            }
+    }
+    if (run->event_count == run->event_cap) {
+        size_t cap = run->event_cap ? run->event_cap * 2 : 16;
+        cs_event *grown = realloc(run->events, cap * sizeof *grown);
+        if (grown != NULL) {
+            run->events = grown;
+            run->event_cap = cap;
+        }
+    }
+    if (run->event_count < run->event_cap) {
+        cs_event *e = &run->events[run->event_count++];
+        e->kind = ev->kind;
+        e->time = now_s();
+        e->connection = ev->connection_id;
+        e->remote = dup_or_empty(ev->remote_addr);
+        e->detail = dup_or_empty(ev->detail);
+    }
+    if (s->run.opt.verbose && ev->kind != EC_HTTPD_EV_CLIENT_GONE)
+        fprintf(stderr, "connection %llu from %s: %s: %s\n",
+                (unsigned long long)ev->connection_id, ev->remote_addr ? ev->remote_addr : "?",
+                ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
+    if (s->capture != NULL) {
+        ec_capture_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.time = now_s();
+        rec.kind = "event";
+        rec.event = (char *)ec_httpd_event_name(ev->kind);
+        rec.remote = (char *)ev->remote_addr;
+        rec.connection = ev->connection_id;
+        rec.method = (char *)ev->method;
+        rec.path = (char *)ev->uri;
+        rec.detail = (char *)ev->detail;
+        rec.step = -1;
+        ec_capture_write(s->capture, &rec);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+static void errf(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void errf(char *buf, size_t cap, const char *fmt, ...)
+{
+    if (buf == NULL || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+}
+
+/* see client_suite.h */
+ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_suite **out,
+                                char *errbuf, size_t errbuf_size)
+{
+    *out = NULL;
+    if (opt == NULL || opt->userid == NULL || opt->apikey_hex == NULL) {
+        errf(errbuf, errbuf_size, "--userid and --apikey are required");
+        return EC_E_ARG;
+    }
+    ec_client_suite *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return EC_E_NOMEM;
+    pthread_mutex_init(&s->lock, NULL);
+    s->run.opt = *opt;
+    if (ec_key_from_hex(opt->apikey_hex, s->run.key) != EC_OK) {
+        errf(errbuf, errbuf_size, "--apikey: not 32 hex digits");
+        ec_client_suite_free(s);
+        return EC_E_KEY;
+    }
+    s->run.apikey_hex = strdup(opt->apikey_hex);
+    s->run.userid = strdup(opt->userid);
+    s->run.username = opt->username ? strdup(opt->username) : NULL;
+    s->run.opt.apikey_hex = NULL; /* only the owned copy, wiped on free */
+    const char *name = opt->scenario ? opt->scenario : "all";
+    s->run.scenarios = calloc(ec_client_scenario_count, sizeof *s->run.scenarios);
+    if (s->run.apikey_hex == NULL || s->run.userid == NULL || s->run.scenarios == NULL) {
+        ec_client_suite_free(s);
+        return EC_E_NOMEM;
+    }
+    if (strcmp(name, "all") == 0) {
+        for (size_t i = 0; i < ec_client_scenario_count; i++)
+            s->run.scenarios[i] = &ec_client_scenarios[i];
+        s->run.scenario_count = ec_client_scenario_count;
+    } else {
+        const ec_client_scenario *sc = ec_client_scenario_find(name);
+        if (sc == NULL) {
+            errf(errbuf, errbuf_size, "--scenario: no scenario named '%s' (see --list)", name);
+            ec_client_suite_free(s);
+            return EC_E_ARG;
+        }
+        s->run.scenarios[0] = sc;
+        s->run.scenario_count = 1;
+    }
+    if (opt->capture_path != NULL) {
+        ec_status st = ec_capture_open(opt->capture_path, opt->apikey_hex, opt->show_secrets,
+                                       &s->capture, errbuf, errbuf_size);
+        if (st != EC_OK) {
+            ec_client_suite_free(s);
+            return st;
+        }
+    }
+    ec_httpd_config hc;
+    memset(&hc, 0, sizeof hc);
+    hc.listen = opt->listen ? opt->listen : "127.0.0.1:8080";
+    hc.handler = handle;
+    hc.on_event = on_event;
+    hc.ctx = s;
+    hc.max_body = opt->max_body;
+    hc.idle_timeout_s = 10;
+    s->started = now_s();
+    s->last_request = s->started;
+    ec_status st = ec_httpd_start(&hc, &s->httpd, errbuf, errbuf_size);
+    if (st != EC_OK) {
+        ec_client_suite_free(s);
+        return st;
+    }
+    *out = s;
+    return EC_OK;
+}
+
+/* see client_suite.h */
+unsigned ec_client_suite_port(const ec_client_suite *s)
+{
+    return s && s->httpd ? ec_httpd_port(s->httpd) : 0;
+}
+
+/* see client_suite.h */
+const char *ec_client_suite_url(const ec_client_suite *s, char *buf, size_t size)
+{
+    snprintf(buf, size, "http://127.0.0.1:%u", ec_client_suite_port(s));
+    return buf;
+}
+
+/* see client_suite.h */
+int ec_client_suite_done(ec_client_suite *s)
+{
+    pthread_mutex_lock(&s->lock);
+    double now = now_s();
+    const ec_client_suite_options *o = &s->run.opt;
+    unsigned linger = o->linger_ms ? o->linger_ms : 1000;
+    int done = s->stopped ||
+               (o->max_requests > 0 && s->run.request_count >= o->max_requests) ||
+               (o->duration_ms > 0 && (now - s->started) * 1000.0 >= o->duration_ms) ||
+               (s->scenarios_done && (now - s->last_request) * 1000.0 >= linger);
+    pthread_mutex_unlock(&s->lock);
+    return done;
+}
+
+/* see client_suite.h */
+void ec_client_suite_wait(ec_client_suite *s, volatile int *stop)
+{
+    while (!ec_client_suite_done(s) && !(stop != NULL && *stop)) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* see client_suite.h */
+void ec_client_suite_interrupt(ec_client_suite *s)
+{
+    if (s != NULL && s->httpd != NULL)
+        ec_httpd_interrupt(s->httpd);
+}
+
+static void stop_server(ec_client_suite *s)
+{
+    if (s->httpd == NULL)
+        return;
+    /* Let an answer that is already going out finish. */
+    if (now_s() - s->last_request < 0.1) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ec_httpd_stop(s->httpd);
+    s->httpd = NULL;
+    pthread_mutex_lock(&s->lock);
+    s->stopped = 1;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static ec_verdict strictly(const cs_run *run, ec_verdict v)
+{
+    return run->opt.strict && v == EC_VERDICT_NON_STRICT ? EC_VERDICT_FAIL : v;
+}
+
+static void add_result(ec_report *report, const cs_run *run, const char *id,
+                       const char *requirement, const cs_outcome *o)
+{
+    ec_case_result cr;
+    memset(&cr, 0, sizeof cr);
+    cr.id = id;
+    cr.requirement = requirement;
+    cr.verdict = strictly(run, o->verdict);
+    cr.message = o->message;
+    cr.diff_offset = -1;
+    if (o->expected[0]) {
+        cr.expected = (const unsigned char *)o->expected;
+        cr.expected_len = strlen(o->expected);
+    }
+    if (o->actual[0]) {
+        cr.actual = (const unsigned char *)o->actual;
+        cr.actual_len = strlen(o->actual);
+    }
+    ec_report_add(report, &cr);
+}
+
+static int severity(ec_verdict v)
+{
+    switch (v) {
+    case EC_VERDICT_FAIL: return 4;
+    case EC_VERDICT_NON_STRICT: return 3;
+    case EC_VERDICT_PASS: return 2;
+    case EC_VERDICT_INFO: return 1;
+    default: return 0;
+    }
+}
+
+/* One result for a per-request check: its worst outcome over all requests,
+ * naming the first request that had it. */
+static void aggregate(const cs_run *run, size_t c, cs_outcome *out)
+{
+    size_t judged = 0, worst_count = 0;
+    const cs_request *first = NULL;
+    for (size_t i = 0; i < run->request_count; i++) {
+        const cs_outcome *o = &run->requests[i].outcomes[c];
+        if (o->verdict == EC_VERDICT_SKIP)
+            continue;
+        judged++;
+        if (first == NULL || severity(o->verdict) > severity(first->outcomes[c].verdict)) {
+            first = &run->requests[i];
+            worst_count = 1;
+        } else if (o->verdict == first->outcomes[c].verdict) {
+            worst_count++;
+        }
+    }
+    memset(out, 0, sizeof *out);
+    if (judged == 0) {
+        cs_outcome_set(out, EC_VERDICT_SKIP, "no request to judge");
+        return;
+    }
+    const cs_outcome *w = &first->outcomes[c];
+    char label[160];
+    cs_label(first, label, sizeof label);
+    if (w->verdict == EC_VERDICT_PASS)
+        cs_outcome_set(out, EC_VERDICT_PASS, "%zu requests; e.g. %s", judged, w->message);
+    else if (w->verdict == EC_VERDICT_INFO)
+        cs_outcome_set(out, EC_VERDICT_INFO, "%zu requests; first %s: %s", judged, label,
+                       w->message);
+    else
+        cs_outcome_set(out, w->verdict, "%zu of %zu requests; first %s: %s", worst_count,
+                       judged, label, w->message);
+    memcpy(out->expected, w->expected, sizeof out->expected);
+    memcpy(out->actual, w->actual, sizeof out->actual);
+}
+
+/* see client_suite.h */
+size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
+{
+    stop_server(s);
+    const cs_run *run = &s->run;
+    size_t well_formed = (size_t)-1;
+    for (size_t c = 0; c < cs_check_count; c++) {
+        const cs_check *k = &cs_checks[c];
+        cs_outcome o;
+        memset(&o, 0, sizeof o);
+        if (k->on_request != NULL) {
+            aggregate(run, c, &o);
+        } else {
+            o.verdict = EC_VERDICT_SKIP;
+            k->on_audit(run, &o);
+        }
+        if (k->on_audit == c3_http_well_formed)
+            well_formed = c;
+        if (k->on_audit == c3_http_well_formed && o.verdict == EC_VERDICT_FAIL) {
+            /* One FAIL per broken connection, so each one is seen. */
+            for (size_t e = 0; e < run->event_count; e++) {
+                const cs_event *ev = &run->events[e];
+                if (ev->kind == EC_HTTPD_EV_CLIENT_GONE || ev->kind == EC_HTTPD_EV_REPLY_ERROR)
+                    continue;
+                cs_outcome one;
+                memset(&one, 0, sizeof one);
+                cs_outcome_set(&one, EC_VERDICT_FAIL, "connection %llu from %s: %s: %s",
+                               (unsigned long long)ev->connection, ev->remote,
+                               ec_httpd_event_name(ev->kind), ev->detail);
+                snprintf(one.expected, sizeof one.expected, "a complete HTTP request");
+                snprintf(one.actual, sizeof one.actual, "%s", ec_httpd_event_name(ev->kind));
+                add_result(report, run, k->id, k->requirement, &one);
+            }
+            continue;
+        }
+        add_result(report, run, k->id, k->requirement, &o);
+    }
+    (void)well_formed;
+    size_t complete = 0;
+    for (size_t i = 0; i < run->scenario_count; i++) {
+        cs_outcome o;
+        memset(&o, 0, sizeof o);
+        c7_scenario_verdict(run, i, &o);
+        if (strcmp(o.actual, "incomplete") != 0)
+            complete++;
+        add_result(report, run, run->scenarios[i]->id, run->scenarios[i]->requirement, &o);
+    }
+    size_t posts = 0;
+    for (size_t i = 0; i < run->request_count; i++)
+        posts += run->requests[i].is_post;
+    snprintf(s->summary, sizeof s->summary,
+             "%zu requests (%zu posts), %zu/%zu scenarios complete, %.1f s",
+             run->request_count, posts, complete, run->scenario_count, now_s() - s->started);
+    return run->request_count;
+}
+
+/* see client_suite.h */
+const char *ec_client_suite_summary(const ec_client_suite *s)
+{
+    return s->summary;
+}
+
+/* see client_suite.h */
+void ec_client_suite_free(ec_client_suite *s)
+{
+    if (s == NULL)
+        return;
+    stop_server(s);
+    ec_capture_close(s->capture);
+    cs_run *run = &s->run;
+    for (size_t i = 0; i < run->request_count; i++)
+        free_request(&run->requests[i]);
+    free(run->requests);
+    for (size_t i = 0; i < run->event_count; i++) {
+        free(run->events[i].remote);
+        free(run->events[i].detail);
+    }
+    free(run->events);
+    if (run->apikey_hex != NULL) {
+        ec_wipe(run->apikey_hex, strlen(run->apikey_hex));
+        free(run->apikey_hex);
+    }
+    free(run->userid);
+    free(run->username);
+    free(run->scenarios);
+    ec_wipe(run->key, sizeof run->key);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
