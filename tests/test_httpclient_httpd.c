@@ -525,7 +525,8 @@ static void limits_idle_timeout_and_max_connections(void **state)
     int c = connect_raw(port);
     char buf[256];
     if (c >= 0) {
-        (void)!send(c, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n", 33, MSG_NOSIGNAL);
+        static const char get[] = "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n";
+        (void)!send(c, get, sizeof get - 1, MSG_NOSIGNAL);
         assert_true(recv(c, buf, sizeof buf, 0) <= 0);
         close(c);
     }
