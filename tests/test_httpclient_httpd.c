@@ -178,7 +178,7 @@ static ec_status send_to(fixture *f, const char *method, const char *target,
 {
     char url[256];
     snprintf(url, sizeof url, "%s%s", f->base, target);
-    ec_http_request req = {
+    ec_http_client_request req = {
         .method = method, .url = url, .headers = h, .header_count = nh,
         .body = body, .body_len = len, .timeout_ms = timeout_ms,
     };
@@ -422,7 +422,7 @@ static void *send_in_background(void *arg)
 {
     background_send *b = arg;
     ec_http_client *c = ec_http_client_new();
-    ec_http_request req = {.method = "POST", .url = b->url, .body = (const unsigned char *)"x",
+    ec_http_client_request req = {.method = "POST", .url = b->url, .body = (const unsigned char *)"x",
                            .body_len = 1, .timeout_ms = 8000};
     b->status = ec_http_client_send(c, &req, &b->resp);
     ec_http_client_free(c);
@@ -498,7 +498,7 @@ static void gigabyte_answer_stops_at_cap(void **state)
     pthread_create(&t, NULL, endless_server, &lfd);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(sin.sin_port));
-    ec_http_request req = {.method = "GET", .url = url, .timeout_ms = 5000,
+    ec_http_client_request req = {.method = "GET", .url = url, .timeout_ms = 5000,
                            .max_response_body = (size_t)1 << 20};
     ec_http_response r;
     assert_int_equal(ec_http_client_send(f->client, &req, &r), EC_F_TOO_LARGE);
@@ -566,7 +566,7 @@ static void response_cap_is_enforced(void **state)
     fixture *f = *state;
     char url[128];
     snprintf(url, sizeof url, "%s/big", f->base);
-    ec_http_request req = {.method = "GET", .url = url, .timeout_ms = 3000,
+    ec_http_client_request req = {.method = "GET", .url = url, .timeout_ms = 3000,
                            .max_response_body = 1000};
     ec_http_response r;
     assert_int_equal(ec_http_client_send(f->client, &req, &r), EC_F_TOO_LARGE);
@@ -599,7 +599,7 @@ static void connection_refused_is_fast_and_labelled(void **state)
     unsigned port = unused_port();
     snprintf(url, sizeof url, "http://127.0.0.1:%u/input/post", port);
     snprintf(want, sizeof want, "connection refused to 127.0.0.1:%u", port);
-    ec_http_request req = {.method = "POST", .url = url, .body = (const unsigned char *)"x",
+    ec_http_client_request req = {.method = "POST", .url = url, .body = (const unsigned char *)"x",
                            .body_len = 1, .timeout_ms = 5000};
     ec_http_response r;
     assert_int_equal(ec_http_client_send(f->client, &req, &r), EC_E_IO);
@@ -641,7 +641,7 @@ static void not_http_answer_is_protocol_error(void **state)
     pthread_create(&t, NULL, not_http_server, &lfd);
     char url[64];
     snprintf(url, sizeof url, "http://127.0.0.1:%u/", ntohs(sin.sin_port));
-    ec_http_request req = {.method = "GET", .url = url, .timeout_ms = 3000};
+    ec_http_client_request req = {.method = "GET", .url = url, .timeout_ms = 3000};
     ec_http_response r;
     assert_int_equal(ec_http_client_send(f->client, &req, &r), EC_E_IO);
     assert_int_equal(r.error, EC_HTTP_ERR_PROTOCOL);
@@ -740,7 +740,7 @@ static void curl_command_redacts_the_secret(void **state)
     (void)state;
     const char *key = "0123456789abcdef0123456789abcdef";
     const ec_http_header h[] = {{"Content-Type", "aes128cbc"}, {"Authorization", "1:it's"}};
-    ec_http_request req = {
+    ec_http_client_request req = {
         .method = "POST",
         .url = "http://127.0.0.1:1/input/post?apikey=0123456789ABCDEF0123456789ABCDEF",
         .headers = h, .header_count = 2,
@@ -757,7 +757,7 @@ static void curl_command_redacts_the_secret(void **state)
     assert_null(strstr(cmd, "-H 'Content-Type:'"));
     free(cmd);
     const ec_http_header odd[] = {{"Host", NULL}, {"X-Empty", ""}};
-    ec_http_request bare = {.method = "GET", .url = "http://127.0.0.1:1/", .headers = odd,
+    ec_http_client_request bare = {.method = "GET", .url = "http://127.0.0.1:1/", .headers = odd,
                             .header_count = 2};
     cmd = ec_http_curl_command(&bare, NULL, 0);
     assert_non_null(strstr(cmd, "-H 'Host:' -H 'X-Empty;'"));

@@ -226,7 +226,7 @@ static long now_ms(void)
     return (long)ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static int has_header(const ec_http_request *req, const char *name)
+static int has_header(const ec_http_client_request *req, const char *name)
 {
     for (size_t i = 0; i < req->header_count; i++)
         if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
@@ -316,7 +316,7 @@ static void classify(ec_http_response *r, CURLcode rc, const char *url, long tim
     }
 }
 
-ec_status ec_http_client_send(ec_http_client *client, const ec_http_request *req,
+ec_status ec_http_client_send(ec_http_client *client, const ec_http_client_request *req,
                               ec_http_response *resp)
 {
     if (!resp)
@@ -505,7 +505,7 @@ static void append_quoted(text_buf *b, const char *s, size_t n, const char *secr
     free(plain.data);
 }
 
-char *ec_http_curl_command(const ec_http_request *req, const char *secret, int show_secret)
+char *ec_http_curl_command(const ec_http_client_request *req, const char *secret, int show_secret)
 {
     if (!req || !req->url)
         return NULL;

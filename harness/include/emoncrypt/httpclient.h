@@ -50,7 +50,9 @@ typedef struct {
     const char *value;
 } ec_http_header;
 
-/* One request.  All pointers are borrowed for the duration of the call. */
+/* One request.  All pointers are borrowed for the duration of the call.
+ * (Named ec_http_client_request because message.h owns ec_http_request,
+ * the server-side view of a request; see the alias at the end.) */
 typedef struct {
     const char *method;           /* "POST", "GET", anything; NULL = "GET" */
     const char *url;              /* "http://127.0.0.1:8080/input/post" */
@@ -61,7 +63,7 @@ typedef struct {
     long timeout_ms;              /* whole exchange; <= 0 means 10000 */
     long connect_timeout_ms;      /* <= 0 means min(timeout_ms, 5000) */
     size_t max_response_body;     /* cap on bytes kept; 0 means 1 MiB */
-} ec_http_request;
+} ec_http_client_request;
 
 /* The answer to one request.  Filled by ec_http_client_send, released by
  * ec_http_response_free (which also zeroes it, so it can be reused). */
@@ -100,7 +102,7 @@ void ec_http_client_free(ec_http_client *client);
  * resp->message say which ("connection refused to 127.0.0.1:9", "timed
  * out after 2000 ms", "not an HTTP answer", …).  Always call
  * ec_http_response_free afterwards. */
-ec_status ec_http_client_send(ec_http_client *client, const ec_http_request *req,
+ec_status ec_http_client_send(ec_http_client *client, const ec_http_client_request *req,
                               ec_http_response *resp);
 
 /* Free what a response owns and zero it.  NULL is ignored. */
@@ -114,7 +116,16 @@ const char *ec_http_response_header(const ec_http_response *resp, const char *na
  * NULL or empty) is replaced by "REDACTED" unless show_secret is non-zero.
  * Bodies with bytes outside printable ASCII are piped through printf.
  * Returns a malloc'd string the caller frees, or NULL when out of memory. */
-char *ec_http_curl_command(const ec_http_request *req, const char *secret, int show_secret);
+char *ec_http_curl_command(const ec_http_client_request *req, const char *secret,
+                           int show_secret);
+
+/* Transitional: code written before the rename may still say
+ * ec_http_request in a file that does not include message.h.  Include
+ * message.h first (or define EC_HTTPCLIENT_NO_OLD_NAME) to use both
+ * headers in one file; new code should use ec_http_client_request. */
+#if !defined(EMONCRYPT_MESSAGE_H) && !defined(EC_HTTPCLIENT_NO_OLD_NAME)
+typedef ec_http_client_request ec_http_request;
+#endif
 
 #ifdef __cplusplus
 }
