@@ -476,6 +476,7 @@ static enum MHD_Result answer(ec_httpd *s, struct MHD_Connection *c, req_state *
         break;
     case EC_HTTPD_DELAY:
     case EC_HTTPD_TRICKLE:
+    case EC_HTTPD_RESET:
         waited = reply.delay_ms ? wait_reply(s, fd, reply.delay_ms) : 0;
         break;
     default:

@@ -54,8 +54,10 @@ typedef enum {
     EC_HTTPD_DELAY,      /* wait delay_ms, then answer normally */
     EC_HTTPD_TRICKLE,    /* headers at once (after delay_ms), then trickle_bytes of
                             body every trickle_interval_ms */
-    EC_HTTPD_RESET,      /* send headers and the first reset_after bytes of the
-                            body, then reset the connection (TCP RST) */
+    EC_HTTPD_RESET,      /* (after delay_ms) send headers and the first reset_after
+                            bytes of the body, then reset the connection (TCP RST);
+                            reset_after >= body length sends the whole body and
+                            ends normally */
     EC_HTTPD_NEVER       /* send nothing; hold until the client closes or the
                             server stops */
 } ec_httpd_script;
@@ -71,8 +73,9 @@ void ec_httpd_reply_status(ec_httpd_reply *reply, unsigned status);
 ec_status ec_httpd_reply_header(ec_httpd_reply *reply, const char *name, const char *value);
 /* Replace the body with a copy of body[0..len). */
 ec_status ec_httpd_reply_body(ec_httpd_reply *reply, const void *body, size_t len);
-/* Choose the script.  delay_ms applies to DELAY and TRICKLE; trickle_bytes
- * (>= 1) and trickle_interval_ms to TRICKLE; reset_after to RESET. */
+/* Choose the script.  delay_ms applies to DELAY, TRICKLE and RESET;
+ * trickle_bytes (>= 1) and trickle_interval_ms to TRICKLE; reset_after to
+ * RESET.  NORMAL and NEVER ignore the numbers. */
 void ec_httpd_reply_script(ec_httpd_reply *reply, ec_httpd_script script, unsigned delay_ms,
                            size_t trickle_bytes, unsigned trickle_interval_ms,
                            size_t reset_after);
