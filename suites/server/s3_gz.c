@@ -1,0 +1,25 @@
+/* server/3.gz/… — Content-Type aes128cbcgz: the plaintext is zlib
+ * (RFC 1950); the MAC and the ack cover the compressed bytes (SPEC §2–§4). */
+#include "server/srv.h"
+
+#include "emoncrypt/message.h"
+
+#define GZ_ACKED "An aes128cbcgz request MUST be acknowledged with the ack of the compressed bytes (SPEC §2)."
+
+const srv_case srv_cases_3_gz[] = {
+    SRV_SPEC_CASE("server/3.gz/post", GZ_ACKED, .profile = 1,
+                  .plaintext = "node=${node}&fulljson={\"power1\":${v},\"power2\":${v1}}"),
+    SRV_SPEC_CASE("server/3.gz/bulk", GZ_ACKED, .profile = 1, .bulk = 1,
+                  .plaintext = "time=${now-20}&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}]]"),
+    SRV_SPEC_CASE("server/3.gz/compressible", GZ_ACKED, .profile = 1, .bulk = 1,
+                  .plaintext = "sentat=30&data=[[0,\"${node}\",${v},${v},${v},${v}],[10,\"${node}\",${v},${v},${v},${v}],[20,\"${node}\",${v},${v},${v},${v}],[30,\"${node}\",${v},${v},${v},${v}]]"),
+    SRV_SPEC_CASE("server/3.gz/gzip-header", "aes128cbcgz means zlib (RFC 1950), not gzip: a gzip body fails to inflate and gets the application's error (SPEC §2, §4).",
+                  .profile = 1, .plaintext = "node=${node}&csv=${v}", .mistakes = EC_MISTAKE_GZIP_HEADER),
+    SRV_SPEC_CASE("server/3.gz/not-compressed", "An aes128cbcgz request whose plaintext is not zlib authenticates, then fails as no data (SPEC §4).",
+                  .profile = 0, .content_type = "aes128cbcgz", .plaintext = "node=${node}&csv=${v}"),
+    SRV_SPEC_CASE("server/3.gz/mac-over-inflated", "For aes128cbcgz the HMAC covers the compressed bytes; an HMAC over the inflated text MUST be 'invalid data' (SPEC §2).",
+                  .profile = 1, .plaintext = "node=${node}&csv=${v}", .authorization = "${uid}:${hmac-inflated}"),
+    SRV_SPEC_CASE("server/3.gz/sent-as-aes128cbc", "A compressed plaintext sent as aes128cbc authenticates but carries no parameters (SPEC §4).",
+                  .profile = 1, .content_type = "aes128cbc", .plaintext = "node=${node}&csv=${v}"),
+};
+SRV_CASES_COUNT(3_gz);

@@ -1,0 +1,135 @@
+/* server/5.store/… — what the server stored, read back: every row of an
+ * accepted request, in order, and nothing of a rejected one (SPEC §4, §5).
+ * Needs a readable store: `emoncrypt serve` on loopback (GET
+ * /emoncrypt/rows) or --rows-url; otherwise these cases SKIP. */
+#include "server/srv.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emoncrypt/codec.h"
+#include "emoncrypt/message.h"
+
+typedef enum { STORE_POST, STORE_ALL_ROWS, STORE_ORDER, STORE_NOTHING_ON_REJECT } store_check;
+
+typedef struct {
+    store_check check;
+    srv_spec spec;
+} store_arg;
+
+/* Index of the first stored row with this value at or after from, or -1. */
+static long find_value(const srv_row *rows, size_t n, double v, size_t from)
+{
+    for (size_t i = from; i < n; i++)
+        if (!rows[i].is_null && fabs(rows[i].value - v) < 1e-6)
+            return (long)i;
+    return -1;
+}
+
+static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
+{
+    const store_arg *arg = c->arg;
+    srv_row *rows = NULL;
+    size_t n = 0;
+    char why[256];
+    /* Is the store readable at all?  (Before sending, so nothing is
+     * written to a target we cannot check.) */
+    int readable = srv_rows_read(ctx, &rows, &n, why, sizeof why);
+    free(rows);
+    rows = NULL;
+    if (readable != 1) {
+        out->verdict = EC_VERDICT_SKIP;
+        srv_say(out, "%s", why);
+        return;
+    }
+    uint32_t v = srv_next_marker(ctx);
+    srv_probe p;
+    if (srv_build(ctx, &arg->spec, v, &p, NULL, NULL) != 0) {
+        out->verdict = EC_VERDICT_FAIL;
+        srv_say(out, "internal: could not build the request");
+        srv_probe_free(&p);
+        return;
+    }
+    srv_describe(ctx, &p, out);
+    srv_reply r;
+    srv_send(ctx, &p, &r);
+    char *got = srv_reply_text(&r);
+    readable = srv_rows_read(ctx, &rows, &n, why, sizeof why);
+    if (readable != 1) {
+        out->verdict = EC_VERDICT_FAIL;
+        srv_say(out, "the stored rows could not be read back after the request: %s", why);
+        goto done;
+    }
+    const double vals[3] = { v, v + 1.0, v + 2.0 };
+    long at[3];
+    for (int i = 0; i < 3; i++)
+        at[i] = find_value(rows, n, vals[i], 0);
+    out->verdict = EC_VERDICT_PASS;
+    switch (arg->check) {
+    case STORE_POST:
+    case STORE_ALL_ROWS: {
+        int want = arg->check == STORE_POST ? 2 : 3;
+        char missing[120] = "";
+        size_t len = 0;
+        for (int i = 0; i < want; i++)
+            if (at[i] < 0)
+                len += (size_t)snprintf(missing + len, sizeof missing - len, "%s%u", len ? ", " : "", v + (uint32_t)i);
+        if (len) {
+            out->verdict = EC_VERDICT_FAIL;
+            srv_say(out, "answered %s, but the value%s %s %s not stored: every row of an accepted request MUST be stored",
+                    got, strchr(missing, ',') ? "s" : "", missing, strchr(missing, ',') ? "were" : "was");
+            srv_set_bytes(out, "all rows", 8, missing, strlen(missing));
+        } else {
+            srv_say(out, "answered %s; all %d rows stored", got, want);
+        }
+        break;
+    }
+    case STORE_ORDER:
+        if (at[0] < 0 || at[1] < 0 || at[2] < 0) {
+            out->verdict = EC_VERDICT_SKIP;
+            srv_say(out, "not every row was stored (see server/5.store/bulk-all-rows), so order cannot be judged");
+        } else if (!(at[0] < at[1] && at[1] < at[2])) {
+            out->verdict = EC_VERDICT_FAIL;
+            srv_say(out, "rows sent in time order (values %u, %u, %u) were stored at positions %ld, %ld, %ld: a server "
+                    "MUST keep the order it received", v, v + 1, v + 2, at[0], at[1], at[2]);
+            srv_set_bytes(out, "0 < 1 < 2", 9, "reordered", 9);
+        } else {
+            srv_say(out, "stored in the order sent");
+        }
+        break;
+    case STORE_NOTHING_ON_REJECT:
+        if (at[0] >= 0 || at[1] >= 0) {
+            out->verdict = EC_VERDICT_FAIL;
+            srv_say(out, "the request was rejected (%s) but its values were stored: nothing of a rejected request may be stored", got);
+            srv_set_bytes(out, "(nothing stored)", 16, "stored", 6);
+        } else {
+            srv_say(out, "rejected (%s) and nothing stored", got);
+        }
+        break;
+    }
+done:
+    free(got);
+    free(rows);
+    srv_reply_free(&r);
+    srv_probe_free(&p);
+}
+
+#define STORE_CASE(id_, req_, check_, ...) \
+    { "server/5.store/" id_, req_, run_store, &(const store_arg){ check_, { __VA_ARGS__ } }, SRV_P_CURRENT, \
+      SRV_STRICT_NON_STRICT }
+
+const srv_case srv_cases_5_store[] = {
+    STORE_CASE("post-stored", "Every input of an acknowledged post MUST be stored (SPEC §4: the ack means delivered).",
+               STORE_POST, .plaintext = "node=${node}&csv=${v},${v1}"),
+    STORE_CASE("bulk-all-rows", "Every row of an acknowledged bulk post MUST be stored, the last one included (SPEC §5).",
+               STORE_ALL_ROWS, .bulk = 1,
+               .plaintext = "sentat=20&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}],[20,\"${node}\",${v2}]]"),
+    STORE_CASE("bulk-row-order", "Rows MUST be stored in the order sent (SPEC §5: rows are in ascending time order).",
+               STORE_ORDER, .bulk = 1,
+               .plaintext = "sentat=20&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}],[20,\"${node}\",${v2}]]"),
+    STORE_CASE("nothing-on-reject", "Nothing is stored for a rejected request (SPEC §4): a wrong HMAC on a body that decrypts.",
+               STORE_NOTHING_ON_REJECT, .plaintext = "node=${node}&csv=${v},${v1}", .authorization = "${uid}:${hmac-flip}"),
+};
+SRV_CASES_COUNT(5_store);

@@ -1,0 +1,141 @@
+/* server/5.time/… — row times: the bulk time references are computed as
+ * Emoncms does (checked on the stored rows), and what a server does with
+ * out-of-order and duplicate times is reported, not judged (SPEC §5). */
+#include "server/srv.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emoncrypt/message.h"
+
+/* Allowed difference between our clock and the server's, in seconds. */
+#define CLOCK_SLACK 5
+
+typedef struct {
+    int judged;                  /* 1: compare stored times with the core's */
+    int bulk;
+    const char *plaintext;       /* first request */
+    const char *second;          /* a second request (across posts), or NULL */
+} time_arg;
+
+static long find_value(const srv_row *rows, size_t n, double v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!rows[i].is_null && fabs(rows[i].value - v) < 1e-6)
+            return (long)i;
+    return -1;
+}
+
+static void run_time(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
+{
+    const time_arg *arg = c->arg;
+    srv_row *rows = NULL;
+    size_t n = 0;
+    char why[256];
+    int readable = srv_rows_read(ctx, &rows, &n, why, sizeof why);
+    free(rows);
+    rows = NULL;
+    if (readable != 1 && arg->judged) {
+        out->verdict = EC_VERDICT_SKIP;
+        srv_say(out, "%s", why);
+        return;
+    }
+    uint32_t v = srv_next_marker(ctx);
+    char answers[400] = "";
+    size_t alen = 0;
+    srv_expect expect[2];
+    memset(expect, 0, sizeof expect);
+    int sent = 0;
+    for (int k = 0; k < 2; k++) {
+        const char *pt = k == 0 ? arg->plaintext : arg->second;
+        if (!pt)
+            break;
+        srv_spec spec = { .bulk = arg->bulk, .plaintext = pt };
+        srv_probe p;
+        if (srv_build(ctx, &spec, v, &p, NULL, NULL) != 0) {
+            srv_probe_free(&p);
+            break;
+        }
+        if (k == 0)
+            srv_describe(ctx, &p, out);
+        srv_expect_answer(ctx, &p, ctx->opt->strict, &expect[k]);
+        srv_reply r;
+        srv_send(ctx, &p, &r);
+        char *got = srv_reply_text(&r);
+        alen += (size_t)snprintf(answers + alen, alen < sizeof answers ? sizeof answers - alen : 0, "%s%s",
+                                 k ? ", then " : "", got);
+        free(got);
+        srv_reply_free(&r);
+        srv_probe_free(&p);
+        sent++;
+    }
+    readable = srv_rows_read(ctx, &rows, &n, why, sizeof why);
+    char stored[400] = "";
+    size_t slen = 0;
+    long long now = (long long)time(NULL);
+    int bad = 0;
+    char bad_text[300] = "";
+    for (int k = 0; k < sent; k++) {
+        for (size_t i = 0; i < expect[k].n_rows; i++) {
+            const srv_row *e = &expect[k].rows[i];
+            long at = readable == 1 ? find_value(rows, n, e->value) : -1;
+            if (readable == 1 && slen < sizeof stored)
+                slen += (size_t)snprintf(stored + slen, sizeof stored - slen, "%s%g@%s", slen ? ", " : "", e->value,
+                                         at < 0 ? "missing" : "");
+            if (at >= 0 && slen < sizeof stored)
+                slen += (size_t)snprintf(stored + slen, sizeof stored - slen, "now%+lld#%ld",
+                                         (long long)rows[at].time - now, at);
+            if (arg->judged && (at < 0 || llabs((long long)(rows[at].time - e->time)) > CLOCK_SLACK) && !bad) {
+                bad = 1;
+                snprintf(bad_text, sizeof bad_text, "value %g: expected time now%+lld, stored %s", e->value,
+                         (long long)e->time - now,
+                         at < 0 ? "nothing" : "");
+                if (at >= 0) {
+                    size_t bl = strlen(bad_text);
+                    snprintf(bad_text + bl, sizeof bad_text - bl, "now%+lld", (long long)rows[at].time - now);
+                }
+            }
+        }
+    }
+    if (!arg->judged) {
+        out->verdict = EC_VERDICT_INFO;
+        srv_say(out, "answered %s; stored (value@time#position): %s", answers,
+                readable == 1 ? stored : why);
+    } else if (bad) {
+        out->verdict = EC_VERDICT_FAIL;
+        srv_say(out, "answered %s, but the stored time is wrong: %s", answers, bad_text);
+        srv_set_bytes(out, "row times as SPEC §5 computes them", 34, bad_text, strlen(bad_text));
+    } else {
+        out->verdict = EC_VERDICT_PASS;
+        srv_say(out, "answered %s; stored times as SPEC §5 computes them: %s", answers, stored);
+    }
+    for (int k = 0; k < 2; k++)
+        srv_expect_free(&expect[k]);
+    free(rows);
+}
+
+#define TIME_CASE(id_, req_, ...) \
+    { "server/5.time/" id_, req_, run_time, &(const time_arg){ __VA_ARGS__ }, SRV_P_CURRENT, SRV_STRICT_NON_STRICT }
+
+const srv_case srv_cases_5_time[] = {
+    TIME_CASE("sentat", "sentat=S: a row's time MUST be now - S + t (SPEC §5).", 1, 1,
+              "sentat=1000&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}]]", NULL),
+    TIME_CASE("offset", "offset=O: a row's time MUST be now - O + t (SPEC §5).", 1, 1,
+              "offset=500&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}]]", NULL),
+    TIME_CASE("time-plus-dt", "time=T: a row's time MUST be T + t (SPEC §5).", 1, 1,
+              "time=${now-300}&data=[[0,\"${node}\",${v}],[30,\"${node}\",${v1}]]", NULL),
+    TIME_CASE("no-reference", "Without a reference, the last row is now: time = now - t_last + t (SPEC §5).", 1, 1,
+              "data=[[0,\"${node}\",${v}],[60,\"${node}\",${v1}]]", NULL),
+    TIME_CASE("bulk-out-of-order", "Reported: rows out of time order within one bulk post (SPEC §5: Emoncms does not enforce order).", 0, 1,
+              "time=${now-100}&data=[[20,\"${node}\",${v}],[0,\"${node}\",${v1}],[10,\"${node}\",${v2}]]", NULL),
+    TIME_CASE("bulk-duplicate-times", "Reported: two rows with the same time in one bulk post (SPEC §5).", 0, 1,
+              "time=${now-100}&data=[[0,\"${node}\",${v}],[0,\"${node}\",${v1}]]", NULL),
+    TIME_CASE("across-posts-older", "Reported: a post older than one already acknowledged (SPEC §5).", 0, 0,
+              "node=${node}&time=${now-100}&csv=${v}", "node=${node}&time=${now-200}&csv=${v1}"),
+    TIME_CASE("across-posts-duplicate", "Reported: two posts with the same time (SPEC §5).", 0, 0,
+              "node=${node}&time=${now-50}&csv=${v}", "node=${node}&time=${now-50}&csv=${v1}"),
+};
+SRV_CASES_COUNT(5_time);

@@ -1,0 +1,74 @@
+/* emoncrypt — the server-role conformance suite: what `emoncrypt
+ * test-server` runs against an Emoncms (or any server claiming the
+ * encrypted input protocol).
+ *
+ * Each case is a row in one file per SPEC section: the case id
+ * "server/4.auth/missing-header" lives in suites/server/s4_auth.c.  A case
+ * builds a request with the protocol core's builder (ec_request_build),
+ * asks the protocol core (ec_server_answer) what Emoncms and a strict
+ * server would answer, sends it, and records expected vs actual in an
+ * ec_report.  CMocka is the runner: one CMocka test per case, one group
+ * per SPEC section, so CMOCKA_MESSAGE_OUTPUT=xml works as usual.
+ */
+#ifndef EMONCRYPT_SERVER_SUITE_H
+#define EMONCRYPT_SERVER_SUITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emoncrypt/report.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    const char *base_url;        /* Emoncms base, e.g. "http://127.0.0.1:8080" */
+    const char *userid;          /* the account's user id */
+    const char *apikey_hex;      /* the write API key: 32 hex digits */
+    const char *username;        /* legacy profile only, else NULL */
+    int profile;                 /* ec_profile: which endpoints the target speaks */
+    int strict;                  /* judge against the strict profile */
+    const char *const *case_ids; /* run only these ids (NULL = all) */
+    size_t case_id_count;
+    const char *section;         /* run only ids under "server/SECTION" (e.g. "4" or
+                                    "4.auth"); NULL = all */
+    long timeout_ms;             /* per request; <= 0 = 3000 */
+    const char *node;            /* every row goes to this node; NULL =
+                                    "emoncrypt_conformance" */
+    int show_secrets;            /* do not redact the key in reports */
+    int progress;                /* 1 = progress line on a terminal */
+    const char *rows_url;        /* read endpoint base for the stored-data
+                                    cases; NULL = the target itself when it
+                                    is on loopback (emoncrypt serve) */
+    int cmocka_output;           /* 1 = let CMocka print its own output
+                                    (forced when CMOCKA_MESSAGE_OUTPUT is set) */
+} ec_server_suite_options;
+
+/* Outcome of a run, beyond the per-case results in the report. */
+typedef struct {
+    int unreachable;             /* 1: nothing answered at base_url */
+    char message[320];           /* one line when unreachable or misconfigured */
+    size_t cases_run;            /* cases not SKIPped */
+    long elapsed_ms;
+} ec_server_suite_outcome;
+
+/* Run the selected cases against opt->base_url and add one result per case
+ * to report (which the caller created and gave the key to redact).
+ * Returns 0 when the suite ran (see report for FAILs), 2 when it could not
+ * (unreachable target, bad options: outcome->message says why, in one
+ * line, without the key). */
+int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
+                        ec_server_suite_outcome *outcome);
+
+/* The case table, for listing and for checking that a named case exists. */
+size_t ec_server_suite_case_count(void);
+/* The i-th case's id, SPEC section and requirement sentence (NULL past
+ * the end). */
+const char *ec_server_suite_case_id(size_t i);
+const char *ec_server_suite_case_requirement(size_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

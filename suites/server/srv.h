@@ -1,0 +1,298 @@
+/* emoncrypt server-role suite — internals shared by the case files
+ * (s<SECTION>_<area>.c), the runner and the verifiers.
+ *
+ * This header includes neither message.h nor httpclient.h: both declare a
+ * type named ec_http_request, so the sender (srv_send.c, over httpclient)
+ * and the protocol-core side (srv_core.c and the case files, over
+ * message.h) live in different translation units and meet here, in plain
+ * types.
+ */
+#ifndef EMONCRYPT_SUITES_SERVER_SRV_H
+#define EMONCRYPT_SUITES_SERVER_SRV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emoncrypt/report.h"
+#include "server/server_suite.h"
+
+/* ---- what is sent and what came back ----------------------------------- */
+
+#define SRV_MAX_EXTRA_HEADERS 4
+
+/* One request to the target.  Strings are owned by the probe (srv_probe_free);
+ * path is relative to the base URL ("/input/post"). */
+typedef struct {
+    char method[16];
+    char path[256];
+    char *query;                 /* without '?', NULL = none */
+    char *content_type;          /* NULL = header absent */
+    char *authorization;         /* NULL = header absent */
+    int lower_header_names;      /* send "content-type:" / "authorization:" */
+    struct { char *name, *value; } extra[SRV_MAX_EXTRA_HEADERS];
+    size_t n_extra;
+    uint8_t *body;               /* exact bytes; body_len 0 sends an empty body */
+    size_t body_len;
+    long timeout_ms;             /* 0 = the suite's */
+} srv_probe;
+
+void srv_probe_init(srv_probe *p);
+void srv_probe_free(srv_probe *p);
+/* Setters copy; NULL value = header absent. */
+void srv_probe_set_ctype(srv_probe *p, const char *v);
+void srv_probe_set_auth(srv_probe *p, const char *v);
+void srv_probe_set_query(srv_probe *p, const char *v);
+void srv_probe_set_body(srv_probe *p, const void *b, size_t n);
+void srv_probe_add_header(srv_probe *p, const char *name, const char *value);
+
+typedef enum {
+    SRV_NET_OK = 0,       /* a complete answer */
+    SRV_NET_CONNECT,      /* nothing listening / unreachable */
+    SRV_NET_TIMEOUT,      /* no complete answer in time */
+    SRV_NET_OTHER         /* closed, reset, not HTTP */
+} srv_net;
+
+typedef struct {
+    srv_net net;
+    long status;
+    char *content_type;          /* NULL when absent */
+    uint8_t *body;               /* NUL-terminated, never NULL after srv_send */
+    size_t body_len;
+    long elapsed_ms;
+    char message[256];           /* for net != OK */
+} srv_reply;
+
+void srv_reply_free(srv_reply *r);
+
+typedef struct srv_ctx srv_ctx;
+
+/* Send (srv_send.c). */
+void srv_send(srv_ctx *ctx, const srv_probe *p, srv_reply *r);
+/* GET base + path_query with no extra headers (srv_send.c). */
+void srv_get(srv_ctx *ctx, const char *base, const char *path_query, long timeout_ms,
+             srv_reply *r);
+/* A runnable curl line for p, key redacted unless --show-secrets; malloc'd. */
+char *srv_curl(srv_ctx *ctx, const srv_probe *p);
+/* Per-thread HTTP client handles (srv_send.c). */
+void *srv_http_client_new(void);
+void srv_http_client_free(void *client);
+
+/* ---- the run ------------------------------------------------------------ */
+
+typedef struct {
+    int64_t time;
+    char node[128];
+    char name[128];
+    double value;
+    int is_null;
+} srv_row;
+
+struct srv_ctx {
+    const ec_server_suite_options *opt;
+    char base[512];              /* base URL without trailing '/' */
+    const char *node;
+    uint8_t key[16];
+    void *http;                  /* ec_http_client *, keep-alive */
+    long timeout_ms;
+    int rows_state;              /* -1 not probed, 0 unavailable, 1 available */
+    char rows_base[512];
+    char rows_reason[200];
+    uint32_t marker;             /* makes each case's values unique */
+    int64_t last_post_time;      /* for the cross-post timestamp cases */
+    int unreachable;
+    char unreachable_message[300];
+    struct srv_slow *slow;       /* background slow-request probes */
+};
+
+/* ---- a case --------------------------------------------------------------- */
+
+typedef struct srv_case srv_case;
+
+/* What a case records; strings are malloc'd and freed by the runner. */
+typedef struct {
+    ec_verdict verdict;
+    char *message;               /* one sentence */
+    char *sent;                  /* summary of what was sent */
+    char *repro;                 /* curl line */
+    uint8_t *expected;
+    size_t expected_len;
+    uint8_t *actual;
+    size_t actual_len;
+    long elapsed_ms;
+} srv_outcome;
+
+typedef void (*srv_case_fn)(srv_ctx *ctx, const srv_case *c, srv_outcome *out);
+
+/* Which --profile runs a case. */
+enum {
+    SRV_P_CBC = 1u << 0,
+    SRV_P_GZ = 1u << 1,          /* aes128cbcgz is part of current Emoncms:
+                                    runs with --profile aes128cbc too */
+    SRV_P_LEGACY = 1u << 2,
+    SRV_P_CURRENT = SRV_P_CBC | SRV_P_GZ
+};
+
+/* What a server that answers as Emoncms gets under --strict. */
+typedef enum {
+    SRV_STRICT_NON_STRICT = 0,   /* NON-STRICT: allowed, flagged */
+    SRV_STRICT_FAIL = 1          /* FAIL: strict requires the hardening */
+} srv_strict_rule;
+
+struct srv_case {
+    const char *id;              /* "server/4.auth/missing-header" */
+    const char *requirement;     /* the SPEC sentence it checks */
+    srv_case_fn run;
+    const void *arg;             /* case data for a table-driven run function */
+    unsigned profiles;           /* SRV_P_* */
+    srv_strict_rule strict_rule;
+};
+
+typedef struct {
+    const char *section;         /* "3.post" (the id part after "server/") */
+    const char *title;
+    const srv_case *cases;
+    const size_t *count;
+} srv_group;
+
+/* A table-driven case row: id, requirement, then srv_spec fields. */
+#define SRV_SPEC_CASE(id_, requirement_, ...) \
+    { id_, requirement_, srv_run_spec, &(const srv_spec){ __VA_ARGS__ }, SRV_P_CURRENT, \
+      SRV_STRICT_NON_STRICT }
+/* The same for the legacy profile. */
+#define SRV_LEGACY_CASE(id_, requirement_, ...) \
+    { id_, requirement_, srv_run_spec, &(const srv_spec){ .profile = 2, __VA_ARGS__ }, \
+      SRV_P_LEGACY, SRV_STRICT_NON_STRICT }
+/* Declares a case file's table and its length. */
+#define SRV_CASES(name_) \
+    extern const srv_case srv_cases_##name_[]; \
+    extern const size_t srv_cases_##name_##_count
+#define SRV_CASES_COUNT(name_) \
+    const size_t srv_cases_##name_##_count = sizeof srv_cases_##name_ / sizeof srv_cases_##name_[0]
+
+/* All groups in SPEC order (srv_cases.c). */
+extern const srv_group srv_groups[];
+extern const size_t srv_group_count;
+
+/* ---- building requests (srv_build.c, over the protocol core) ------------ */
+
+#define SRV_ABSENT ((const char *)1)  /* header template: leave the header out */
+
+/* Edits applied to a correctly built body. */
+typedef enum {
+    SRV_EDIT_NONE = 0,
+    SRV_EDIT_EMPTY,              /* body "" */
+    SRV_EDIT_REPLACE,            /* body = arg */
+    SRV_EDIT_INSERT_MIDDLE,      /* arg inserted in the middle of the text */
+    SRV_EDIT_APPEND,             /* arg appended to the text */
+    SRV_EDIT_STRIP_PADDING,      /* '=' removed */
+    SRV_EDIT_DROP_LAST_CHAR,     /* padding removed, then one more char: 4n+1 or a lost byte */
+    SRV_EDIT_TRAILING_BITS,      /* padding removed, unused bits of the last char set */
+    SRV_EDIT_PERCENT_PADDING,    /* '=' sent as %3D */
+    SRV_EDIT_FORM,               /* "data=" + body */
+    /* on the decoded bytes (re-encoded with the URL alphabet and '=') */
+    SRV_EDIT_APPEND_BYTES,       /* atoi(arg) random bytes appended */
+    SRV_EDIT_KEEP_BYTES,         /* only the first atoi(arg) bytes */
+    SRV_EDIT_FLIP_IV_BIT,
+    SRV_EDIT_FLIP_LAST_BIT,      /* last ciphertext byte */
+    SRV_EDIT_DROP_LAST_BLOCK,
+    SRV_EDIT_SWAP_BLOCKS,        /* the first two ciphertext blocks swapped */
+    /* re-encrypted (raw) with a faulty padding, MAC over the plaintext */
+    SRV_EDIT_PAD_ZERO,           /* last byte 0x00 */
+    SRV_EDIT_PAD_RANGE,          /* last byte 0x11 */
+    SRV_EDIT_PAD_BYTES,          /* last byte 0x04, one pad byte wrong */
+    SRV_EDIT_PAD_FULL_BLOCK_BAD, /* a full pad block of 0x0f bytes but 0x10 last */
+    SRV_EDIT_WRONG_KEY,          /* encrypted and MAC'd with another key */
+    SRV_EDIT_STD_ALPHABET_NO_PAD /* '+' '/' without '=' */
+} srv_edit;
+
+/* Plaintext lengths some cases need ('&' pieces are ignored by Emoncms). */
+enum {
+    SRV_SHAPE_NONE = 0,
+    SRV_SHAPE_BLOCK_MULTIPLE,    /* a multiple of 16: a full pad block */
+    SRV_SHAPE_PARTIAL_QUANTUM    /* body bytes not a multiple of 3: base64 has '=' */
+};
+
+/* A request described as data: the rows of most case tables. */
+typedef struct {
+    int profile;                 /* ec_profile: 0 aes128cbc, 1 aes128cbcgz, 2 legacy */
+    int bulk;                    /* 1 = /input/bulk */
+    const char *plaintext;       /* template: ${node} ${now} ${now-100}
+                                    ${v} ${v1} ${v2} (this case's values) */
+    unsigned mistakes;           /* ec_mistake bits */
+    const char *path;            /* NULL = /input/post or /input/bulk; template */
+    const char *query;           /* template or NULL */
+    const char *method;          /* NULL = POST */
+    const char *content_type;    /* NULL = the profile's; SRV_ABSENT = none */
+    const char *authorization;   /* NULL = correct; SRV_ABSENT = none; else template:
+                                    ${uid} ${hmac} ${HMAC} ${hmac-empty} ${hmac-flip}
+                                    ${hmac-short} ${hmac-inflated} ${uid-unknown} */
+    srv_edit edit;
+    const char *edit_arg;
+    int shape;                   /* SRV_SHAPE_*: pad the plaintext with '&' first */
+    int lower_header_names;
+    int compare_ctype;           /* also compare the answer's media type */
+    int check_rows;              /* also compare what was stored (when readable) */
+} srv_spec;
+
+/* Expand a template into out (malloc'd).  marker gives ${v}, ${v1}, ${v2}. */
+char *srv_expand(srv_ctx *ctx, const char *tmpl, uint32_t marker);
+
+/* Build spec into probe; *ack_out (45 bytes, may be NULL) gets the ack a
+ * correct server answers (of the wire plaintext); *plain_out/plain_len the
+ * application plaintext (malloc'd; may be NULL). */
+int srv_build(srv_ctx *ctx, const srv_spec *spec, uint32_t marker, srv_probe *probe,
+              char *ack_out, char **why);
+
+/* A fresh marker (random base, so reruns never collide). */
+uint32_t srv_next_marker(srv_ctx *ctx);
+
+/* ---- expectations and verdicts (srv_core.c) ----------------------------- */
+
+typedef struct {
+    int status;
+    char content_type[64];
+    char *body;
+    size_t body_len;
+    int accepted;                /* the core accepted (fault ok) */
+    char fault[32];              /* ec_status name */
+    char detail[32];
+    srv_row *rows;               /* what would be stored */
+    size_t n_rows;
+} srv_expect;
+
+void srv_expect_free(srv_expect *e);
+
+/* What Emoncms (strict 0) or a strict server (1) answers to p. */
+int srv_expect_answer(srv_ctx *ctx, const srv_probe *p, int strict, srv_expect *e);
+
+/* The table-driven case: build spec, expect, send, compare, judge. */
+void srv_run_spec(srv_ctx *ctx, const srv_case *c, srv_outcome *out);
+
+/* Send p, compare with the two expectations and set out's verdict by the
+ * case's strict rule.  compare_ctype also checks the media type. */
+void srv_judge(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_ctype,
+               srv_outcome *out, srv_reply *reply_out);
+
+/* Fill out's sent/repro from p. */
+void srv_describe(srv_ctx *ctx, const srv_probe *p, srv_outcome *out);
+/* printf into out->message (replaces). */
+void srv_say(srv_outcome *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Copy expected/actual bytes into out. */
+void srv_set_bytes(srv_outcome *out, const void *exp, size_t exp_len, const void *act,
+                   size_t act_len);
+/* A short printable rendering of a reply ("200 text/plain \"abc…\""), malloc'd. */
+char *srv_reply_text(const srv_reply *r);
+
+/* ---- stored data (srv_core.c) --------------------------------------------- */
+
+/* Read the rows stored for the suite's node.  Returns 1 and fills *rows
+ * (malloc'd), 0 when unavailable (out->message gets the reason, verdict
+ * SKIP), -1 on a read error. */
+int srv_rows_read(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why_cap);
+
+/* ---- slow requests (s4_limits.c) ------------------------------------------ */
+
+void srv_slow_start(srv_ctx *ctx);
+void srv_slow_finish(srv_ctx *ctx);
+
+#endif

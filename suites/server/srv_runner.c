@@ -1,0 +1,340 @@
+/* see server_suite.h — the runner: selects cases, checks that the target
+ * answers at all, then runs every selected case as one CMocka test, one
+ * CMocka group per SPEC section, recording each outcome in the report. */
+#include "server/srv.h"
+
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "emoncrypt/codec.h"
+
+/* One CMocka test's state. */
+typedef struct {
+    srv_ctx *ctx;
+    const srv_case *c;
+    ec_report *report;
+    size_t index, total;       /* for the progress line */
+    const char *skip_reason;   /* set: SKIP without running */
+} srv_slot;
+
+/* While CMocka runs with its output sent to /dev/null, the progress line
+ * still goes to the real stderr. */
+static int saved_stderr = -1;
+static int quiet_fd = -1;
+
+static void progress(size_t k, size_t n, const char *id)
+{
+    if (saved_stderr >= 0) {
+        fflush(stderr);
+        dup2(saved_stderr, STDERR_FILENO);
+        ec_report_progress(k, n, id);
+        fflush(stderr);
+        dup2(quiet_fd, STDERR_FILENO);
+    } else {
+        ec_report_progress(k, n, id);
+    }
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void record(srv_slot *slot, srv_outcome *o)
+{
+    ec_case_result r;
+    memset(&r, 0, sizeof r);
+    r.id = slot->c->id;
+    r.section = NULL;   /* from the id */
+    r.requirement = slot->c->requirement;
+    r.verdict = o->verdict;
+    r.expected = o->expected;
+    r.expected_len = o->expected_len;
+    r.actual = o->actual;
+    r.actual_len = o->actual_len;
+    r.diff_offset = -1;
+    r.message = o->message;
+    r.sent = o->sent;
+    r.repro = o->repro;
+    r.elapsed_ms = o->elapsed_ms;
+    ec_report_add(slot->report, &r);
+}
+
+static void outcome_free(srv_outcome *o)
+{
+    free(o->message);
+    free(o->sent);
+    free(o->repro);
+    free(o->expected);
+    free(o->actual);
+    memset(o, 0, sizeof *o);
+}
+
+static void run_case_test(void **state)
+{
+    srv_slot *slot = *state;
+    srv_outcome o;
+    memset(&o, 0, sizeof o);
+    o.verdict = EC_VERDICT_PASS;
+    progress(slot->index, slot->total, slot->c->id);
+    if (slot->skip_reason) {
+        o.verdict = EC_VERDICT_SKIP;
+        srv_say(&o, "%s", slot->skip_reason);
+    } else if (slot->ctx->unreachable) {
+        o.verdict = EC_VERDICT_SKIP;
+        srv_say(&o, "the target stopped answering earlier in the run: %s",
+                slot->ctx->unreachable_message);
+    } else {
+        long t0 = now_ms();
+        slot->c->run(slot->ctx, slot->c, &o);
+        if (o.elapsed_ms == 0)
+            o.elapsed_ms = now_ms() - t0;
+    }
+    record(slot, &o);
+    ec_verdict v = o.verdict;
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", o.message ? o.message : "");
+    outcome_free(&o);
+    if (v == EC_VERDICT_FAIL)
+        fail_msg("%s: %s", slot->c->id, msg);
+    if (v == EC_VERDICT_SKIP)
+        skip();
+}
+
+/* "server/4.auth/x" is under section "4" and "4.auth". */
+static int in_section(const char *id, const char *section)
+{
+    if (!section || !*section)
+        return 1;
+    const char *rest = strncmp(id, "server/", 7) == 0 ? id + 7 : id;
+    size_t n = strlen(section);
+    return strncmp(rest, section, n) == 0 && (rest[n] == '.' || rest[n] == '/' || rest[n] == 0);
+}
+
+static int selected(const ec_server_suite_options *o, const srv_case *c)
+{
+    if (!in_section(c->id, o->section))
+        return 0;
+    if (o->case_ids && o->case_id_count) {
+        for (size_t i = 0; i < o->case_id_count; i++)
+            if (strcmp(o->case_ids[i], c->id) == 0)
+                return 1;
+        return 0;
+    }
+    return 1;
+}
+
+static unsigned profile_bit(int profile)
+{
+    switch (profile) {
+    case 0: return SRV_P_CBC;
+    case 1: return SRV_P_GZ;
+    default: return SRV_P_LEGACY;
+    }
+}
+
+static const char *skip_reason_for(const ec_server_suite_options *o, const srv_case *c)
+{
+    unsigned bit = profile_bit(o->profile);
+    /* aes128cbcgz is part of every current Emoncms: run it with either
+     * current profile. */
+    if (bit == SRV_P_CBC || bit == SRV_P_GZ)
+        bit = SRV_P_CURRENT;
+    if (!(c->profiles & bit)) {
+        if (c->profiles == SRV_P_LEGACY)
+            return "the legacy /input/encrypted endpoint (2017) is only tested with --profile legacy";
+        return "this case is for the aes128cbc/aes128cbcgz profiles, not --profile legacy";
+    }
+    if ((c->profiles & SRV_P_LEGACY) && o->profile == 2 && (!o->username || !*o->username))
+        return "the legacy profile needs --username";
+    return NULL;
+}
+
+/* Does anything answer at the base URL?  One request, bounded in time. */
+static int preflight(srv_ctx *ctx, ec_server_suite_outcome *out)
+{
+    srv_probe p;
+    srv_probe_init(&p);
+    snprintf(p.path, sizeof p.path, "/input/post");
+    srv_probe_set_ctype(&p, "aes128cbc");
+    p.timeout_ms = ctx->timeout_ms < 1500 ? ctx->timeout_ms : 1500;
+    srv_reply r;
+    srv_send(ctx, &p, &r);
+    srv_probe_free(&p);
+    int ok = r.net == SRV_NET_OK;
+    if (!ok)
+        snprintf(out->message, sizeof out->message, "cannot reach %s: %s", ctx->base,
+                 r.message[0] ? r.message : "no answer");
+    srv_reply_free(&r);
+    return ok;
+}
+
+/* see server_suite.h */
+size_t ec_server_suite_case_count(void)
+{
+    size_t n = 0;
+    for (size_t g = 0; g < srv_group_count; g++)
+        n += *srv_groups[g].count;
+    return n;
+}
+
+static const srv_case *case_at(size_t i)
+{
+    for (size_t g = 0; g < srv_group_count; g++) {
+        if (i < *srv_groups[g].count)
+            return &srv_groups[g].cases[i];
+        i -= *srv_groups[g].count;
+    }
+    return NULL;
+}
+
+/* see server_suite.h */
+const char *ec_server_suite_case_id(size_t i)
+{
+    const srv_case *c = case_at(i);
+    return c ? c->id : NULL;
+}
+
+/* see server_suite.h */
+const char *ec_server_suite_case_requirement(size_t i)
+{
+    const srv_case *c = case_at(i);
+    return c ? c->requirement : NULL;
+}
+
+/* Every selected case, one CMocka group per section, slow probes around. */
+static void run_all(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report *report,
+                    size_t total)
+{
+    srv_slow_start(ctx);
+    size_t index = 0;
+    for (size_t g = 0; g < srv_group_count; g++) {
+        const srv_group *grp = &srv_groups[g];
+        size_t cap = *grp->count ? *grp->count : 1;
+        struct CMUnitTest *tests = calloc(cap, sizeof *tests);
+        srv_slot *slots = calloc(cap, sizeof *slots);
+        size_t n = 0;
+        for (size_t i = 0; tests && slots && i < *grp->count; i++) {
+            const srv_case *c = &grp->cases[i];
+            if (!selected(opt, c))
+                continue;
+            slots[n] = (srv_slot){ ctx, c, report, ++index, total, skip_reason_for(opt, c) };
+            tests[n] = (struct CMUnitTest){ c->id, run_case_test, NULL, NULL, &slots[n] };
+            n++;
+        }
+        if (n)
+            _cmocka_run_group_tests(grp->section, tests, n, NULL, NULL);
+        free(tests);
+        free(slots);
+    }
+    srv_slow_finish(ctx);
+}
+
+/* see server_suite.h */
+int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
+                        ec_server_suite_outcome *outcome)
+{
+    memset(outcome, 0, sizeof *outcome);
+    long t0 = now_ms();
+    if (!opt->base_url || (strncmp(opt->base_url, "http://", 7) != 0 &&
+                           strncmp(opt->base_url, "https://", 8) != 0)) {
+        snprintf(outcome->message, sizeof outcome->message,
+                 "URL must start with http:// or https://");
+        return 2;
+    }
+    if (!opt->userid || !*opt->userid) {
+        snprintf(outcome->message, sizeof outcome->message, "--userid is required");
+        return 2;
+    }
+    srv_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = opt;
+    if (!opt->apikey_hex || ec_key_from_hex(opt->apikey_hex, ctx.key) != EC_OK) {
+        snprintf(outcome->message, sizeof outcome->message, "--apikey must be 32 hex digits");
+        return 2;
+    }
+    for (size_t i = 0; opt->case_ids && i < opt->case_id_count; i++) {
+        size_t k, n = ec_server_suite_case_count();
+        for (k = 0; k < n; k++)
+            if (strcmp(ec_server_suite_case_id(k), opt->case_ids[i]) == 0)
+                break;
+        if (k == n) {
+            snprintf(outcome->message, sizeof outcome->message,
+                     "no case '%s' (emoncrypt test-server --list shows them)", opt->case_ids[i]);
+            return 2;
+        }
+    }
+    snprintf(ctx.base, sizeof ctx.base, "%s", opt->base_url);
+    size_t bl = strlen(ctx.base);
+    while (bl > 0 && ctx.base[bl - 1] == '/')
+        ctx.base[--bl] = 0;
+    ctx.node = opt->node && *opt->node ? opt->node : "emoncrypt_conformance";
+    ctx.timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 3000;
+    ctx.rows_state = -1;
+    uint32_t r32 = 0;
+    ec_random((uint8_t *)&r32, sizeof r32);
+    ctx.marker = 100000 + (r32 % 800000) * 10;
+    ctx.http = srv_http_client_new();
+    if (!ctx.http) {
+        snprintf(outcome->message, sizeof outcome->message, "out of memory");
+        return 2;
+    }
+
+    if (!preflight(&ctx, outcome)) {
+        outcome->unreachable = 1;
+        srv_http_client_free(ctx.http);
+        ec_wipe(ctx.key, sizeof ctx.key);
+        return 2;
+    }
+
+    /* Select. */
+    size_t total = 0;
+    for (size_t g = 0; g < srv_group_count; g++)
+        for (size_t i = 0; i < *srv_groups[g].count; i++)
+            total += selected(opt, &srv_groups[g].cases[i]);
+
+    int cmocka_prints = opt->cmocka_output || getenv("CMOCKA_MESSAGE_OUTPUT") != NULL;
+    if (!cmocka_prints) {
+        fflush(stdout);
+        fflush(stderr);
+        quiet_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        int saved_stdout = dup(STDOUT_FILENO);
+        saved_stderr = opt->progress ? dup(STDERR_FILENO) : -1;
+        int saved_stderr_always = dup(STDERR_FILENO);
+        dup2(quiet_fd, STDOUT_FILENO);
+        dup2(quiet_fd, STDERR_FILENO);
+        run_all(&ctx, opt, report, total);
+        fflush(stdout);
+        fflush(stderr);
+        dup2(saved_stdout, STDOUT_FILENO);
+        dup2(saved_stderr_always, STDERR_FILENO);
+        close(saved_stdout);
+        close(saved_stderr_always);
+        if (saved_stderr >= 0)
+            close(saved_stderr);
+        saved_stderr = -1;
+        close(quiet_fd);
+        quiet_fd = -1;
+    } else {
+        run_all(&ctx, opt, report, total);
+    }
+
+    ec_report_totals t = ec_report_get_totals(report);
+    outcome->cases_run = t.total - t.by_verdict[EC_VERDICT_SKIP];
+    outcome->elapsed_ms = now_ms() - t0;
+    srv_http_client_free(ctx.http);
+    ec_wipe(ctx.key, sizeof ctx.key);
+    return 0;
+}
