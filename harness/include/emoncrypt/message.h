@@ -166,7 +166,10 @@ typedef struct {
     size_t plaintext_len;
     char ack[EC_ACK_LEN + 1];   /* of decrypted, when decryption succeeded */
     ec_params params;           /* URL query merged with plaintext pairs */
-    ec_dataset rows;            /* what would be stored (empty on reject) */
+    ec_dataset rows;            /* what Emoncms stores: on an application
+                                   error, the rows of the items before the
+                                   failing one (it stores row by row);
+                                   empty on every earlier rejection */
 } ec_answer;
 
 void ec_answer_init(ec_answer *a);

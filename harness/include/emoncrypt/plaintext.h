@@ -74,13 +74,17 @@ typedef struct {
     ec_status status;           /* EC_OK or EC_F_APP */
     char message[160];          /* Emoncms's message text when EC_F_APP,
                                    e.g. "Format error, json string supplied is not valid" */
+    int http_status;            /* 200; 500 where PHP 8 itself would stop
+                                   with a TypeError (e.g. bulk data that is
+                                   a JSON object or has a non-array row) */
 } ec_app_result;
 
 typedef enum { EC_API_POST = 0, EC_API_BULK = 1 } ec_api;
 
 /* Run input/post or input/bulk on the parameters as Emoncms would, with
  * `now` as the server's clock.  path_node is the NODE of /input/post/NODE
- * or NULL.  Rows are appended to out.  max_nodes bounds distinct nodes per
+ * or NULL.  Rows are appended to out, as Emoncms stores them: on an
+ * application error the rows stored before it stay.  max_nodes bounds distinct nodes per
  * user (Emoncms: 32); 0 means unbounded. */
 ec_status ec_app_run(ec_api api, const ec_params *params, const char *path_node,
                      int64_t now, size_t max_nodes, ec_dataset *out,
@@ -94,6 +98,14 @@ ec_status ec_app_run_legacy(const char *json, size_t n, ec_dataset *out,
  * whitespace, '-', '.'; an empty result becomes "0" for node names.
  * Returns a malloc'd string (NULL on out-of-memory). */
 char *ec_filter_name(const char *s, size_t n, int is_node);
+
+/* PHP 8's is_numeric() of a string (leading/trailing whitespace allowed,
+ * no hex).  1 when numeric. */
+int ec_php_is_numeric(const char *s);
+/* PHP 8's (int)$string: leading numeric prefix, "1e3" is 1000, overflow
+ * saturates, no digits gives 0.  Emoncms applies it to the user id, to
+ * time=, sentat= and offset=. */
+int64_t ec_php_intval(const char *s);
 
 /* The JSON error body Emoncms wraps an application message in:
  * {"success": false, "message": "MSG"} with '"' in MSG replaced by '\''. */
