@@ -115,6 +115,17 @@ static inline int fixture_verdict(const ec_report *r, const char *id)
     return -1;
 }
 
+/* The message of the first result with this id, or NULL. */
+static inline const char *fixture_message(const ec_report *r, const char *id)
+{
+    for (size_t i = 0; i < ec_report_count(r); i++) {
+        const ec_case_result *c = ec_report_result(r, i);
+        if (strcmp(c->id, id) == 0)
+            return c->message;
+    }
+    return NULL;
+}
+
 /* Print every FAIL (for a failing assertion's context). */
 static inline void fixture_print_fails(const ec_report *r)
 {

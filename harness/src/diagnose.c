@@ -388,29 +388,42 @@ ec_status ec_diagnose_request(const ec_diagnose_config *cfg,
                                  EC_MISTAKE_GZIP_HEADER;
     int found = 0;
     for (int bits = 0; bits <= 2 && !found; bits++) {
-        for (unsigned m = 0; m < (1u << EC_MISTAKE_COUNT) && !found; m++) {
+        /* Every set of this size is tried, so that two mistakes that give
+         * the same bytes (zero-padding and no-full-pad on a plaintext that
+         * is a multiple of 16) are both reported. */
+        for (unsigned m = 0; m < (1u << EC_MISTAKE_COUNT); m++) {
             if (popcount(m) != bits)
                 continue;
             if ((m & EC_MISTAKE_GZIP_HEADER) && a->profile != EC_PROFILE_AES128CBCGZ)
                 continue;
             if ((m & (EC_MISTAKE_HEX_KEY_AS_KEY | EC_MISTAKE_HMAC_HEX_KEY)) && !have_hexkey)
                 continue;
-            for (size_t i = 0; i < set.n && !found; i++) {
+            for (size_t i = 0; i < set.n; i++) {
                 const candidate *c = &set.items[i];
                 if ((m & layout_mask) != c->layout_bits)
                     continue;
-                if (rebuild_matches(cfg, a, req, auth_userid, path_node, c, m,
-                                    &d->body_reproduced)) {
-                    found = 1;
-                    d->reproduced = 1;
-                    d->mistakes = m;
-                    memcpy(d->iv, c->iv, EC_IV_LEN);
-                    d->plaintext = c->plaintext;
+                if (!rebuild_matches(cfg, a, req, auth_userid, path_node, c, m,
+                                     &d->body_reproduced))
+                    continue;
+                if (found) {
+                    d->alternatives |= m;
+                    break;
+                }
+                found = 1;
+                d->reproduced = 1;
+                d->mistakes = m;
+                memcpy(d->iv, c->iv, EC_IV_LEN);
+                /* A copy: the candidate is still needed to find alternatives. */
+                d->plaintext = malloc(c->plaintext_len + 1);
+                if (d->plaintext != NULL) {
+                    memcpy(d->plaintext, c->plaintext, c->plaintext_len + 1);
                     d->plaintext_len = c->plaintext_len;
                     d->plaintext_trusted = 1;
-                    set.items[i].plaintext = NULL;
                 }
+                break;
             }
+            if (found && bits == 0)
+                break; /* a correct request: nothing else to look for */
         }
     }
     if (!found && d->decrypt_status == EC_OK) {

@@ -21,7 +21,7 @@ static void explain_mistakes(unsigned m, unsigned mask, char *out, size_t cap)
         unsigned bit = 1u << i;
         if (!(m & mask & bit))
             continue;
-        int w = snprintf(out + used, cap - used, "%s%s (%s)", used ? "; " : "",
+        int w = snprintf(out + used, cap - used, "%s%s (%s)", used ? "; or equally: " : "",
                          ec_mistake_text(bit), ec_mistake_name(bit));
         if (w > 0)
             used += (size_t)w;
@@ -57,8 +57,8 @@ void c2_cipher_pkcs7(const cs_run *run, const cs_request *r, cs_outcome *o)
         return;
     }
     char why[400];
-    explain_mistakes(r->diag.reproduced ? r->diag.mistakes : 0, padding_mistakes, why,
-                     sizeof why);
+    explain_mistakes(r->diag.reproduced ? r->diag.mistakes | r->diag.alternatives : 0,
+                     padding_mistakes, why, sizeof why);
     cs_outcome_set(o, EC_VERDICT_FAIL, "with the key and the IV first, decryption fails: %s%s%s",
                    ec_status_text(r->diag.decrypt_status), why[0] ? "; diagnosis: " : "",
                    why);

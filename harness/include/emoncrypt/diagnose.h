@@ -63,6 +63,9 @@ typedef struct {
      * exactly; 0 with reproduced = 1 means a correct request. */
     int reproduced;
     unsigned mistakes;
+    /* Other mistake sets of the same size that reproduce the same bytes
+     * (OR of their bits): the bytes cannot tell them apart. */
+    unsigned alternatives;
     /* When nothing reproduced everything: did some rebuild reproduce the
      * body alone (then the HMAC is wrong in a way no mistake explains)? */
     int body_reproduced;
