@@ -5,6 +5,8 @@
 # Not part of the harness library: each backend is its own executable,
 # built as C99 (what embedded toolchains are sure to take).  ctest cases:
 #   port/openssl, port/mbedtls, port/bearssl   every vector passes
+#   port/kit               the kit's own pieces: exact buffers, base64url,
+#                          key parsing, one status per verifier fault
 #   port/mutant-cbc        the CBC chaining bug is reported at the right id
 #   port/header-freestanding  the vector header and the kit compile with
 #                          -std=c99 -ffreestanding -Wall -Wextra -Werror
@@ -71,6 +73,17 @@ if(EMONCRYPT_TESTS)
     add_test(NAME port/${backend} COMMAND port_selftest_${backend})
     set_tests_properties(port/${backend} PROPERTIES TIMEOUT 120 LABELS port)
   endforeach()
+
+  # The kit's own pieces (exact buffers, base64url edges, verifier faults).
+  add_executable(port_kit_test ${EC_PORT_DIR}/port_kit_test.c
+    ${EC_PORT_DIR}/emoncrypt_port.c ${EC_PORT_DIR}/shim_openssl.c)
+  set_target_properties(port_kit_test PROPERTIES C_STANDARD 99
+    C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+  target_include_directories(port_kit_test PRIVATE ${EC_PORT_DIR})
+  target_compile_options(port_kit_test PRIVATE -Wall -Wextra -Werror -pedantic -Wno-overlength-strings)
+  target_link_libraries(port_kit_test PRIVATE OpenSSL::Crypto)
+  add_test(NAME port/kit COMMAND port_kit_test)
+  set_tests_properties(port/kit PROPERTIES TIMEOUT 120 LABELS port)
 
   add_test(NAME port/mutant-cbc
     COMMAND port_selftest_mutant_cbc --expect-fail ${EC_PORT_MUTANT_CBC_EXPECT})

@@ -1,0 +1,182 @@
+/* emoncrypt port kit — checks of the kit's own pieces that the vector run
+ * does not reach: exact buffer sizes (run it under EMONCRYPT_SANITIZE to
+ * catch a byte written past them), base64url edge cases (RFC 4648 §10),
+ * key parsing, and the verifier's answer for each malformed request.
+ * Linked with the OpenSSL shim; ctest port/kit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "port_host.h"
+
+static int failures;
+
+#define CHECK(cond, ...) do { \
+        if (!(cond)) { \
+            failures++; \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+            printf(__VA_ARGS__); \
+            printf("\n"); \
+        } \
+    } while (0)
+
+/* Build into heap buffers of exactly ecp_body_cap / ECP_AUTH_CAP bytes, so
+ * a sanitizer sees any write past them; one byte less must be refused. */
+static void exact_buffers(const ecp_shim *shim)
+{
+    static const uint8_t key[ECP_KEY_LEN] = {0x01, 0x23, 0x45, 0x67};
+    for (size_t n = 0; n <= 100; n++) {
+        uint8_t *wire = malloc(n + 1);
+        size_t cap = ecp_body_cap(n);
+        char *body = malloc(cap);
+        char *auth = malloc(ECP_AUTH_CAP(1));
+        uint8_t *out = malloc(cap);
+        size_t body_len = 0, out_len = 0;
+        memset(wire, 'a' + (int)(n % 26), n);
+        ecp_status st = ecp_request_build(shim, key, "1", wire, n, body, cap,
+                                          &body_len, auth, ECP_AUTH_CAP(1));
+        CHECK(st == ECP_OK, "n=%zu build: %s", n, ecp_status_name(st));
+        CHECK(body_len + 1 == cap && strlen(body) == body_len,
+              "n=%zu body_len %zu cap %zu", n, body_len, cap);
+        size_t raw_len = ECP_IV_LEN + (n / 16 + 1) * 16;
+        CHECK(body_len > 0 && (body[body_len - 1] == '=') == (raw_len % 3 != 0),
+              "n=%zu: '=' padding kept exactly when needed", n);
+        st = ecp_request_verify(shim, key, auth, body, body_len, out, body_len, &out_len);
+        CHECK(st == ECP_OK && out_len == n && memcmp(out, wire, n) == 0,
+              "n=%zu round trip: %s", n, ecp_status_name(st));
+        st = ecp_request_build(shim, key, "1", wire, n, body, cap - 1, &body_len,
+                               auth, ECP_AUTH_CAP(1));
+        CHECK(st == ECP_E_BUFFER && body_len == 0, "n=%zu short body buffer: %s", n,
+              ecp_status_name(st));
+        st = ecp_request_build(shim, key, "1", wire, n, body, cap, &body_len,
+                               auth, ECP_AUTH_CAP(1) - 1);
+        CHECK(st == ECP_E_BUFFER, "n=%zu short auth buffer: %s", n, ecp_status_name(st));
+        free(wire);
+        free(body);
+        free(auth);
+        free(out);
+    }
+}
+
+static void base64url(void)
+{
+    /* RFC 4648 §10 */
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const coded[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+    for (size_t i = 0; i < 7; i++) {
+        char text[16];
+        uint8_t bytes[16];
+        size_t len = 99;
+        size_t n = strlen(plain[i]);
+        ecp_status st = ecp_b64url_encode((const uint8_t *)plain[i], n, text,
+                                          sizeof text, &len);
+        CHECK(st == ECP_OK && len == strlen(coded[i]) && strcmp(text, coded[i]) == 0,
+              "encode \"%s\" gave \"%s\"", plain[i], text);
+        if (n == 0)
+            continue;   /* an empty body is not a request */
+        st = ecp_b64url_decode(coded[i], strlen(coded[i]), bytes, sizeof bytes, &len);
+        CHECK(st == ECP_OK && len == n && memcmp(bytes, plain[i], n) == 0,
+              "decode \"%s\": %s", coded[i], ecp_status_name(st));
+    }
+    /* The URL alphabet: 0xfb 0xff encodes to "-_8=". */
+    static const uint8_t high[] = {0xfb, 0xff};
+    char text[8];
+    size_t len = 0;
+    ecp_b64url_encode(high, 2, text, sizeof text, &len);
+    CHECK(strcmp(text, "-_8=") == 0, "URL alphabet: got %s", text);
+
+    static const struct { const char *text; ecp_status want; } decode_cases[] = {
+        {"Zg", ECP_OK},          /* '=' is optional */
+        {"Zm8", ECP_OK},
+        {"Zg=", ECP_E_B64},      /* padding that does not complete the quantum */
+        {"Zg===", ECP_E_B64},
+        {"Z", ECP_E_B64},        /* 4n+1 */
+        {"Zh==", ECP_E_B64},     /* non-zero unused bits */
+        {"Zm9v=", ECP_E_B64},
+        {"Zm=9", ECP_E_B64},     /* '=' inside */
+        {"Zm+v", ECP_E_B64},     /* standard alphabet */
+        {"Zm9v\n", ECP_E_B64},   /* whitespace */
+        {"", ECP_E_B64},
+    };
+    for (size_t i = 0; i < sizeof decode_cases / sizeof decode_cases[0]; i++) {
+        uint8_t bytes[8];
+        ecp_status st = ecp_b64url_decode(decode_cases[i].text, strlen(decode_cases[i].text),
+                                          bytes, sizeof bytes, &len);
+        CHECK(st == decode_cases[i].want, "decode \"%s\": %s, want %s",
+              decode_cases[i].text, ecp_status_name(st),
+              ecp_status_name(decode_cases[i].want));
+    }
+    /* Decoding in place (the verifier's documented guarantee). */
+    char inplace[] = "Zm9vYmFy";
+    ecp_status st = ecp_b64url_decode(inplace, 8, (uint8_t *)inplace, 8, &len);
+    CHECK(st == ECP_OK && len == 6 && memcmp(inplace, "foobar", 6) == 0,
+          "in-place decode: %s", ecp_status_name(st));
+}
+
+static void keys(void)
+{
+    uint8_t key[ECP_KEY_LEN];
+    CHECK(ecp_key_from_hex("0123456789abcdef0123456789ABCDEF", key) == ECP_OK
+          && key[0] == 0x01 && key[15] == 0xef, "32 hex digits, mixed case");
+    CHECK(ecp_key_from_hex("0123456789abcdef0123456789abcde", key) == ECP_E_KEY, "31 digits");
+    CHECK(ecp_key_from_hex("0123456789abcdef0123456789abcdef0", key) == ECP_E_KEY, "33 digits");
+    CHECK(ecp_key_from_hex("0123456789abcdef0123456789abcdeg", key) == ECP_E_KEY, "not hex");
+}
+
+/* The SPEC §8 reference request, broken one way at a time: each must be
+ * refused with the status that names the fault. */
+static void verifier(const ecp_shim *shim)
+{
+    static const char body[] =
+        "AAECAwQFBgcICQoLDA0OD6ysannEGt7kNt4Vg14VcF8gA_Ti4prXayZj3GpKklq17Ll"
+        "DVdhecrZmUY8UBAam3_oj5jmaczqBieWsajqhNGc";
+    static const char auth[] =
+        "1:b34e30a93ab8f8ddded42c3d5eaa66915aec0cfc931e9fc23fbd60567b9f2662";
+    static const char auth_upper[] =
+        "1:B34E30A93AB8F8DDDED42C3D5EAA66915AEC0CFC931E9FC23FBD60567B9F2662";
+    uint8_t key[ECP_KEY_LEN], out[128];
+    size_t len = 0;
+    ecp_key_from_hex("0123456789abcdef0123456789abcdef", key);
+
+    ecp_status st = ecp_request_verify(shim, key, auth, body, strlen(body), out, sizeof out, &len);
+    CHECK(st == ECP_OK && len == 48
+          && memcmp(out, "node=emontx&fulljson={\"power1\":100,\"power2\":200}", 48) == 0,
+          "SPEC 8 reference: %s", ecp_status_name(st));
+    st = ecp_request_verify(shim, key, NULL, body, strlen(body), out, sizeof out, &len);
+    CHECK(st == ECP_E_AUTH_MISSING, "no Authorization: %s", ecp_status_name(st));
+    st = ecp_request_verify(shim, key, "1:2:ab", body, strlen(body), out, sizeof out, &len);
+    CHECK(st == ECP_E_AUTH_FORMAT, "two colons: %s", ecp_status_name(st));
+    st = ecp_request_verify(shim, key, "b34e30a9", body, strlen(body), out, sizeof out, &len);
+    CHECK(st == ECP_E_AUTH_FORMAT, "no colon: %s", ecp_status_name(st));
+    st = ecp_request_verify(shim, key, auth_upper, body, strlen(body), out, sizeof out, &len);
+    CHECK(st == ECP_E_HMAC, "uppercase HMAC: %s", ecp_status_name(st));
+    st = ecp_request_verify(shim, key, auth, "", 0, out, sizeof out, &len);
+    CHECK(st == ECP_E_BODY_EMPTY, "empty body: %s", ecp_status_name(st));
+    st = ecp_request_verify(shim, key, auth, body, 40, out, sizeof out, &len);
+    CHECK(st == ECP_E_CT_LENGTH, "30 bytes decoded (not IV + n*16): %s", ecp_status_name(st));
+    /* 64 characters = IV + 2 blocks: the last byte is now the plaintext's
+     * '1' (0x31), not a PKCS#7 length. */
+    st = ecp_request_verify(shim, key, auth, body, 64, out, sizeof out, &len);
+    CHECK(st == ECP_E_PADDING, "truncated to 2 blocks: %s", ecp_status_name(st));
+    uint8_t wrong_key[ECP_KEY_LEN];
+    memcpy(wrong_key, key, sizeof wrong_key);
+    wrong_key[0] ^= 1;
+    st = ecp_request_verify(shim, wrong_key, auth, body, strlen(body), out, sizeof out, &len);
+    CHECK(st == ECP_E_PADDING || st == ECP_E_HMAC, "wrong key: %s", ecp_status_name(st));
+    CHECK(len == 0, "a rejected request leaves out_len 0");
+}
+
+int main(void)
+{
+    const ecp_shim *shim = port_host_shim();
+    if (shim == NULL) {
+        printf("FAIL the shim could not be set up\n");
+        return 1;
+    }
+    exact_buffers(shim);
+    base64url();
+    keys();
+    verifier(shim);
+    printf("port kit: %d failed checks\n", failures);
+    return failures == 0 ? 0 : 1;
+}
