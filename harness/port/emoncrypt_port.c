@@ -956,21 +956,20 @@ ecp_status ecp_selftest(const ecp_port *port, uint8_t *work, size_t work_cap,
     result->first_failed_id = result->first_failed_check = NULL;
     if (port == NULL || port->shim == NULL || work == NULL)
         return ECP_E_ARG;
-    const ecp_shim *shim = port->shim;
-    if (!shim_has_aes(shim) || shim->sha256 == NULL) {
-        result->failed = 1;
-        result->first_failed_id = "kit/shim";
-        result->first_failed_check = "shim-incomplete";
-        return ECP_E_SHIM_MISSING;
-    }
     ecp_port effective = *port;
     if (effective.build == NULL)
         effective.build = ecp_request_build_iv;
     if (effective.ack_check == NULL)
         effective.ack_check = ecp_ack_check;
-
     run_state rs = {&effective, on_failure, failure_ctx, result, ECP_OK, 0};
     scratch all = {work, work_cap};
+
+    const ecp_shim *shim = port->shim;
+    if (!shim_has_aes(shim) || shim->sha256 == NULL) {
+        fail(&rs, "kit/shim", "shim-incomplete", ECP_E_SHIM_MISSING,
+             "AES blocks or CBC (both directions) and sha256", NULL, -1);
+        return rs.first_status;
+    }
 
     run_kats(&rs);
     /* sizeof, not EMONCRYPT_VECTOR_COUNT: a header that leaves some rows

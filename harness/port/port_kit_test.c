@@ -166,6 +166,29 @@ static void verifier(const ecp_shim *shim)
     CHECK(len == 0, "a rejected request leaves out_len 0");
 }
 
+static int count_failure(void *ctx, const ecp_failure *f)
+{
+    const char **first = ctx;
+    if (*first == NULL)
+        *first = f->tc_id;
+    return 0;
+}
+
+/* A shim without SHA-256 cannot run: the self-test says so through the
+ * callback instead of calling through a NULL pointer. */
+static void incomplete_shim(const ecp_shim *shim)
+{
+    ecp_shim no_sha = *shim;
+    no_sha.sha256 = NULL;
+    ecp_port port = {&no_sha, NULL, NULL};
+    static uint8_t work[256];
+    const char *first = NULL;
+    ecp_selftest_result r;
+    ecp_status st = ecp_selftest(&port, work, sizeof work, count_failure, &first, &r);
+    CHECK(st == ECP_E_SHIM_MISSING && r.failed == 1 && first != NULL
+          && strcmp(first, "kit/shim") == 0, "incomplete shim: %s", ecp_status_name(st));
+}
+
 int main(void)
 {
     const ecp_shim *shim = port_host_shim();
@@ -177,6 +200,7 @@ int main(void)
     base64url();
     keys();
     verifier(shim);
+    incomplete_shim(shim);
     printf("port kit: %d failed checks\n", failures);
     return failures == 0 ? 0 : 1;
 }
