@@ -19,6 +19,8 @@
 
 #define EC_CLI_COMMANDS(X) \
     X(encode,  "encode",  "build an encrypted request, print it and its expected ack") \
+    X(test_server, "test-server", "run the server-role conformance suite against an Emoncms URL") \
+    X(serve,   "serve",   "run the reference Emoncms encrypted-input server") \
     X(help,    "help",    "show the help of emoncrypt or of one command")
 
 #define EC_CLI_DECLARE_(ident, name, summary) \

@@ -340,6 +340,25 @@ static const char *find_header(const ec_httpd_request *req, const char *name)
     return NULL;
 }
 
+/* A header value without the whitespace around it, which HTTP says is not
+ * part of the value (RFC 9110 §5.5); Apache hands PHP the same.  Copied
+ * into buf; NULL stays NULL. */
+static const char *trim_value(const char *v, char *buf, size_t cap)
+{
+    if (!v)
+        return NULL;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen(v);
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(buf, v, n);
+    buf[n] = 0;
+    return buf;
+}
+
 static int is_loopback(const char *addr)
 {
     return addr && (strncmp(addr, "127.", 4) == 0 || strncmp(addr, "[::1]", 5) == 0 ||
@@ -450,8 +469,9 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     hr.method = req->method;
     hr.path = req->path;
     hr.query = req->query && *req->query ? req->query : NULL;
-    hr.content_type = find_header(req, "Content-Type");
-    hr.authorization = find_header(req, "Authorization");
+    char ctype_buf[256], auth_buf[512];
+    hr.content_type = trim_value(find_header(req, "Content-Type"), ctype_buf, sizeof ctype_buf);
+    hr.authorization = trim_value(find_header(req, "Authorization"), auth_buf, sizeof auth_buf);
     hr.body = req->body;
     hr.body_len = req->body_len;
 

@@ -83,14 +83,14 @@ static void run_time(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
             const srv_row *e = &expect[k].rows[i];
             long at = readable == 1 ? find_value(rows, n, e->value) : -1;
             if (readable == 1 && slen < sizeof stored)
-                slen += (size_t)snprintf(stored + slen, sizeof stored - slen, "%s%g@%s", slen ? ", " : "", e->value,
+                slen += (size_t)snprintf(stored + slen, sizeof stored - slen, "%s%.10g@%s", slen ? ", " : "", e->value,
                                          at < 0 ? "missing" : "");
             if (at >= 0 && slen < sizeof stored)
                 slen += (size_t)snprintf(stored + slen, sizeof stored - slen, "now%+lld#%ld",
                                          (long long)rows[at].time - now, at);
             if (arg->judged && (at < 0 || llabs((long long)(rows[at].time - e->time)) > CLOCK_SLACK) && !bad) {
                 bad = 1;
-                snprintf(bad_text, sizeof bad_text, "value %g: expected time now%+lld, stored %s", e->value,
+                snprintf(bad_text, sizeof bad_text, "value %.10g: expected time now%+lld, stored %s", e->value,
                          (long long)e->time - now,
                          at < 0 ? "nothing" : "");
                 if (at >= 0) {

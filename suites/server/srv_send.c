@@ -19,7 +19,7 @@ void srv_http_client_free(void *client)
 
 /* The httpclient request for p; url and headers are caller storage. */
 static void to_request(srv_ctx *ctx, const srv_probe *p, char *url, size_t url_cap,
-                       ec_http_header *headers, ec_http_request *req)
+                       ec_http_header *headers, ec_http_client_request *req)
 {
     snprintf(url, url_cap, "%s%s%s%s", ctx->base, p->path, p->query ? "?" : "",
              p->query ? p->query : "");
@@ -81,7 +81,7 @@ void srv_send(srv_ctx *ctx, const srv_probe *p, srv_reply *r)
 {
     char url[1024];
     ec_http_header headers[2 + SRV_MAX_EXTRA_HEADERS];
-    ec_http_request req;
+    ec_http_client_request req;
     to_request(ctx, p, url, sizeof url, headers, &req);
     ec_http_response resp;
     memset(&resp, 0, sizeof resp);
@@ -96,7 +96,7 @@ void srv_get(srv_ctx *ctx, const char *base, const char *path_query, long timeou
 {
     char url[1024];
     snprintf(url, sizeof url, "%s%s", base, path_query);
-    ec_http_request req;
+    ec_http_client_request req;
     memset(&req, 0, sizeof req);
     req.method = "GET";
     req.url = url;
@@ -115,7 +115,7 @@ char *srv_curl(srv_ctx *ctx, const srv_probe *p)
 {
     char url[1024];
     ec_http_header headers[2 + SRV_MAX_EXTRA_HEADERS];
-    ec_http_request req;
+    ec_http_client_request req;
     to_request(ctx, p, url, sizeof url, headers, &req);
     return ec_http_curl_command(&req, ctx->opt->apikey_hex, ctx->opt->show_secrets);
 }

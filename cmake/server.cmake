@@ -1,0 +1,38 @@
+# The server role: the suite against the reference server, against every
+# mutant (each must be FAILed by its catching case), and against nothing.
+# tests/server_suite_check.c runs each check in-process on a loopback port 0.
+
+# Keep in step with the table in harness/src/serve_mutants.c: the ctest
+# server/mutant-table fails when they differ.
+set(EMONCRYPT_SERVE_MUTANTS
+  ack-of-ciphertext ack-hex ack-no-padding ack-std-alphabet ack-newline ack-text-html
+  accept-wrong-hmac hmac-case-insensitive auth-extra-colon hmac-timing
+  padding-oracle oracle-status ignore-iv accept-partial-block
+  ctype-case-insensitive ctype-parameters store-rejected drop-last-bulk-row
+  reorder-rows ignore-sentat empty-body-text unknown-user-404 no-replay-cache)
+
+if(EMONCRYPT_TESTS)
+  add_executable(server_suite_check ${PROJECT_SOURCE_DIR}/tests/server_suite_check.c)
+  target_link_libraries(server_suite_check PRIVATE emoncrypt_suites emoncrypt_static PkgConfig::CMOCKA)
+  string(REPLACE ";" "," _emoncrypt_mutant_list "${EMONCRYPT_SERVE_MUTANTS}")
+  target_compile_definitions(server_suite_check PRIVATE
+    "EMONCRYPT_MUTANT_LIST=\"${_emoncrypt_mutant_list}\"")
+
+  add_test(NAME server/reference COMMAND server_suite_check reference)
+  add_test(NAME server/reference-strict COMMAND server_suite_check reference-strict)
+  add_test(NAME server/unreachable COMMAND server_suite_check unreachable)
+  add_test(NAME server/mutant-table COMMAND server_suite_check table)
+  set_tests_properties(server/reference server/reference-strict server/unreachable server/mutant-table
+    PROPERTIES TIMEOUT 60 LABELS server)
+  foreach(m ${EMONCRYPT_SERVE_MUTANTS})
+    add_test(NAME server/mutant/${m} COMMAND server_suite_check mutant ${m})
+    set_tests_properties(server/mutant/${m} PROPERTIES TIMEOUT 60 LABELS "server;mutant")
+  endforeach()
+
+  # The CLI end to end: unreachable URL -> exit 2 with one line, quickly.
+  add_test(NAME server/cli-unreachable
+    COMMAND ${CMAKE_COMMAND} -E env
+      sh -c "start=$(date +%s%N); out=$(\"$0\" test-server http://127.0.0.1:9 --userid 1 --apikey 0123456789abcdef0123456789abcdef 2>&1); rc=$?; end=$(date +%s%N); echo \"$out\"; [ $rc -eq 2 ] && [ $(( (end - start) / 1000000 )) -lt 2000 ] && [ $(printf '%s\\n' \"$out\" | wc -l) -eq 1 ]"
+      $<TARGET_FILE:emoncrypt>)
+  set_tests_properties(server/cli-unreachable PROPERTIES TIMEOUT 30 LABELS server)
+endif()

@@ -1,0 +1,222 @@
+/* emoncrypt test-server — run the server-role conformance suite
+ * (suites/server) against an Emoncms base URL and report. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "emoncrypt/message.h"
+#include "emoncrypt/report.h"
+#include "server/server_suite.h"
+
+const char cmd_test_server_usage[] =
+    "test-server URL --userid N --apikey HEX [options]\n"
+    "\n"
+    "Sends about 120 conformance cases to the Emoncms at URL (its base, e.g.\n"
+    "http://127.0.0.1:8080 or https://host/emoncms: requests go to\n"
+    "URL/input/post, URL/input/bulk and, for legacy, URL/input/encrypted) and\n"
+    "judges each answer against SPEC.md.  Every row it causes to be stored goes\n"
+    "to one node (--node).  Exit 0: no FAIL; 1: a FAIL; 2: usage error or the\n"
+    "URL does not answer.  The API key never appears in any output.\n"
+    "\n"
+    "Options:\n"
+    "  -u, --userid N        the account's user id\n"
+    "  -k, --apikey HEX      the account's write API key (32 hex digits)\n"
+    "  -p, --profile P       aes128cbc (default; also runs the aes128cbcgz\n"
+    "                        cases), aes128cbcgz, or legacy (2017 servers)\n"
+    "      --username U      the account's username (legacy profile)\n"
+    "      --strict          judge against the strict (hardened) profile\n"
+    "      --case ID         run only this case (repeatable)\n"
+    "      --section S       run only cases under server/S (e.g. 4 or 4.auth)\n"
+    "      --node NAME       node every row is written to\n"
+    "                        (default emoncrypt_conformance)\n"
+    "      --timeout-ms N    per request (default 3000)\n"
+    "      --rows-url URL    where to read stored rows (GET URL/emoncrypt/rows);\n"
+    "                        default: URL itself when it is on loopback\n"
+    "      --junit FILE      write JUnit XML\n"
+    "      --json FILE       write a JSON report\n"
+    "      --html FILE       write an HTML report\n"
+    "  -v, --verbose         details for every case, not only FAILs\n"
+    "  -q, --quiet           no per-case lines; only the summary and FAILs\n"
+    "      --show-secrets    do not redact the API key in reports\n"
+    "      --list            list the case ids and exit\n"
+    "  -h, --help            show this help\n"
+    "\n"
+    "CMOCKA_MESSAGE_OUTPUT=xml (with CMOCKA_XML_FILE) gives CMocka's own XML.\n";
+
+enum { OPT_USERNAME = 256, OPT_STRICT, OPT_CASE, OPT_SECTION, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL,
+       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST };
+
+static const struct option test_server_options[] = {
+    {"userid", required_argument, NULL, 'u'},
+    {"apikey", required_argument, NULL, 'k'},
+    {"profile", required_argument, NULL, 'p'},
+    {"username", required_argument, NULL, OPT_USERNAME},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"case", required_argument, NULL, OPT_CASE},
+    {"section", required_argument, NULL, OPT_SECTION},
+    {"node", required_argument, NULL, OPT_NODE},
+    {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
+    {"rows-url", required_argument, NULL, OPT_ROWS_URL},
+    {"junit", required_argument, NULL, OPT_JUNIT},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static int write_report(const ec_report *report, ec_report_format format, const char *path,
+                        const char *opt)
+{
+    if (!path)
+        return 0;
+    if (ec_report_write_path(report, format, path) != 0) {
+        cli_usage_error("%s: cannot write %s", opt, path);
+        return -1;
+    }
+    return 0;
+}
+
+int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
+{
+    ec_server_suite_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.profile = EC_PROFILE_AES128CBC;
+    const char *junit = NULL, *json = NULL, *html = NULL;
+    const char **ids = NULL;
+    size_t n_ids = 0;
+    int verbose = 0, quiet = 0, rc = EC_EXIT_USAGE;
+    ec_report *report = NULL;
+    uint8_t key[16];
+
+    int c;
+    while ((c = getopt_long(argc, argv, ":u:k:p:vqh", test_server_options, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            if (!optarg[0] || strspn(optarg, "0123456789") != strlen(optarg)) {
+                cli_usage_error("--userid: expected the numeric user id, got '%s'", optarg);
+                goto out;
+            }
+            opt.userid = optarg;
+            break;
+        case 'k':
+            if (cli_parse_hex16("--apikey", optarg, key) != 0)
+                goto out;
+            opt.apikey_hex = optarg;
+            break;
+        case 'p':
+            if (cli_parse_profile("--profile", optarg, &opt.profile) != 0)
+                goto out;
+            break;
+        case OPT_USERNAME: opt.username = optarg; break;
+        case OPT_STRICT: opt.strict = 1; break;
+        case OPT_CASE: {
+            const char **grown = realloc(ids, (n_ids + 1) * sizeof *ids);
+            if (!grown)
+                goto out;
+            ids = grown;
+            ids[n_ids++] = optarg;
+            break;
+        }
+        case OPT_SECTION: opt.section = optarg; break;
+        case OPT_NODE:
+            if (!optarg[0] || strpbrk(optarg, "/?#&=\"\\ ")) {
+                cli_usage_error("--node: expected a plain node name, got '%s'", optarg);
+                goto out;
+            }
+            opt.node = optarg;
+            break;
+        case OPT_TIMEOUT: {
+            char *end = NULL;
+            long v = strtol(optarg, &end, 10);
+            if (!optarg[0] || *end || v < 100) {
+                cli_usage_error("--timeout-ms: expected a number of milliseconds >= 100, got '%s'", optarg);
+                goto out;
+            }
+            opt.timeout_ms = v;
+            break;
+        }
+        case OPT_ROWS_URL: opt.rows_url = optarg; break;
+        case OPT_JUNIT: junit = optarg; break;
+        case OPT_JSON: json = optarg; break;
+        case OPT_HTML: html = optarg; break;
+        case 'v': verbose = 1; break;
+        case 'q': quiet = 1; break;
+        case OPT_SHOW_SECRETS: opt.show_secrets = 1; break;
+        case OPT_LIST:
+            for (size_t i = 0; i < ec_server_suite_case_count(); i++)
+                printf("%-52s %s\n", ec_server_suite_case_id(i), ec_server_suite_case_requirement(i));
+            rc = EC_EXIT_PASS;
+            goto out;
+        case 'h':
+            cli_print_usage(self, stdout);
+            rc = EC_EXIT_PASS;
+            goto out;
+        default:
+            rc = cli_option_error(c, argv);
+            goto out;
+        }
+    }
+    if (optind >= argc) {
+        rc = cli_usage_error("missing URL (the Emoncms base, e.g. http://127.0.0.1:8080)");
+        goto out;
+    }
+    if (optind + 1 < argc) {
+        rc = cli_usage_error("unexpected argument '%s'", argv[optind + 1]);
+        goto out;
+    }
+    opt.base_url = argv[optind];
+    if (!opt.userid || !opt.apikey_hex) {
+        rc = cli_usage_error("--userid and --apikey are required");
+        goto out;
+    }
+    if (opt.profile == EC_PROFILE_LEGACY && !opt.username) {
+        rc = cli_usage_error("--profile legacy needs --username");
+        goto out;
+    }
+    opt.case_ids = ids;
+    opt.case_id_count = n_ids;
+    opt.progress = !quiet;
+
+    report = ec_report_new("server", "server", opt.base_url);
+    if (!report || ec_report_set_secret(report, opt.apikey_hex, opt.show_secrets) != EC_OK) {
+        rc = cli_usage_error("out of memory");
+        goto out;
+    }
+    ec_server_suite_outcome outcome;
+    if (ec_server_suite_run(&opt, report, &outcome) != 0) {
+        rc = cli_usage_error("%s", outcome.message);
+        goto out;
+    }
+    if (!quiet || ec_report_exit_code(report) != 0) {
+        if (quiet) {
+            /* FAILs only */
+            ec_report_write_console(report, stdout, -1, 0);
+        } else {
+            ec_report_write_console(report, stdout, -1, verbose);
+        }
+    }
+    ec_report_totals t = ec_report_get_totals(report);
+    fprintf(stdout, "emoncrypt test-server: %zu cases against %s in %ld ms%s: %zu PASS, %zu FAIL, "
+                    "%zu NON-STRICT, %zu INFO, %zu SKIP\n",
+            t.total, opt.base_url, outcome.elapsed_ms, opt.strict ? " (strict)" : "",
+            t.by_verdict[EC_VERDICT_PASS], t.by_verdict[EC_VERDICT_FAIL], t.by_verdict[EC_VERDICT_NON_STRICT],
+            t.by_verdict[EC_VERDICT_INFO], t.by_verdict[EC_VERDICT_SKIP]);
+    if (write_report(report, EC_REPORT_JUNIT, junit, "--junit") != 0 ||
+        write_report(report, EC_REPORT_JSON, json, "--json") != 0 ||
+        write_report(report, EC_REPORT_HTML, html, "--html") != 0)
+        goto out;
+    rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
+out:
+    ec_report_free(report);
+    free(ids);
+    memset(key, 0, sizeof key);
+    return rc;
+}

@@ -1,0 +1,291 @@
+/* server_suite_check — runs the server-role suite against the reference
+ * server or one of its mutants, in-process, and checks the verdict the
+ * suite must reach.  One ctest each (cmake/server.cmake):
+ *
+ *   server_suite_check reference          compat serve, compat suite: exit 0, >= 80 cases run,
+ *                                         JUnit XML parses
+ *   server_suite_check reference-strict   strict serve, --strict suite: exit 0
+ *   server_suite_check mutant NAME        the suite FAILs the mutant's catching case
+ *   server_suite_check unreachable        nothing listening: exit 2 within 2 s, one line
+ *   server_suite_check table              the ctest list of mutants is the table
+ *
+ * Not a CMocka program itself: the suite runs CMocka groups of its own.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "emoncrypt/report.h"
+#include "emoncrypt/serve.h"
+#include "server/server_suite.h"
+
+#define APIKEY "0123456789abcdef0123456789abcdef"
+#define USERID "7"
+
+#ifndef EMONCRYPT_MUTANT_LIST
+#define EMONCRYPT_MUTANT_LIST ""
+#endif
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static int fail(const char *fmt, const char *a, const char *b) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "server_suite_check: ");
+    fprintf(stderr, fmt, a ? a : "", b ? b : "");
+    fputc('\n', stderr);
+    return 1;
+}
+
+typedef struct {
+    ec_serve_users users;
+    ec_serve *server;
+    char base[128];
+} target;
+
+static int target_start(target *t, int strict, const char *mutant)
+{
+    memset(t, 0, sizeof *t);
+    if (ec_serve_users_add(&t->users, USERID, APIKEY, "alice") != EC_OK)
+        return -1;
+    ec_serve_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.listen = "127.0.0.1:0";
+    cfg.users = &t->users;
+    cfg.strict = strict;
+    cfg.rows_endpoint = 1;
+    cfg.mutant = mutant;
+    char err[256];
+    if (ec_serve_start(&cfg, &t->server, err, sizeof err) != EC_OK) {
+        fprintf(stderr, "server_suite_check: serve: %s\n", err);
+        return -1;
+    }
+    ec_serve_base_url(t->server, t->base, sizeof t->base);
+    return 0;
+}
+
+static void target_stop(target *t)
+{
+    ec_serve_stop(t->server);
+    ec_serve_users_free(&t->users);
+}
+
+static int run_suite(const char *base, int strict, ec_report **report, ec_server_suite_outcome *out)
+{
+    ec_server_suite_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.base_url = base;
+    opt.userid = USERID;
+    opt.apikey_hex = APIKEY;
+    opt.strict = strict;
+    opt.timeout_ms = 3000;
+    *report = ec_report_new("server", "server", base);
+    ec_report_set_secret(*report, APIKEY, 0);
+    return ec_server_suite_run(&opt, *report, out);
+}
+
+static void print_fails(const ec_report *report)
+{
+    for (size_t i = 0; i < ec_report_count(report); i++) {
+        const ec_case_result *r = ec_report_result(report, i);
+        if (r->verdict == EC_VERDICT_FAIL)
+            fprintf(stderr, "  FAIL %s: %s\n", r->id, r->message ? r->message : "");
+    }
+}
+
+/* The key must appear nowhere in what a report writer produces. */
+static int key_leaks(const ec_report *report)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem)
+        return 1;
+    ec_report_write_json(report, mem);
+    ec_report_write_console(report, mem, 0, 1);
+    fclose(mem);
+    int leak = text && strstr(text, APIKEY) != NULL;
+    free(text);
+    return leak;
+}
+
+static int check_reference(int strict)
+{
+    target t;
+    if (target_start(&t, strict, NULL) != 0)
+        return 1;
+    ec_report *report = NULL;
+    ec_server_suite_outcome out;
+    int rc = run_suite(t.base, strict, &report, &out);
+    target_stop(&t);
+    int bad = 0;
+    ec_report_totals tot = ec_report_get_totals(report);
+    fprintf(stderr, "server_suite_check: %s: %zu cases (%zu run) in %ld ms: %zu PASS, %zu FAIL, %zu NON-STRICT, "
+                    "%zu INFO, %zu SKIP\n",
+            strict ? "reference-strict" : "reference", tot.total, out.cases_run, out.elapsed_ms,
+            tot.by_verdict[EC_VERDICT_PASS], tot.by_verdict[EC_VERDICT_FAIL], tot.by_verdict[EC_VERDICT_NON_STRICT],
+            tot.by_verdict[EC_VERDICT_INFO], tot.by_verdict[EC_VERDICT_SKIP]);
+    if (rc != 0) {
+        fprintf(stderr, "server_suite_check: the suite did not run: %s\n", out.message);
+        bad = 1;
+    }
+    if (ec_report_exit_code(report) != 0) {
+        fprintf(stderr, "server_suite_check: the reference server must pass:\n");
+        print_fails(report);
+        bad = 1;
+    }
+    if (out.cases_run < 80) {
+        fprintf(stderr, "server_suite_check: only %zu cases ran, need >= 80\n", out.cases_run);
+        bad = 1;
+    }
+    if (tot.by_verdict[EC_VERDICT_NON_STRICT] != 0) {
+        fprintf(stderr, "server_suite_check: the reference in its own profile must have no NON-STRICT\n");
+        bad = 1;
+    }
+    if (key_leaks(report)) {
+        fprintf(stderr, "server_suite_check: the API key appears in a report\n");
+        bad = 1;
+    }
+    /* JUnit XML must parse, with one testcase per result. */
+    char path[] = "/tmp/emoncrypt-junit-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd >= 0) {
+        FILE *f = fdopen(fd, "w");
+        ec_report_write_junit(report, f);
+        fclose(f);
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "/usr/bin/python3 -c 'import sys,xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); "
+                 "n=len(r.findall(\".//testcase\")); sys.exit(0 if n==%zu else 1)' %s",
+                 tot.total, path);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "server_suite_check: JUnit XML does not parse or lacks testcases (%s)\n", path);
+            bad = 1;
+        } else {
+            unlink(path);
+        }
+    }
+    ec_report_free(report);
+    return bad;
+}
+
+static int check_mutant(const char *name)
+{
+    const ec_serve_mutant *m = ec_serve_mutant_find(name);
+    if (!m)
+        return fail("no mutant '%s'%s", name, NULL);
+    target t;
+    if (target_start(&t, m->serve_strict, name) != 0)
+        return 1;
+    ec_report *report = NULL;
+    ec_server_suite_outcome out;
+    int rc = run_suite(t.base, m->suite_strict, &report, &out);
+    target_stop(&t);
+    int caught = 0;
+    for (size_t i = 0; i < ec_report_count(report); i++) {
+        const ec_case_result *r = ec_report_result(report, i);
+        if (r->verdict == EC_VERDICT_FAIL && strcmp(r->id, m->catching_case) == 0)
+            caught = 1;
+    }
+    fprintf(stderr, "server_suite_check: mutant %s (%s): suite exit %d, %s %s\n", name, m->description,
+            rc ? 2 : ec_report_exit_code(report), m->catching_case, caught ? "FAILs as it must" : "did NOT fail");
+    if (!caught) {
+        fprintf(stderr, "  what failed instead:\n");
+        print_fails(report);
+    }
+    ec_report_free(report);
+    return rc == 0 && caught ? 0 : 1;
+}
+
+static int check_unreachable(void)
+{
+    /* A port nobody listens on: bind one, note it, close it. */
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) != 0)
+        return fail("cannot find a free port%s%s", NULL, NULL);
+    close(s);
+    char base[64];
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", ntohs(a.sin_port));
+    long t0 = now_ms();
+    ec_report *report = NULL;
+    ec_server_suite_outcome out;
+    int rc = run_suite(base, 0, &report, &out);
+    long took = now_ms() - t0;
+    fprintf(stderr, "server_suite_check: unreachable %s: exit %d in %ld ms: %s\n", base, rc, took, out.message);
+    int bad = rc != 2 || took >= 2000 || !out.unreachable || ec_report_count(report) != 0 ||
+              strchr(out.message, '\n') != NULL || out.message[0] == 0;
+    ec_report_free(report);
+    return bad;
+}
+
+static int check_table(void)
+{
+    size_t count;
+    const ec_serve_mutant *m = ec_serve_mutants(&count);
+    int bad = 0;
+    if (count < 15) {
+        fprintf(stderr, "server_suite_check: only %zu mutants, need >= 15\n", count);
+        bad = 1;
+    }
+    const char *list = EMONCRYPT_MUTANT_LIST;
+    size_t listed = 0;
+    for (const char *p = list; *p;) {
+        const char *semi = strchr(p, ',');
+        size_t n = semi ? (size_t)(semi - p) : strlen(p);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)n, p);
+        if (!ec_serve_mutant_find(name)) {
+            fprintf(stderr, "server_suite_check: cmake/server.cmake lists '%s', which is not in the table\n", name);
+            bad = 1;
+        }
+        listed++;
+        p = semi ? semi + 1 : p + n;
+    }
+    if (listed != count) {
+        fprintf(stderr, "server_suite_check: cmake/server.cmake lists %zu mutants, the table has %zu\n", listed,
+                count);
+        bad = 1;
+    }
+    for (size_t i = 0; i < count; i++) {
+        size_t k;
+        for (k = 0; k < ec_server_suite_case_count(); k++)
+            if (strcmp(ec_server_suite_case_id(k), m[i].catching_case) == 0)
+                break;
+        if (k == ec_server_suite_case_count()) {
+            fprintf(stderr, "server_suite_check: mutant %s names no case '%s'\n", m[i].name, m[i].catching_case);
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "reference") == 0)
+        return check_reference(0);
+    if (argc >= 2 && strcmp(argv[1], "reference-strict") == 0)
+        return check_reference(1);
+    if (argc >= 3 && strcmp(argv[1], "mutant") == 0)
+        return check_mutant(argv[2]);
+    if (argc >= 2 && strcmp(argv[1], "unreachable") == 0)
+        return check_unreachable();
+    if (argc >= 2 && strcmp(argv[1], "table") == 0)
+        return check_table();
+    fprintf(stderr, "usage: server_suite_check reference|reference-strict|unreachable|table|mutant NAME\n");
+    return 2;
+}
