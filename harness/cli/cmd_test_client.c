@@ -1,0 +1,277 @@
+/* emoncrypt test-client — play Emoncms to a device (suites/client): judge
+ * every request it posts, script the answers of the chosen scenarios, and
+ * report how it reacted. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "client/client_suite.h"
+#include "commands.h"
+#include "emoncrypt/message.h"
+#include "emoncrypt/report.h"
+
+const char cmd_test_client_usage[] =
+    "test-client --userid N --apikey HEX [options]\n"
+    "\n"
+    "A mock Emoncms for testing a device (a client of the encrypted input\n"
+    "protocol).  Point the device's server setting at the address printed at\n"
+    "start; nothing on the device changes.  Every request is checked (path,\n"
+    "Content-Type, Authorization, base64, IV, padding, HMAC, plaintext), the\n"
+    "traffic is audited across requests (fresh IVs, time order, no duplicates,\n"
+    "no lost data, the API key never in clear), and each post the device\n"
+    "makes gets the next scripted answer of the scenario (an ack, a wrong ack,\n"
+    "an error text, HTTP 500, a timeout, ...) so its reaction can be judged.\n"
+    "The run ends after --requests or --duration, once every scenario is done\n"
+    "and the device has been quiet for a second, or on Ctrl-C; then the report\n"
+    "is printed.  Exit 0: no FAIL; 1: a FAIL; 2: usage error.\n"
+    "\n"
+    "Options:\n"
+    "  -u, --userid N        the device's user id\n"
+    "  -k, --apikey HEX      the device's write API key (32 hex digits)\n"
+    "      --listen ADDR     address to listen on (default 127.0.0.1:8080;\n"
+    "                        port 0 picks a free one)\n"
+    "  -p, --profile P       aes128cbc (default), aes128cbcgz or legacy\n"
+    "      --username U      the account's username (legacy profile)\n"
+    "  -s, --scenario NAME   one scenario, or all (default); see --list\n"
+    "  -n, --requests N      end after N requests\n"
+    "  -d, --duration S      end after S seconds\n"
+    "      --linger-ms N     after the last scenario, end when the device has\n"
+    "                        been quiet N ms (default 1000)\n"
+    "      --strict          NON-STRICT verdicts count as FAIL\n"
+    "      --capture FILE    write every request and answer as JSONL (the API\n"
+    "                        key redacted, the ciphertext kept)\n"
+    "      --port-file FILE  write the port listened on (for scripts)\n"
+    "      --junit FILE      write JUnit XML\n"
+    "      --json FILE       write a JSON report\n"
+    "      --html FILE       write an HTML report\n"
+    "  -v, --verbose         details for every check, not only FAILs\n"
+    "  -q, --quiet           no line per request\n"
+    "      --show-secrets    do not redact the API key in reports and captures\n"
+    "      --list            list the scenarios and checks and exit\n"
+    "  -h, --help            show this help\n";
+
+enum { OPT_LISTEN = 256, OPT_USERNAME, OPT_LINGER, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE,
+       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST };
+
+static const struct option test_client_options[] = {
+    {"userid", required_argument, NULL, 'u'},
+    {"apikey", required_argument, NULL, 'k'},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"profile", required_argument, NULL, 'p'},
+    {"username", required_argument, NULL, OPT_USERNAME},
+    {"scenario", required_argument, NULL, 's'},
+    {"requests", required_argument, NULL, 'n'},
+    {"duration", required_argument, NULL, 'd'},
+    {"linger-ms", required_argument, NULL, OPT_LINGER},
+    {"strict", no_argument, NULL, OPT_STRICT},
+    {"capture", required_argument, NULL, OPT_CAPTURE},
+    {"port-file", required_argument, NULL, OPT_PORT_FILE},
+    {"junit", required_argument, NULL, OPT_JUNIT},
+    {"json", required_argument, NULL, OPT_JSON},
+    {"html", required_argument, NULL, OPT_HTML},
+    {"verbose", no_argument, NULL, 'v'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+    {"list", no_argument, NULL, OPT_LIST},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Set by SIGINT/SIGTERM: stop and report what was seen. */
+static volatile int interrupted;
+static ec_client_suite *running;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    ec_client_suite_interrupt(running);
+}
+
+static int parse_count(const char *opt, const char *text, unsigned *out)
+{
+    char *end = NULL;
+    unsigned long v = strtoul(text, &end, 10);
+    if (text[0] == 0 || *end != 0 || v > 100000000UL) {
+        cli_usage_error("%s: expected a whole number, got '%s'", opt, text);
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int write_report(const ec_report *report, ec_report_format format, const char *path,
+                        const char *opt)
+{
+    if (path == NULL)
+        return 0;
+    if (ec_report_write_path(report, format, path) != 0) {
+        cli_usage_error("%s: cannot write %s", opt, path);
+        return -1;
+    }
+    return 0;
+}
+
+static void list_all(void)
+{
+    printf("Scenarios (--scenario NAME; all runs them in this order):\n");
+    for (size_t i = 0; i < ec_client_scenario_count; i++)
+        printf("  %-16s %s\n", ec_client_scenarios[i].name, ec_client_scenarios[i].requirement);
+    printf("\nChecks:\n");
+    for (size_t i = 0; i < ec_client_check_count(); i++) {
+        const ec_client_check_info *c = ec_client_check_at(i);
+        printf("  %-32s %s\n", c->id, c->requirement);
+    }
+}
+
+int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
+{
+    ec_client_suite_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.listen = "127.0.0.1:8080";
+    opt.profile = EC_PROFILE_AES128CBC;
+    opt.verbose = 1;
+    const char *junit = NULL, *json = NULL, *html = NULL, *port_file = NULL;
+    unsigned duration_s = 0;
+    int verbose = 0, rc = EC_EXIT_USAGE;
+    uint8_t key[16];
+    ec_report *report = NULL;
+    ec_client_suite *suite = NULL;
+
+    int c;
+    while ((c = getopt_long(argc, argv, ":u:k:p:s:n:d:vqh", test_client_options, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            if (!optarg[0] || strspn(optarg, "0123456789") != strlen(optarg)) {
+                cli_usage_error("--userid: expected the numeric user id, got '%s'", optarg);
+                goto out;
+            }
+            opt.userid = optarg;
+            break;
+        case 'k':
+            if (cli_parse_hex16("--apikey", optarg, key) != 0)
+                goto out;
+            opt.apikey_hex = optarg;
+            break;
+        case OPT_LISTEN: opt.listen = optarg; break;
+        case 'p':
+            if (cli_parse_profile("--profile", optarg, &opt.profile) != 0)
+                goto out;
+            break;
+        case OPT_USERNAME: opt.username = optarg; break;
+        case 's':
+            if (strcmp(optarg, "all") != 0 && ec_client_scenario_find(optarg) == NULL) {
+                cli_usage_error("--scenario: no scenario named '%s' (see --list)", optarg);
+                goto out;
+            }
+            opt.scenario = optarg;
+            break;
+        case 'n':
+            if (parse_count("--requests", optarg, &opt.max_requests) != 0)
+                goto out;
+            break;
+        case 'd':
+            if (parse_count("--duration", optarg, &duration_s) != 0)
+                goto out;
+            opt.duration_ms = duration_s * 1000u;
+            break;
+        case OPT_LINGER:
+            if (parse_count("--linger-ms", optarg, &opt.linger_ms) != 0)
+                goto out;
+            break;
+        case OPT_STRICT: opt.strict = 1; break;
+        case OPT_CAPTURE: opt.capture_path = optarg; break;
+        case OPT_PORT_FILE: port_file = optarg; break;
+        case OPT_JUNIT: junit = optarg; break;
+        case OPT_JSON: json = optarg; break;
+        case OPT_HTML: html = optarg; break;
+        case 'v': verbose = 1; break;
+        case 'q': opt.verbose = 0; break;
+        case OPT_SHOW_SECRETS: opt.show_secrets = 1; break;
+        case OPT_LIST:
+            list_all();
+            rc = EC_EXIT_PASS;
+            goto out;
+        case 'h':
+            cli_print_usage(self, stdout);
+            rc = EC_EXIT_PASS;
+            goto out;
+        default:
+            rc = cli_option_error(c, argv);
+            goto out;
+        }
+    }
+    if (optind < argc) {
+        rc = cli_usage_error("unexpected argument '%s'", argv[optind]);
+        goto out;
+    }
+    if (opt.userid == NULL || opt.apikey_hex == NULL) {
+        rc = cli_usage_error("--userid and --apikey are required");
+        goto out;
+    }
+    if (opt.profile == EC_PROFILE_LEGACY && opt.username == NULL) {
+        rc = cli_usage_error("--profile legacy needs --username");
+        goto out;
+    }
+
+    char err[256] = "";
+    if (ec_client_suite_start(&opt, &suite, err, sizeof err) != EC_OK) {
+        rc = cli_usage_error("%s", err);
+        goto out;
+    }
+    char url[128];
+    ec_client_suite_url(suite, url, sizeof url);
+    if (port_file != NULL) {
+        FILE *f = fopen(port_file, "w");
+        if (f == NULL) {
+            rc = cli_usage_error("--port-file: cannot write %s", port_file);
+            goto out;
+        }
+        fprintf(f, "%u\n", ec_client_suite_port(suite));
+        fclose(f);
+    }
+    fprintf(stderr, "emoncrypt test-client: listening on %s (scenario %s); point the device "
+            "at it\n", url, opt.scenario ? opt.scenario : "all");
+
+    running = suite;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    ec_client_suite_wait(suite, &interrupted);
+    if (interrupted)
+        fprintf(stderr, "emoncrypt test-client: interrupted; the report of what was seen:\n");
+
+    report = ec_report_new("client", "client", url);
+    if (report == NULL || ec_report_set_secret(report, opt.apikey_hex, opt.show_secrets) != EC_OK) {
+        rc = cli_usage_error("out of memory");
+        goto out;
+    }
+    ec_client_suite_finish(suite, report);
+    running = NULL;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    ec_report_write_console(report, stdout, -1, verbose);
+    ec_report_totals t = ec_report_get_totals(report);
+    fprintf(stdout, "emoncrypt test-client: %s%s: %zu PASS, %zu FAIL, %zu NON-STRICT, %zu INFO, "
+            "%zu SKIP\n", ec_client_suite_summary(suite), opt.strict ? " (strict)" : "",
+            t.by_verdict[EC_VERDICT_PASS], t.by_verdict[EC_VERDICT_FAIL],
+            t.by_verdict[EC_VERDICT_NON_STRICT], t.by_verdict[EC_VERDICT_INFO],
+            t.by_verdict[EC_VERDICT_SKIP]);
+    if (write_report(report, EC_REPORT_JUNIT, junit, "--junit") != 0 ||
+        write_report(report, EC_REPORT_JSON, json, "--json") != 0 ||
+        write_report(report, EC_REPORT_HTML, html, "--html") != 0)
+        goto out;
+    rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
+out:
+    running = NULL;
+    ec_client_suite_free(suite);
+    ec_report_free(report);
+    memset(key, 0, sizeof key);
+    return rc;
+}
