@@ -21,6 +21,8 @@
     X(encode,  "encode",  "build an encrypted request, print it and its expected ack") \
     X(test_server, "test-server", "run the server-role conformance suite against an Emoncms URL") \
     X(serve,   "serve",   "run the reference Emoncms encrypted-input server") \
+    X(test_client, "test-client", "play Emoncms to a device: check its requests and its reactions") \
+    X(send,    "send",    "post readings as a careful device does (the reference client)") \
     X(help,    "help",    "show the help of emoncrypt or of one command")
 
 #define EC_CLI_DECLARE_(ident, name, summary) \
