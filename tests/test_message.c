@@ -712,6 +712,38 @@ static void gz_server(void **state)
     ec_request_free(&r);
 }
 
+/* PHP's gzuncompress ignores bytes after the zlib stream; strict does not */
+static void gz_trailing_bytes(void **state)
+{
+    (void)state;
+    static const char pt[] = "node=emontx&csv=1,2";
+    uint8_t key[EC_KEY_LEN], iv[EC_IV_LEN] = {0};
+    uint8_t wire[128], raw[256];
+    size_t wire_len = 0, ct_len = 0, b64_len = 0;
+    assert_int_equal(ec_key_from_hex(spec_apikey, key), EC_OK);
+    assert_int_equal(ec_zlib_compress((const uint8_t *)pt, strlen(pt), wire, sizeof wire, &wire_len), EC_OK);
+    memcpy(wire + wire_len, "junk", 4);
+    wire_len += 4;
+    memcpy(raw, iv, 16);
+    assert_int_equal(ec_aes128_cbc_encrypt(key, iv, wire, wire_len, raw + 16, sizeof raw - 16, &ct_len), EC_OK);
+    char body[400], hex[65], auth[80], ack[EC_ACK_LEN + 1];
+    assert_int_equal(ec_b64_encode(raw, 16 + ct_len, EC_B64_URL, 1, body, sizeof body, &b64_len), EC_OK);
+    hmac_hex(key, 16, wire, wire_len, hex);
+    snprintf(auth, sizeof auth, "1:%s", hex);
+    assert_int_equal(ec_ack_of(wire, wire_len, ack), EC_OK);
+    ec_http_request h = {"POST", "/input/post", NULL, "aes128cbcgz", auth,
+                         (const uint8_t *)body, b64_len};
+    ec_answer a;
+    answer(0, &h, &a);
+    expect_answer(&a, 200, PLAIN, EC_OK, ack);
+    assert_int_equal(a.rows.n, 2);
+    ec_answer_free(&a);
+    answer(1, &h, &a);
+    assert_int_equal(a.fault, EC_F_APP);
+    assert_int_equal(a.detail, EC_E_ZLIB);
+    ec_answer_free(&a);
+}
+
 static void legacy_server(void **state)
 {
     (void)state;
@@ -818,6 +850,7 @@ int main(void)
         cmocka_unit_test(compat_and_strict_differ),
         cmocka_unit_test(url_parameters_are_merged_first),
         cmocka_unit_test(gz_server),
+        cmocka_unit_test(gz_trailing_bytes),
         cmocka_unit_test(legacy_server),
         cmocka_unit_test(ack_verify_diagnostics),
     };

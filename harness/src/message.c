@@ -517,6 +517,52 @@ static ec_status decrypt_body(const uint8_t key[EC_KEY_LEN], const uint8_t *raw,
     return EC_OK;
 }
 
+/* PHP's gzuncompress: a complete zlib stream, whatever follows its end
+ * (checked with PHP 8.2: gzuncompress(gzcompress("hello")."junk") is
+ * "hello").  The codec refuses trailing bytes, so compat inflates here. */
+static ec_status inflate_php(const uint8_t *in, size_t n, uint8_t **out, size_t *out_len)
+{
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (n == 0 || n > UINT32_MAX || inflateInit(&zs) != Z_OK)
+        return EC_E_ZLIB;
+    size_t cap = n * 4 + 256, len = 0;
+    uint8_t *buf = malloc(cap + 1);
+    ec_status st = buf ? EC_E_ZLIB : EC_E_NOMEM;
+    zs.next_in = (Bytef *)in;
+    zs.avail_in = (uInt)n;
+    while (buf != NULL) {
+        zs.next_out = buf + len;
+        zs.avail_out = (uInt)(cap - len);
+        int rc = inflate(&zs, Z_NO_FLUSH);
+        len = cap - zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            st = EC_OK;
+            break;
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+            break;
+        if (zs.avail_out != 0 || cap > ((size_t)256 << 20))
+            break;   /* input used up without the end: truncated */
+        uint8_t *bigger = realloc(buf, cap * 4 + 1);
+        if (bigger == NULL) {
+            st = EC_E_NOMEM;
+            break;
+        }
+        buf = bigger;
+        cap *= 4;
+    }
+    inflateEnd(&zs);
+    if (st != EC_OK) {
+        free(buf);
+        return st;
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return EC_OK;
+}
+
 static ec_status inflate_all(const uint8_t *in, size_t n, uint8_t **out, size_t *out_len)
 {
     size_t cap = n * 4 + 256;
@@ -773,7 +819,12 @@ ec_status ec_server_answer(const ec_server_config *cfg, const ec_http_request *r
 
     ec_status zlib_detail = detail;
     if (a->profile == EC_PROFILE_AES128CBCGZ) {
-        if (inflate_all(a->decrypted, a->decrypted_len, &a->plaintext, &a->plaintext_len) != EC_OK) {
+        ec_status zs = cfg->strict
+            ? inflate_all(a->decrypted, a->decrypted_len, &a->plaintext, &a->plaintext_len)
+            : inflate_php(a->decrypted, a->decrypted_len, &a->plaintext, &a->plaintext_len);
+        if (zs == EC_E_NOMEM)
+            return zs;
+        if (zs != EC_OK) {
             /* gzuncompress() gives false: no plaintext parameters at all */
             a->plaintext = calloc(1, 1);
             if (a->plaintext == NULL)
