@@ -1,0 +1,31 @@
+# The client role: `emoncrypt test-client` (a mock Emoncms) with
+# `emoncrypt send` (the reference client, or a mutant of it) as the device,
+# end to end through the CLI.  The same pairs run in-process, faster, in
+# tests/test_client_scenarios.c and tests/test_client_mutants.c.
+
+# Keep in step with the table in suites/client/sender.c: the ctest
+# client/cli/mutant-list fails when they differ.
+set(EMONCRYPT_CLIENT_MUTANTS
+  fixed-iv zero-iv counter-iv time-iv std-alphabet hmac-upper hmac-over-ct
+  hmac-plus-nul hmac-hex-key no-full-pad cbc-chain-bug zero-padding ignores-ack
+  any-200 same-iv-resend out-of-order drops-data resend-acked
+  bearer-side-request apikey-in-query)
+
+if(EMONCRYPT_TESTS)
+  find_program(EMONCRYPT_BASH bash REQUIRED)
+  set(_ec_pair ${PROJECT_SOURCE_DIR}/cmake/client_pair.sh)
+  foreach(mode reference garbage iotawatt)
+    add_test(NAME client/cli/${mode}
+      COMMAND ${EMONCRYPT_BASH} ${_ec_pair} $<TARGET_FILE:emoncrypt> ${mode})
+    set_tests_properties(client/cli/${mode} PROPERTIES TIMEOUT 60 LABELS client)
+  endforeach()
+  string(REPLACE ";" "," _ec_mutant_list "${EMONCRYPT_CLIENT_MUTANTS}")
+  add_test(NAME client/cli/mutant-list
+    COMMAND ${EMONCRYPT_BASH} ${_ec_pair} $<TARGET_FILE:emoncrypt> mutant-list ${_ec_mutant_list})
+  set_tests_properties(client/cli/mutant-list PROPERTIES TIMEOUT 30 LABELS client)
+  foreach(m ${EMONCRYPT_CLIENT_MUTANTS})
+    add_test(NAME client/cli/mutant/${m}
+      COMMAND ${EMONCRYPT_BASH} ${_ec_pair} $<TARGET_FILE:emoncrypt> mutant ${m})
+    set_tests_properties(client/cli/mutant/${m} PROPERTIES TIMEOUT 60 LABELS "client;mutant")
+  endforeach()
+endif()

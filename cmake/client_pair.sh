@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The client role end to end, through the CLI: `emoncrypt test-client` on a
+# free loopback port with `emoncrypt send` (or a mutant of it) as the
+# device.  Used by cmake/client.cmake; every mode is bounded in time.
+#
+#   client_pair.sh EMONCRYPT reference      all scenarios, exit 0, < 15 s
+#   client_pair.sh EMONCRYPT mutant NAME    exit 1 naming the mutant's check
+#   client_pair.sh EMONCRYPT garbage        not HTTP, cut headers, 10 MB body:
+#                                           one FAIL each, server keeps going
+#   client_pair.sh EMONCRYPT iotawatt       IoTaWatt-style bulk plaintext
+#                                           ('=' kept, nulls) judged correct
+#   client_pair.sh EMONCRYPT mutant-list LIST   LIST (a,b,…) = send's table
+set -u
+exe=$1
+mode=$2
+key=0123456789abcdef0123456789abcdef
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+server=
+
+fail() { echo "client_pair $mode: $*" >&2; for f in "$work"/*.txt; do echo "== $f" >&2; cat "$f" >&2; done; exit 1; }
+
+# start_server ARGS…: test-client in the background; sets $port.
+start_server() {
+    "$exe" test-client --listen 127.0.0.1:0 --port-file "$work/port" --userid 1 --apikey "$key" \
+        --linger-ms 300 --duration 40 --capture "$work/capture.jsonl" "$@" \
+        >"$work/report.txt" 2>"$work/server.txt" &
+    server=$!
+    for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+    [ -s "$work/port" ] || fail "test-client did not start"
+    port=$(cat "$work/port")
+}
+
+# wait_server: its exit status in $server_rc.
+wait_server() {
+    wait "$server"
+    server_rc=$?
+    server=
+}
+
+rows_csv() {
+    local t=1764000000 i
+    echo "time,power1,power2"
+    for i in $(seq 0 $(($1 - 1))); do
+        if [ $((i % 5)) -eq 4 ]; then echo "$((t + i * 10)),$((100 + i)).5,"
+        else echo "$((t + i * 10)),$((100 + i)).5,$((200 + i))"; fi
+    done
+}
+
+fast_send=(--rows-per-post 4 --interval-ms 2 --retry-ms 20 --max-backoff-ms 300 --timeout-ms 800)
+
+never_key() {
+    if grep -qi "$key" "$work"/*.txt "$work/capture.jsonl"; then fail "the API key appears in an output"; fi
+}
+
+case "$mode" in
+reference)
+    rows_csv 120 >"$work/rows.csv"
+    start=$(date +%s%N)
+    start_server --scenario all -q
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --bulk "$work/rows.csv" \
+        "${fast_send[@]}" --retries 8 2>"$work/send.txt" || fail "send exited $?"
+    wait_server
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ "$server_rc" -eq 0 ] || fail "test-client exited $server_rc"
+    grep -q "12/12 scenarios complete" "$work/report.txt" || fail "not every scenario completed"
+    [ "$ms" -lt 15000 ] || fail "took $ms ms"
+    never_key
+    echo "reference: every scenario PASSed in $ms ms"
+    ;;
+mutant)
+    name=$3
+    line=$("$exe" send --list-mutants | awk -v n="$name" '$1 == n')
+    [ -n "$line" ] || fail "no mutant $name"
+    check=$(echo "$line" | awk '{print $2}')
+    scenario=$(echo "$line" | sed 's/.*\[\(.*\)\].*/\1/')
+    rows_csv 15 >"$work/rows.csv"
+    start_server --scenario "$scenario" -q
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --bulk "$work/rows.csv" \
+        --mutant "$name" --rows-per-post 3 --interval-ms 2 --retry-ms 20 --max-backoff-ms 100 \
+        --timeout-ms 800 --retries 2 2>"$work/send.txt"
+    # The device is done: Ctrl-C makes test-client report what it saw.
+    kill -INT "$server"
+    wait_server
+    [ "$server_rc" -eq 1 ] || fail "test-client exited $server_rc, expected 1"
+    grep -Eq "^FAIL +$check " "$work/report.txt" || fail "no FAIL of $check"
+    never_key
+    echo "mutant $name: FAILed by $check"
+    ;;
+garbage)
+    start_server --scenario happy -q
+    printf '\x16\x03\x01\x02\x00 not HTTP at all\r\n\r\n' >"/dev/tcp/127.0.0.1/$port"
+    printf 'POST /input/post HTTP/1.1\r\nHost: x\r\nContent-Ty' >"/dev/tcp/127.0.0.1/$port"
+    { printf 'POST /input/bulk HTTP/1.1\r\nHost: x\r\nContent-Type: aes128cbc\r\nAuthorization: 1:00\r\nContent-Length: 10485760\r\n\r\n'
+      head -c 10485760 /dev/zero; } 2>/dev/null >"/dev/tcp/127.0.0.1/$port"
+    sleep 0.3
+    # Still serving: a good post after all that is acknowledged.
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
+        'node=emontx&fulljson={"power1":100,"power2":200}' 2>"$work/send.txt" || fail "send after garbage: $?"
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
+        'node=emontx&fulljson={"power1":101,"power2":201}' 2>>"$work/send.txt" || fail "send after garbage: $?"
+    wait_server
+    [ "$server_rc" -eq 1 ] || fail "test-client exited $server_rc, expected 1"
+    n=$(grep -Ec "^FAIL +client/3.http/well-formed " "$work/report.txt")
+    [ "$n" -eq 3 ] || fail "$n well-formed FAILs, expected 3 (one per broken connection)"
+    grep -q "no-request" "$work/report.txt" || fail "no no-request FAIL"
+    grep -q "incomplete" "$work/report.txt" || fail "no incomplete FAIL"
+    grep -q "too-large" "$work/report.txt" || fail "no too-large FAIL"
+    grep -q "happy.*not sent again" "$work/report.txt" || fail "the happy scenario did not complete after the garbage"
+    echo "garbage: 3 per-connection FAILs, and the server kept answering"
+    ;;
+iotawatt)
+    start_server --scenario happy -q -v
+    # IoTaWatt's bulk shape: time=T, offsets, trimmed values, nulls; its
+    # encoding keeps the '=' padding (SPEC §7).
+    pt1='time=1764000000&data=[[0,"iotawatt",231.4,null,12.05],[5,"iotawatt",231.6,0.12,12.1]]'
+    pt2='time=1764000010&data=[[0,"iotawatt",231.5,null,12.07],[5,"iotawatt",231.2,0.13,null]]'
+    for pt in "$pt1" "$pt2"; do
+        "$exe" send "http://127.0.0.1:$port/input/bulk" --userid 1 --apikey "$key" --retries 0 \
+            "$pt" 2>>"$work/send.txt" || fail "send: $?"
+    done
+    wait_server
+    [ "$server_rc" -eq 0 ] || fail "test-client exited $server_rc"
+    grep -q '"body":"[^"]*=",' "$work/capture.jsonl" || fail "no body with '=' padding was posted"
+    grep -Eq "^PASS +client/3.body/padding .*'=' padding kept" "$work/report.txt" || fail "padding not judged as kept"
+    grep -Eq "^PASS +client/5.values/numeric .*numbers or null" "$work/report.txt" || fail "nulls not accepted"
+    grep -Eq "^INFO +client/5.time/mode .*bulk time=T \(absolute\)" "$work/report.txt" || fail "time mode not recognised"
+    never_key
+    echo "iotawatt: bulk time=T with nulls and '=' padding PASSes"
+    ;;
+mutant-list)
+    want=$(echo "$3" | tr ',' '\n' | sort)
+    have=$("$exe" send --list-mutants | awk '{print $1}' | sort)
+    [ "$want" = "$have" ] || fail "cmake/client.cmake's mutant list differs from send --list-mutants: $(diff <(echo "$want") <(echo "$have") | tr '\n' ' ')"
+    [ "$(echo "$have" | wc -l)" -ge 12 ] || fail "fewer than 12 mutants"
+    ;;
+*)
+    fail "unknown mode"
+    ;;
+esac
