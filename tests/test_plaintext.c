@@ -346,6 +346,13 @@ static void bulk_values(void **state)
     expect_row(&r, 1, NOW, "0", "1", 3, 0);
     expect_row(&r, 2, NOW, "K\xc3\xbc", "1", 4, 0);
     ec_dataset_free(&r.rows);
+    /* float nodes go through PHP's (string): precision 14, "1.0E+20" */
+    run_app(EC_API_BULK, "data=[[0,1.5,1],[0,1e20,2],[0,1e-7,3]]&sentat=0", NULL, &r);
+    assert_int_equal(r.rows.n, 3);
+    expect_row(&r, 0, NOW, "1.5", "1", 1, 0);
+    expect_row(&r, 1, NOW, "1.0E20", "1", 2, 0);
+    expect_row(&r, 2, NOW, "1.0E-7", "1", 3, 0);
+    ec_dataset_free(&r.rows);
 }
 
 static void bulk_node_cap_keeps_earlier_rows(void **state)

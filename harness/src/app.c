@@ -185,14 +185,25 @@ static void php_float_to_string(double d, char *out, size_t cap)
         snprintf(out, cap, "%s", tmp);
         return;
     }
-    *e = '\0';
+    /* mantissa, ".0" when it has no point, 'E', sign, exponent digits */
+    char res[80];
+    size_t o = (size_t)(e - tmp);
+    memcpy(res, tmp, o);
+    if (memchr(tmp, '.', o) == NULL) {
+        res[o++] = '.';
+        res[o++] = '0';
+    }
     const char *exp = e + 1;
-    char sign = *exp == '-' ? '-' : '+';
+    res[o++] = 'E';
+    res[o++] = *exp == '-' ? '-' : '+';
     if (*exp == '+' || *exp == '-')
         exp++;
     while (*exp == '0' && exp[1] != '\0')
         exp++;
-    snprintf(out, cap, "%s%sE%c%s", tmp, strchr(tmp, '.') ? "" : ".0", sign, exp);
+    while (*exp != '\0' && o + 1 < sizeof res)
+        res[o++] = *exp++;
+    res[o] = '\0';
+    snprintf(out, cap, "%.63s", res);
 }
 
 /* (float) of a decoded JSON value. */
