@@ -213,6 +213,45 @@ static void loader_reports_malformed_files(void **state)
     assert_int_equal(file.n, 0);
 }
 
+static const ec_vector_file *loaded;
+
+/* Filters select by profile, result and flag; every vector is in exactly
+ * one profile and one result. */
+static void filters_partition_the_file(void **state)
+{
+    (void)state;
+    size_t by_profile = 0, by_result = 0;
+    for (int p = 0; p <= (int)EC_PROFILE_LEGACY; p++) {
+        ec_vector_filter f = ec_vector_filter_all();
+        f.profile = p;
+        size_t cursor = 0;
+        const ec_vector *v;
+        while ((v = ec_vectors_next(loaded, &f, &cursor)) != NULL) {
+            assert_int_equal(v->profile, p);
+            by_profile++;
+        }
+    }
+    for (int r = 0; r <= (int)EC_VECTOR_ACCEPTABLE; r++) {
+        ec_vector_filter f = ec_vector_filter_all();
+        f.result = r;
+        size_t cursor = 0;
+        while (ec_vectors_next(loaded, &f, &cursor) != NULL)
+            by_result++;
+    }
+    assert_int_equal(by_profile, loaded->n);
+    assert_int_equal(by_result, loaded->n);
+    ec_vector_filter spec8 = ec_vector_filter_all();
+    spec8.flag = "Spec8";
+    size_t cursor = 0;
+    const ec_vector *v = ec_vectors_next(loaded, &spec8, &cursor);
+    assert_non_null(v);
+    assert_ptr_equal(ec_vectors_find(loaded, v->tc_id), v);
+    assert_int_equal(v->result, EC_VECTOR_VALID);
+    assert_null(ec_vectors_find(loaded, "no/such-vector"));
+    assert_int_equal(ec_vector_result_from_name("acceptable"), EC_VECTOR_ACCEPTABLE);
+    assert_int_equal(ec_vector_result_from_name("maybe"), -1);
+}
+
 int main(void)
 {
     ec_vector_file file;
@@ -224,8 +263,10 @@ int main(void)
         fprintf(stderr, "test_vectors: %s\n", err);
         return 1;
     }
+    loaded = &file;
     const struct CMUnitTest loader_tests[] = {
         cmocka_unit_test(loader_reports_malformed_files),
+        cmocka_unit_test(filters_partition_the_file),
     };
     int failed = cmocka_run_group_tests_name("vector-loader", loader_tests, NULL, NULL);
 
