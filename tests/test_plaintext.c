@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -158,6 +159,74 @@ static void php_is_numeric_and_intval(void **state)
                      ec_php_is_numeric(cases[i].s), (long long)ec_php_intval(cases[i].s),
                      cases[i].numeric, (long long)cases[i].intval);
     }
+}
+
+/* Differential check against the real engine: random strings through PHP's
+ * is_numeric, (int) and Emoncms's preg_replace filter, and through ours.
+ * Skipped when php-cli is not installed. */
+static const char *const pieces[] = {
+    "0", "1", "9", "12", " ", "\t", "\n", ".", "e", "E", "+", "-", "x", "a", "_",
+    "\xc3\xbc", "\xce\xb8", "\xe9\x9b\xbb", "\xe2\x98\x80", "\xc2\xa0", "\xcc\x81",
+    "\xc2\xb2", "!", "\"", ":", ",", "\xff", "\xc3", "1e3", "99999999999999999999",
+};
+
+static void differs_from_php_nowhere(void **state)
+{
+    (void)state;
+    if (system("php -v >/dev/null 2>&1") != 0)
+        skip();
+    char in_path[] = "/tmp/emoncrypt-php-XXXXXX";
+    int fd = mkstemp(in_path);
+    assert_true(fd >= 0);
+    FILE *in = fdopen(fd, "w");
+    assert_non_null(in);
+    enum { N = 400 };
+    static char strings[N][64];
+    uint32_t seed = 12345;
+    for (int i = 0; i < N; i++) {
+        strings[i][0] = '\0';
+        int parts = 1 + i % 5;
+        for (int k = 0; k < parts; k++) {
+            seed = seed * 1103515245u + 12345u;
+            strcat(strings[i], pieces[(seed >> 16) % (sizeof pieces / sizeof pieces[0])]);
+        }
+        for (const char *c = strings[i]; *c; c++)
+            fprintf(in, "%02x", (unsigned char)*c);
+        fputc('\n', in);
+    }
+    fclose(in);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd,
+             "php -r 'while (($l = fgets(STDIN)) !== false) { $s = hex2bin(rtrim($l)); "
+             "echo is_numeric($s) ? 1 : 0, \" \", (int)$s, \" \", "
+             "bin2hex((string)preg_replace(\"/[^\\\\p{N}\\\\p{L}_\\\\s\\\\-.]/u\", \"\", $s)), \"\\n\"; }' < %s",
+             in_path);
+    FILE *php = popen(cmd, "r");
+    assert_non_null(php);
+    int checked = 0;
+    for (int i = 0; i < N; i++) {
+        int numeric;
+        long long intval;
+        char line[512], hex[256] = "";
+        if (fgets(line, sizeof line, php) == NULL ||
+            sscanf(line, "%d %lld %255[0-9a-f]", &numeric, &intval, hex) < 2)
+            break;
+        char *ours = ec_filter_name(strings[i], strlen(strings[i]), 0);
+        assert_non_null(ours);
+        char ours_hex[256] = "";
+        for (size_t k = 0; ours[k] && k < 120; k++)
+            sprintf(ours_hex + 2 * k, "%02x", (unsigned char)ours[k]);
+        free(ours);
+        if (numeric != ec_php_is_numeric(strings[i]) || intval != ec_php_intval(strings[i]) ||
+            strcmp(hex, ours_hex) != 0)
+            fail_msg("string %d: PHP says %d %lld [%s], we say %d %lld [%s]", i, numeric,
+                     intval, hex, ec_php_is_numeric(strings[i]),
+                     (long long)ec_php_intval(strings[i]), ours_hex);
+        checked++;
+    }
+    pclose(php);
+    unlink(in_path);
+    assert_int_equal(checked, N);
 }
 
 /* ---- the application ---------------------------------------------------- */
@@ -447,6 +516,7 @@ int main(void)
         cmocka_unit_test(filter_keeps_unicode_letters_and_digits),
         cmocka_unit_test(filter_empty_and_invalid_utf8),
         cmocka_unit_test(php_is_numeric_and_intval),
+        cmocka_unit_test(differs_from_php_nowhere),
         cmocka_unit_test(post_forms),
         cmocka_unit_test(post_time_modes),
         cmocka_unit_test(post_errors),
