@@ -181,7 +181,7 @@ static void differs_from_php_nowhere(void **state)
     FILE *in = fdopen(fd, "w");
     assert_non_null(in);
     enum { N = 400 };
-    static char strings[N][64];
+    static char strings[N][128];   /* at most 5 pieces of 20 bytes */
     uint32_t seed = 12345;
     for (int i = 0; i < N; i++) {
         strings[i][0] = '\0';
