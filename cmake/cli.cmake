@@ -102,6 +102,39 @@ if(EMONCRYPT_TESTS)
   emoncrypt_cli_test(usage/unknown-help-topic --exit 2 --stderr-one-line
     -- help frobnicate)
 
+  # ---- vectors: the project's vector file ------------------------------
+  emoncrypt_cli_test(vectors/summary-spec8
+    --stdout-has "post/spec8-reference  aes128cbc   valid      ok"
+    --stdout-has "Spec8                              1"
+    -- vectors --id post/spec8-reference)
+  emoncrypt_cli_test(vectors/summary-all
+    --stdout-has "profile        valid invalid acceptable   total"
+    --stdout-has "flag                         vectors"
+    -- vectors --format summary)
+  add_test(NAME cli/vectors/c-header
+    COMMAND ${EMONCRYPT_BASH} ${EC_CLI_DIR}/c_header.sh ${EC_CLI_EXE} ${CMAKE_C_COMPILER}
+            ${CMAKE_CURRENT_BINARY_DIR}/cli-c-header)
+  add_test(NAME cli/vectors/json-subset
+    COMMAND ${EMONCRYPT_BASH} ${EC_CLI_DIR}/json_subset.sh ${EC_CLI_EXE}
+            ${PROJECT_SOURCE_DIR}/vectors/emoncms_input_v1.schema.json
+            ${CMAKE_CURRENT_BINARY_DIR}/cli-json-subset)
+  set_tests_properties(cli/vectors/c-header cli/vectors/json-subset
+    PROPERTIES TIMEOUT 300 LABELS cli)
+  emoncrypt_cli_test(usage/vectors-unknown-result --exit 2
+    --stderr-line "emoncrypt vectors: --result: unknown value 'fine' (expected one of: valid, invalid, acceptable)"
+    -- vectors --result fine)
+  emoncrypt_cli_test(usage/vectors-unknown-profile --exit 2 --stderr-one-line
+    -- vectors --profile aes256cbc)
+  emoncrypt_cli_test(usage/vectors-unknown-flag --exit 2
+    --stderr-line "emoncrypt vectors: --flag: no vector in emoncms_input_v1.json has the flag 'NoSuchFlag'"
+    -- vectors --flag NoSuchFlag)
+  emoncrypt_cli_test(usage/vectors-unknown-id --exit 2 --stderr-one-line
+    -- vectors --id no/such-vector)
+  emoncrypt_cli_test(usage/vectors-missing-file --exit 2 --stderr-one-line
+    -- vectors --file ${EC_CLI_DIR}/no-such-file.json)
+  emoncrypt_cli_test(usage/vectors-not-json --exit 2 --stderr-one-line
+    -- vectors --file ${EC_CLI_DIR}/spec8-plaintext.txt)
+
   # ---- --help on every command of the table ----------------------------
   add_test(NAME cli/help/every-command
     COMMAND ${EMONCRYPT_BASH} ${EC_CLI_DIR}/help_all.sh ${EC_CLI_EXE})

@@ -19,6 +19,7 @@
 
 #define EC_CLI_COMMANDS(X) \
     X(encode,  "encode",  "build an encrypted request, print it and its expected ack") \
+    X(vectors, "vectors", "list, filter and export the reference vectors") \
     X(test_server, "test-server", "run the server-role conformance suite against an Emoncms URL") \
     X(serve,   "serve",   "run the reference Emoncms encrypted-input server") \
     X(test_client, "test-client", "play Emoncms to a device: check its requests and its reactions") \
