@@ -213,6 +213,80 @@ static void loader_reports_malformed_files(void **state)
     assert_int_equal(file.n, 0);
 }
 
+/* A one-vector file that loads; each field is then spoiled in turn. */
+static const char minimal_doc[] =
+    "{\"algorithm\":\"x\",\"numberOfTests\":1,\"notes\":{\"Normal\":{}},"
+    "\"testGroups\":[{\"profile\":\"aes128cbc\",\"tests\":[{\"tcId\":\"post/a\","
+    "\"comment\":\"c\",\"flags\":[\"Normal\"],\"apikey\":\"0123456789abcdef0123456789abcdef\","
+    "\"userid\":\"1\",\"iv\":\"000102030405060708090a0b0c0d0e0f\",\"plaintext\":\"6e3d31\","
+    "\"mistakes\":[\"hmac-upper\"],"
+    "\"request\":{\"method\":\"POST\",\"path\":\"/input/post\",\"contentType\":\"aes128cbc\","
+    "\"authorization\":\"1:x\",\"body\":\"AAAA\"},\"now\":1700000000,"
+    "\"expected\":{\"status\":200,\"contentType\":\"text/plain\",\"body\":\"b\",\"fault\":\"ok\","
+    "\"rows\":[[1700000000,\"n\",\"1\",null]]},"
+    "\"ack\":\"6YBBZ2q6wWjjZudz-vaE9-YoMulhd2wom8bZfu0GQ48=\",\"result\":\"valid\"}]}]}";
+
+static int load_text(const char *text, char *err, size_t err_cap)
+{
+    char path[] = "/tmp/emoncrypt-vectors-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    ec_vector_file file;
+    ec_status st = ec_vectors_load(path, &file, err, err_cap);
+    if (st == EC_OK)
+        ec_vectors_free(&file);
+    unlink(path);
+    return st;
+}
+
+/* Every field replaced by a value of a wrong type or value: always an
+ * error that names the field, never a crash (run under valgrind too). */
+static void every_spoiled_field_is_named(void **state)
+{
+    (void)state;
+    char err[512];
+    assert_int_equal(load_text(minimal_doc, err, sizeof err), EC_OK);
+    static const struct {
+        const char *from, *to, *named;
+    } spoils[] = {
+        {"\"numberOfTests\":1", "\"numberOfTests\":2", "numberOfTests"},
+        {"\"numberOfTests\":1", "\"numberOfTests\":\"1\"", "numberOfTests"},
+        {"\"profile\":\"aes128cbc\"", "\"profile\":\"aes256\"", "testGroups[0].profile"},
+        {"\"tcId\":\"post/a\"", "\"tcId\":\"Post A\"", "tests[0].tcId"},
+        {"\"flags\":[\"Normal\"]", "\"flags\":[\"Unexplained\"]", "tests[0].flags"},
+        {"\"flags\":[\"Normal\"]", "\"flags\":\"Normal\"", "tests[0].flags"},
+        {"\"iv\":\"000102030405060708090a0b0c0d0e0f\"", "\"iv\":\"0001\"", "tests[0].iv"},
+        {"\"plaintext\":\"6e3d31\"", "\"plaintext\":\"6e3\"", "tests[0].plaintext"},
+        {"\"mistakes\":[\"hmac-upper\"]", "\"mistakes\":[\"hmac-lower\"]", "tests[0].mistakes"},
+        {"\"method\":\"POST\"", "\"method\":null", "request.method"},
+        {"\"contentType\":\"aes128cbc\",", "", "request.contentType"},
+        {"\"body\":\"AAAA\"", "\"body\":[]", "request.body"},
+        {"\"now\":1700000000", "\"now\":1.5", "tests[0].now"},
+        {"\"status\":200", "\"status\":99", "expected.status"},
+        {"\"fault\":\"ok\"", "\"fault\":\"fine\"", "expected.fault"},
+        {"[[1700000000,\"n\",\"1\",null]]", "[[1700000000,\"n\",\"1\"]]", "expected.rows[0]"},
+        {"[[1700000000,\"n\",\"1\",null]]", "[[1700000000,\"n\",1,null]]", "expected.rows[0]"},
+        {"\"ack\":\"6YBB", "\"ack\":\"6+BB", "tests[0].ack"},
+        {"\"result\":\"valid\"", "\"result\":\"ok\"", "tests[0].result"},
+        {"\"testGroups\":[", "\"testGroups\":7,\"x\":[", "testGroups"},
+    };
+    for (size_t i = 0; i < sizeof spoils / sizeof spoils[0]; i++) {
+        char doc[sizeof minimal_doc + 64];
+        const char *at = strstr(minimal_doc, spoils[i].from);
+        assert_non_null(at);
+        size_t head = (size_t)(at - minimal_doc);
+        snprintf(doc, sizeof doc, "%.*s%s%s", (int)head, minimal_doc, spoils[i].to,
+                 at + strlen(spoils[i].from));
+        int st = load_text(doc, err, sizeof err);
+        if (st == EC_OK || strstr(err, spoils[i].named) == NULL)
+            fail_msg("spoil %zu (%s): status %d, message \"%s\"", i, spoils[i].named, st, err);
+    }
+}
+
 static const ec_vector_file *loaded;
 
 /* Filters select by profile, result and flag; every vector is in exactly
@@ -267,6 +341,7 @@ int main(void)
     const struct CMUnitTest loader_tests[] = {
         cmocka_unit_test(loader_reports_malformed_files),
         cmocka_unit_test(filters_partition_the_file),
+        cmocka_unit_test(every_spoiled_field_is_named),
     };
     int failed = cmocka_run_group_tests_name("vector-loader", loader_tests, NULL, NULL);
 
