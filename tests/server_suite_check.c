@@ -11,6 +11,7 @@
  *
  * Not a CMocka program itself: the suite runs CMocka groups of its own.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,15 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-static int fail(const char *fmt, const char *a, const char *b) __attribute__((format(printf, 1, 2)));
-static int fail(const char *fmt, const char *a, const char *b)
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "server_suite_check: ");
-    fprintf(stderr, fmt, a ? a : "", b ? b : "");
+    vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+    va_end(ap);
     return 1;
 }
 
@@ -182,7 +186,7 @@ static int check_mutant(const char *name)
 {
     const ec_serve_mutant *m = ec_serve_mutant_find(name);
     if (!m)
-        return fail("no mutant '%s'%s", name, NULL);
+        return fail("no mutant '%s'", name);
     target t;
     if (target_start(&t, m->serve_strict, name) != 0)
         return 1;
@@ -217,7 +221,7 @@ static int check_unreachable(void)
     socklen_t len = sizeof a;
     if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
         getsockname(s, (struct sockaddr *)&a, &len) != 0)
-        return fail("cannot find a free port%s%s", NULL, NULL);
+        return fail("cannot find a free port");
     close(s);
     char base[64];
     snprintf(base, sizeof base, "http://127.0.0.1:%u", ntohs(a.sin_port));

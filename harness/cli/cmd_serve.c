@@ -33,7 +33,7 @@ const char cmd_serve_usage[] =
     "                        memory only\n"
     "      --strict          harden: replay cache, strict base64, POST only,\n"
     "                        plain decimal user ids, no MAC-of-empty quirk\n"
-    "      --max-body N      refuse larger bodies with 413 (default 65536)\n"
+    "      --max-body N      refuse larger bodies with 413 (default 262144)\n"
     "      --timeout S       close a connection idle for S seconds (default 1)\n"
     "      --ready-file F    write the base URL to F once listening (for scripts)\n"
     "  -q, --quiet           no per-request log on stderr\n"

@@ -15,7 +15,8 @@
 const char cmd_test_server_usage[] =
     "test-server URL --userid N --apikey HEX [options]\n"
     "\n"
-    "Sends about 120 conformance cases to the Emoncms at URL (its base, e.g.\n"
+    "Sends about 140 generated conformance cases, plus the reference vectors\n"
+    "re-encrypted under your key, to the Emoncms at URL (its base, e.g.\n"
     "http://127.0.0.1:8080 or https://host/emoncms: requests go to\n"
     "URL/input/post, URL/input/bulk and, for legacy, URL/input/encrypted) and\n"
     "judges each answer against SPEC.md.  Every row it causes to be stored goes\n"
@@ -36,6 +37,10 @@ const char cmd_test_server_usage[] =
     "      --timeout-ms N    per request (default 3000)\n"
     "      --rows-url URL    where to read stored rows (GET URL/emoncrypt/rows);\n"
     "                        default: URL itself when it is on loopback\n"
+    "      --vectors FILE    reference vectors to re-key and send as cases\n"
+    "                        server/8.vectors/TCID (default: the source tree's\n"
+    "                        vectors/emoncms_input_v1.json when present)\n"
+    "      --no-vectors      generated cases only\n"
     "      --junit FILE      write JUnit XML\n"
     "      --json FILE       write a JSON report\n"
     "      --html FILE       write an HTML report\n"
@@ -48,7 +53,7 @@ const char cmd_test_server_usage[] =
     "CMOCKA_MESSAGE_OUTPUT=xml (with CMOCKA_XML_FILE) gives CMocka's own XML.\n";
 
 enum { OPT_USERNAME = 256, OPT_STRICT, OPT_CASE, OPT_SECTION, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL,
-       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST };
+       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST, OPT_VECTORS, OPT_NO_VECTORS };
 
 static const struct option test_server_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -61,6 +66,8 @@ static const struct option test_server_options[] = {
     {"node", required_argument, NULL, OPT_NODE},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"rows-url", required_argument, NULL, OPT_ROWS_URL},
+    {"vectors", required_argument, NULL, OPT_VECTORS},
+    {"no-vectors", no_argument, NULL, OPT_NO_VECTORS},
     {"junit", required_argument, NULL, OPT_JUNIT},
     {"json", required_argument, NULL, OPT_JSON},
     {"html", required_argument, NULL, OPT_HTML},
@@ -144,6 +151,8 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
             break;
         }
         case OPT_ROWS_URL: opt.rows_url = optarg; break;
+        case OPT_VECTORS: opt.vectors_path = optarg; break;
+        case OPT_NO_VECTORS: opt.vectors_path = ""; break;
         case OPT_JUNIT: junit = optarg; break;
         case OPT_JSON: json = optarg; break;
         case OPT_HTML: html = optarg; break;
@@ -153,6 +162,8 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         case OPT_LIST:
             for (size_t i = 0; i < ec_server_suite_case_count(); i++)
                 printf("%-52s %s\n", ec_server_suite_case_id(i), ec_server_suite_case_requirement(i));
+            printf("%-52s %s\n", "server/8.vectors/TCID",
+                   "one case per reference vector, re-encrypted under your key (--vectors)");
             rc = EC_EXIT_PASS;
             goto out;
         case 'h':

@@ -17,7 +17,7 @@
 
 #include "emoncrypt/httpd.h"
 
-#define DEFAULT_MAX_BODY 65536
+#define DEFAULT_MAX_BODY (256 * 1024)
 #define DEFAULT_IDLE_TIMEOUT_S 1
 #define DEFAULT_REPLAY_CACHE 4096
 #define ROWS_PATH "/emoncrypt/rows"

@@ -41,6 +41,9 @@ typedef struct {
     const char *rows_url;        /* read endpoint base for the stored-data
                                     cases; NULL = the target itself when it
                                     is on loopback (emoncrypt serve) */
+    const char *vectors_path;    /* reference vectors to re-key and send; NULL =
+                                    the source tree's vectors/emoncms_input_v1.json
+                                    when present, "" = none */
     int cmocka_output;           /* 1 = let CMocka print its own output
                                     (forced when CMOCKA_MESSAGE_OUTPUT is set) */
 } ec_server_suite_options;

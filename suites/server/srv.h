@@ -273,6 +273,11 @@ void srv_run_spec(srv_ctx *ctx, const srv_case *c, srv_outcome *out);
 void srv_judge(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_ctype,
                srv_outcome *out, srv_reply *reply_out);
 
+/* The same against expectations the caller has (e.g. a vector's). */
+void srv_judge_against(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_ctype,
+                       const srv_expect *compat, const srv_expect *strict, srv_outcome *out,
+                       srv_reply *reply_out);
+
 /* Fill out's sent/repro from p. */
 void srv_describe(srv_ctx *ctx, const srv_probe *p, srv_outcome *out);
 /* printf into out->message (replaces). */
@@ -289,6 +294,18 @@ char *srv_reply_text(const srv_reply *r);
  * (malloc'd), 0 when unavailable (out->message gets the reason, verdict
  * SKIP), -1 on a read error. */
 int srv_rows_read(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why_cap);
+
+/* 1 when the base URL is on loopback (127.x, localhost, [::1]). */
+int srv_target_is_loopback(const srv_ctx *ctx);
+
+/* ---- reference vectors (s8_vectors.c) ------------------------------------- */
+
+/* Load the vector file (opt->vectors_path; NULL = the source tree's, ""
+ * = none) into a group of cases, one per vector.  Returns 0 (group->count
+ * NULL or 0 when there are none), or -1 with err set when an explicitly
+ * named file cannot be loaded. */
+int srv_vectors_open(srv_ctx *ctx, srv_group *group, void **state, char *err, size_t err_cap);
+void srv_vectors_close(void *state);
 
 /* ---- slow requests (s4_limits.c) ------------------------------------------ */
 

@@ -241,12 +241,23 @@ void srv_judge(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_
                srv_outcome *out, srv_reply *reply_out)
 {
     srv_expect compat, strict;
-    srv_describe(ctx, p, out);
     if (srv_expect_answer(ctx, p, 0, &compat) != 0 || srv_expect_answer(ctx, p, 1, &strict) != 0) {
+        srv_describe(ctx, p, out);
         out->verdict = EC_VERDICT_FAIL;
         srv_say(out, "internal: the protocol core could not answer this request");
         return;
     }
+    srv_judge_against(ctx, c, p, compare_ctype, &compat, &strict, out, reply_out);
+    srv_expect_free(&compat);
+    srv_expect_free(&strict);
+}
+
+/* see srv.h */
+void srv_judge_against(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_ctype,
+                       const srv_expect *compat, const srv_expect *strict, srv_outcome *out,
+                       srv_reply *reply_out)
+{
+    srv_describe(ctx, p, out);
     srv_reply reply;
     srv_send(ctx, p, &reply);
     out->elapsed_ms = reply.elapsed_ms;
@@ -254,8 +265,8 @@ void srv_judge(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_
         ctx->unreachable = 1;
         snprintf(ctx->unreachable_message, sizeof ctx->unreachable_message, "%s", reply.message);
     }
-    const srv_expect *want = ctx->opt->strict ? &strict : &compat;
-    const srv_expect *other = ctx->opt->strict ? &compat : &strict;
+    const srv_expect *want = ctx->opt->strict ? strict : compat;
+    const srv_expect *other = ctx->opt->strict ? compat : strict;
     int same_both = matches(other, &(srv_reply){ .net = SRV_NET_OK, .status = want->status,
                                                  .content_type = (char *)want->content_type,
                                                  .body = (uint8_t *)want->body,
@@ -281,26 +292,24 @@ void srv_judge(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_
     } else if (!same_both && matches(other, &reply, compare_ctype)) {
         if (ctx->opt->strict) {
             out->verdict = c->strict_rule == SRV_STRICT_FAIL ? EC_VERDICT_FAIL : EC_VERDICT_NON_STRICT;
-            srv_say(out, "answered %s as Emoncms does; a strict server answers %ld \"%s\" (%s)", got,
-                    (long)strict.status, strict.body ? strict.body : "", strict.fault);
+            srv_say(out, "answered %s as Emoncms does; a strict server answers %d \"%s\" (%s)", got,
+                    strict->status, strict->body ? strict->body : "", strict->fault);
         } else {
             out->verdict = EC_VERDICT_PASS;
-            srv_say(out, "answered %s as a strict (hardened) server does; Emoncms answers %ld \"%s\"",
-                    got, (long)compat.status, compat.body ? compat.body : "");
+            srv_say(out, "answered %s as a strict (hardened) server does; Emoncms answers %d \"%s\"",
+                    got, compat->status, compat->body ? compat->body : "");
         }
     } else {
         out->verdict = EC_VERDICT_FAIL;
+        int has_detail = want->detail[0] && strcmp(want->detail, "ok") && strcmp(want->detail, want->fault);
         srv_say(out, "expected %d \"%s\" (%s%s%s), got %s", want->status, want->body ? want->body : "",
-                want->fault, strcmp(want->detail, "ok") && strcmp(want->detail, want->fault) ? " / " : "",
-                strcmp(want->detail, "ok") && strcmp(want->detail, want->fault) ? want->detail : "", got);
+                want->fault, has_detail ? " / " : "", has_detail ? want->detail : "", got);
     }
     free(got);
     if (reply_out)
         *reply_out = reply;
     else
         srv_reply_free(&reply);
-    srv_expect_free(&compat);
-    srv_expect_free(&strict);
 }
 
 /* see srv.h */
@@ -333,6 +342,12 @@ static const char *str_or_empty(const json_t *j)
 {
     const char *s = json_string_value(j);
     return s ? s : "";
+}
+
+/* see srv.h */
+int srv_target_is_loopback(const srv_ctx *ctx)
+{
+    return is_loopback_url(ctx->base);
 }
 
 /* see srv.h */

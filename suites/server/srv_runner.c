@@ -216,12 +216,12 @@ const char *ec_server_suite_case_requirement(size_t i)
 
 /* Every selected case, one CMocka group per section, slow probes around. */
 static void run_all(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report *report,
-                    size_t total)
+                    size_t total, const srv_group *extra)
 {
     srv_slow_start(ctx);
     size_t index = 0;
-    for (size_t g = 0; g < srv_group_count; g++) {
-        const srv_group *grp = &srv_groups[g];
+    for (size_t g = 0; g < srv_group_count + (extra != NULL); g++) {
+        const srv_group *grp = g < srv_group_count ? &srv_groups[g] : extra;
         size_t cap = *grp->count ? *grp->count : 1;
         struct CMUnitTest *tests = calloc(cap, sizeof *tests);
         srv_slot *slots = calloc(cap, sizeof *slots);
@@ -270,7 +270,7 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         for (k = 0; k < n; k++)
             if (strcmp(ec_server_suite_case_id(k), opt->case_ids[i]) == 0)
                 break;
-        if (k == n) {
+        if (k == n && strncmp(opt->case_ids[i], "server/8.vectors/", 17) != 0) {
             snprintf(outcome->message, sizeof outcome->message,
                      "no case '%s' (emoncrypt test-server --list shows them)", opt->case_ids[i]);
             return 2;
@@ -299,11 +299,21 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         return 2;
     }
 
+    srv_group vectors;
+    void *vectors_state = NULL;
+    if (srv_vectors_open(&ctx, &vectors, &vectors_state, outcome->message, sizeof outcome->message) != 0) {
+        srv_http_client_free(ctx.http);
+        ec_wipe(ctx.key, sizeof ctx.key);
+        return 2;
+    }
+
     /* Select. */
     size_t total = 0;
     for (size_t g = 0; g < srv_group_count; g++)
         for (size_t i = 0; i < *srv_groups[g].count; i++)
             total += selected(opt, &srv_groups[g].cases[i]);
+    for (size_t i = 0; vectors.count && i < *vectors.count; i++)
+        total += selected(opt, &vectors.cases[i]);
 
     int cmocka_prints = opt->cmocka_output || getenv("CMOCKA_MESSAGE_OUTPUT") != NULL;
     if (!cmocka_prints) {
@@ -315,7 +325,7 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         int saved_stderr_always = dup(STDERR_FILENO);
         dup2(quiet_fd, STDOUT_FILENO);
         dup2(quiet_fd, STDERR_FILENO);
-        run_all(&ctx, opt, report, total);
+        run_all(&ctx, opt, report, total, vectors.count ? &vectors : NULL);
         fflush(stdout);
         fflush(stderr);
         dup2(saved_stdout, STDOUT_FILENO);
@@ -328,9 +338,10 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         close(quiet_fd);
         quiet_fd = -1;
     } else {
-        run_all(&ctx, opt, report, total);
+        run_all(&ctx, opt, report, total, vectors.count ? &vectors : NULL);
     }
 
+    srv_vectors_close(vectors_state);
     ec_report_totals t = ec_report_get_totals(report);
     outcome->cases_run = t.total - t.by_verdict[EC_VERDICT_SKIP];
     outcome->elapsed_ms = now_ms() - t0;

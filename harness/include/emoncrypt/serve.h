@@ -108,7 +108,7 @@ typedef struct {
     const ec_serve_users *users;    /* required, borrowed for the server's life */
     const char *store_path;         /* JSONL file appended to, or NULL = memory only */
     int strict;                     /* 0 = compat (as Emoncms), 1 = hardened */
-    size_t max_body;                /* 413 above; 0 = 65536 */
+    size_t max_body;                /* 413 above; 0 = 262144 (256 KiB) */
     unsigned idle_timeout_s;        /* per-connection inactivity; 0 = 1 s */
     size_t replay_cache_size;       /* strict: remembered requests; 0 = 4096 */
     int rows_endpoint;              /* 1 = serve GET /emoncrypt/rows to loopback */
