@@ -222,7 +222,7 @@ ec_status ec_request_build(const ec_request_params *p, ec_request *out)
     if ((p->mistakes & (EC_MISTAKE_HMAC_HEX_KEY | EC_MISTAKE_HEX_KEY_AS_KEY)) &&
         (p->apikey_hex == NULL || strlen(p->apikey_hex) != 32))
         return EC_E_ARG;
-    if (p->profile == EC_PROFILE_LEGACY && p->username == NULL)
+    if (p->profile == EC_PROFILE_LEGACY && (p->username == NULL || strlen(p->username) > 64))
         return EC_E_ARG;
     if (p->profile != EC_PROFILE_LEGACY && p->userid == NULL)
         return EC_E_ARG;
@@ -741,16 +741,22 @@ ec_status ec_server_answer(const ec_server_config *cfg, const ec_http_request *r
         return answer_set(a, 200, CT_PHP_HTML, EC_F_AUTH_FORMAT, EC_OK,
                           "authorization header format should be userid:hmac");
     size_t uid_len = (size_t)(colon - auth);
-    if (uid_len >= sizeof a->userid)
-        uid_len = sizeof a->userid - 1;
-    memcpy(a->userid, auth, uid_len);
-    a->userid[uid_len] = '\0';
+    /* a->userid keeps the start for reports; the lookup gets all of it */
+    snprintf(a->userid, sizeof a->userid, "%.*s", (int)(uid_len < 63 ? uid_len : 63), auth);
+    char *userid = malloc(uid_len + 1);
+    if (userid == NULL)
+        return EC_E_NOMEM;
+    memcpy(userid, auth, uid_len);
+    userid[uid_len] = '\0';
     const char *hmac1 = colon + 1;
 
     uint8_t key[EC_KEY_LEN];
-    if (cfg->strict && !strict_userid_ok(a->userid))
+    int strict_bad = cfg->strict && !strict_userid_ok(userid);
+    int unknown = !strict_bad && cfg->lookup(cfg->lookup_ctx, userid, NULL, key) != 0;
+    free(userid);
+    if (strict_bad)
         return answer_set(a, 200, CT_PHP_HTML, EC_F_STRICT_USERID, EC_OK, "User not found");
-    if (cfg->lookup(cfg->lookup_ctx, a->userid, NULL, key) != 0)
+    if (unknown)
         return answer_set(a, 200, CT_PHP_HTML, EC_F_USER_UNKNOWN, EC_OK, "User not found");
 
     if (req->body_len == 0) {

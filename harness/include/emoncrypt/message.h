@@ -57,7 +57,10 @@ int ec_profile_from_name(const char *name);
  *                  windowBits 15), CRC-32 and ISIZE little-endian
  *
  * The ack is always base64url(SHA-256(wire plaintext)) with '=' kept,
- * where the wire plaintext is the bytes before padding (compressed for gz). */
+ * where the wire plaintext is the bytes before padding (compressed for gz).
+ * A legacy request is POST /input/encrypted with the form body
+ * "username=U&data=B64" and no Authorization; like every body its '=' is
+ * kept unless no-b64-padding is given (the 2017 example client gave it). */
 typedef enum {
     EC_MISTAKE_NONE           = 0,
     EC_MISTAKE_STD_ALPHABET   = 1u << 0,
@@ -92,7 +95,8 @@ typedef struct {
     const char *apikey_hex;       /* the 32 hex digits; only the hex-key
                                      mistakes need it (NULL otherwise) */
     const char *userid;           /* Authorization user id, e.g. "1" */
-    const char *username;         /* legacy only */
+    const char *username;         /* legacy only (at most 64 bytes; sent
+                                     percent-encoded outside A-Z a-z 0-9 -._~) */
     uint8_t iv[EC_IV_LEN];
     const uint8_t *plaintext;     /* the application plaintext (uncompressed) */
     size_t plaintext_len;
