@@ -98,6 +98,7 @@ if(EMONCRYPT_TESTS)
   if(EXISTS ${PROJECT_SOURCE_DIR}/harness/cli/cmd_vectors.c)
     add_test(NAME port/header-fresh
       COMMAND ${CMAKE_COMMAND} -DEMONCRYPT=$<TARGET_FILE:emoncrypt>
+              -DVECTORS=${PROJECT_SOURCE_DIR}/vectors/emoncms_input_v1.json
               -DSHIPPED=${EC_PORT_DIR}/emoncrypt_vectors.h
               -DOUT=${CMAKE_CURRENT_BINARY_DIR}/port-vectors-now.h
               -P ${EC_PORT_DIR}/check_fresh.cmake)

@@ -1,9 +1,11 @@
 # ctest port/header-fresh: the shipped vector header is byte for byte what
 # `emoncrypt vectors --format c` prints from the vector file now, so the
 # header firmware authors copy never goes stale.
-#   cmake -DEMONCRYPT=… -DSHIPPED=… -DOUT=… -P check_fresh.cmake
+#   cmake -DEMONCRYPT=… -DVECTORS=… -DSHIPPED=… -DOUT=… -P check_fresh.cmake
+# VECTORS is passed explicitly so that $EMONCRYPT_VECTORS cannot change
+# which file is read.
 
-execute_process(COMMAND ${EMONCRYPT} vectors --format c
+execute_process(COMMAND ${EMONCRYPT} vectors --file ${VECTORS} --format c
   RESULT_VARIABLE rc OUTPUT_FILE ${OUT} ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "`emoncrypt vectors --format c` failed (exit ${rc}): ${err}")
