@@ -22,7 +22,7 @@
 
 #define APIKEY "0123456789abcdef0123456789abcdef"
 
-static void test_lookup_casts_user_ids_like_mysql(void **state)
+static void test_lookup_casts_user_ids_like_php(void **state)
 {
     (void)state;
     ec_serve_users u = {0};
@@ -32,11 +32,13 @@ static void test_lookup_casts_user_ids_like_mysql(void **state)
     ec_key_from_hex(APIKEY, want);
     assert_int_equal(ec_serve_users_lookup(&u, "1", NULL, key), 0);
     assert_memory_equal(key, want, EC_KEY_LEN);
-    /* Emoncms's WHERE id='1abc' matches user 1; so do '01' and ' 1' */
+    /* Emoncms reads (int)"1abc" as user 1; so are "01" and " 1" */
     assert_int_equal(ec_serve_users_lookup(&u, "1abc", NULL, key), 0);
     assert_memory_equal(key, want, EC_KEY_LEN);
     assert_int_equal(ec_serve_users_lookup(&u, "01", NULL, key), 0);
     assert_int_equal(ec_serve_users_lookup(&u, " 1", NULL, key), 0);
+    assert_int_equal(ec_serve_users_lookup(&u, "1.2e1", NULL, key), 0);   /* (int)"1.2e1" is 12 */
+    assert_int_not_equal(memcmp(key, want, EC_KEY_LEN), 0);
     assert_int_equal(ec_serve_users_lookup(&u, "12", NULL, key), 0);
     assert_int_not_equal(memcmp(key, want, EC_KEY_LEN), 0);
     assert_int_equal(ec_serve_users_lookup(&u, "2", NULL, key), -1);
@@ -194,13 +196,13 @@ static void test_serve_acks_and_stores_before_answering(void **state)
     /* the rows are on disk as soon as the ack is read */
     char *text = slurp(f.store);
     assert_non_null(strstr(text, "\"node\":\"unit\""));
-    assert_non_null(strstr(text, "4242"));
+    assert_non_null(strstr(text, "\"value\":4242.0"));
     assert_non_null(strstr(text, "\"userid\":\"7\""));
     assert_null(strstr(text, APIKEY));
     free(text);
 
     /* a rejected request stores nothing */
-    post(&f, "node=unit&csv=99,98", 1, &r, &resp);
+    post(&f, "node=unit&csv=987654321,98", 1, &r, &resp);
     assert_string_equal((const char *)resp.body, "invalid data");
     ec_http_response_free(&resp);
     ec_request_free(&r);
@@ -222,10 +224,12 @@ static void test_serve_acks_and_stores_before_answering(void **state)
     ec_http_client_send(f.http, &get, &rows_resp);
     assert_int_equal(rows_resp.status, 200);
     const char *b = (const char *)rows_resp.body;
-    assert_non_null(strstr(b, "4242"));
+    /* values are searched with their JSON neighbours: a bare "4242" could
+     * be part of a timestamp */
+    assert_non_null(strstr(b, ",4242.0,"));
     assert_non_null(strstr(b, ",17.0,"));
-    assert_true(strstr(b, "4242") < strstr(b, ",17.0,"));
-    assert_null(strstr(b, "99"));
+    assert_true(strstr(b, ",4242.0,") < strstr(b, ",17.0,"));
+    assert_null(strstr(b, ",987654321.0,"));
     ec_http_response_free(&rows_resp);
     stop(&f);
 }
@@ -361,7 +365,7 @@ static void test_case_table(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_lookup_casts_user_ids_like_mysql),
+        cmocka_unit_test(test_lookup_casts_user_ids_like_php),
         cmocka_unit_test(test_users_config_file),
         cmocka_unit_test(test_serve_acks_and_stores_before_answering),
         cmocka_unit_test(test_serve_refuses_large_bodies_with_413),

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "emoncrypt/httpd.h"
+#include "protocol_internal.h"
 
 #define DEFAULT_MAX_BODY (256 * 1024)
 #define DEFAULT_IDLE_TIMEOUT_S 1
@@ -173,25 +174,6 @@ void ec_serve_users_free(ec_serve_users *u)
     u->n = 0;
 }
 
-/* MySQL's string-to-integer cast as Emoncms's WHERE id='$userid' applies it.
- * Returns 0 and sets *out, or -1 when the digits overflow. */
-static int mysql_int_cast(const char *s, long long *out)
-{
-    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
-        s++;
-    int neg = 0;
-    if (*s == '+' || *s == '-')
-        neg = *s++ == '-';
-    long long v = 0;
-    for (; isdigit((unsigned char)*s); s++) {
-        if (v > (LLONG_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (*s - '0');
-    }
-    *out = neg ? -v : v;
-    return 0;
-}
-
 /* see serve.h */
 int ec_serve_users_lookup(void *ctx, const char *userid, const char *username,
                           uint8_t key[EC_KEY_LEN])
@@ -202,10 +184,8 @@ int ec_serve_users_lookup(void *ctx, const char *userid, const char *username,
     for (size_t i = 0; i < u->n; i++) {
         const ec_serve_user *user = &u->items[i];
         if (userid) {
-            long long want, have;
-            if (mysql_int_cast(userid, &want) != 0 || mysql_int_cast(user->userid, &have) != 0)
-                continue;
-            if (want != have)
+            /* Emoncms's get_apikey_write() does $userid = (int)$userid */
+            if (ec_php_intval(userid) != ec_php_intval(user->userid))
                 continue;
         } else if (!username || !user->username[0] || strcmp(username, user->username) != 0) {
             continue;

@@ -62,11 +62,11 @@ ec_status ec_serve_users_load(ec_serve_users *u, const char *path,
 void ec_serve_users_free(ec_serve_users *u);
 
 /* The key lookup the protocol core calls (ec_key_lookup_fn), with ctx an
- * ec_serve_users.  The user id is read as MySQL casts a string to an
- * integer when Emoncms compares it with the userid column: leading spaces
- * skipped, then an optional sign and the leading digits; nothing numeric
- * is 0.  So "1abc" and "01" are user 1.  A legacy lookup (userid NULL) is
- * by exact username. */
+ * ec_serve_users.  The user id is read as Emoncms's get_apikey_write()
+ * reads it, with PHP's (int) cast: leading whitespace skipped, then the
+ * longest numeric prefix; nothing numeric is 0.  So "1abc", "01" and " 1"
+ * are user 1, and "1e3" is user 1000.  A legacy lookup (userid NULL) is by
+ * exact username. */
 int ec_serve_users_lookup(void *ctx, const char *userid, const char *username,
                           uint8_t key[EC_KEY_LEN]);
 
