@@ -22,6 +22,8 @@ typedef struct {
 } candidate;
 
 #define MAX_CANDIDATES 32
+/* Bodies above this many decoded bytes are not searched for mistakes. */
+#define EC_DIAGNOSE_MAX_BODY (256u * 1024u)
 
 typedef struct {
     candidate items[MAX_CANDIDATES];
@@ -136,11 +138,24 @@ static int inflate_any(const uint8_t *in, size_t n, int window_bits,
     return -1;
 }
 
+/* A plaintext is text (a query string or JSON): control bytes other than
+ * tab and line breaks mean the reading is wrong (wrong key or layout), so
+ * the candidate is not worth the rebuilds. */
+static int plausible_text(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] < 0x20 && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+            return 0;
+    return 1;
+}
+
 static void add_candidate(candidate_set *set, const uint8_t iv[EC_IV_LEN],
                           const uint8_t *pt, size_t n, unsigned layout_bits,
                           ec_profile profile)
 {
     if (set->n >= MAX_CANDIDATES)
+        return;
+    if (profile != EC_PROFILE_AES128CBCGZ && !plausible_text(pt, n))
         return;
     uint8_t *app = NULL;
     size_t app_len = 0;
@@ -360,6 +375,10 @@ ec_status ec_diagnose_request(const ec_diagnose_config *cfg,
     int have_hexkey = cfg->apikey_hex != NULL && strlen(cfg->apikey_hex) >= EC_KEY_LEN;
     if (have_hexkey)
         memcpy(hexkey, cfg->apikey_hex, EC_KEY_LEN);
+    /* Past this size a body is not a device's reading: judge it, but do
+     * not spend seconds explaining it. */
+    if (dec_len > EC_DIAGNOSE_MAX_BODY)
+        dec_len = 0;
     add_readings(&set, dec, dec_len, cfg->key, 0, a->profile);
     add_readings(&set, dec, dec_len, cfg->key, EC_MISTAKE_IV_APPENDED, a->profile);
     if (have_hexkey) {

@@ -243,6 +243,22 @@ static void bulk_plaintext(const ec_sender_rows *rows, size_t first, size_t coun
     buf_addf(b, "]");
 }
 
+/* The 2017 legacy plaintext: [[unixtime,"node",v1,…],…], absolute times. */
+static void legacy_plaintext(const ec_sender_rows *rows, size_t first, size_t count,
+                             const char *node, unsigned faults, buf *b)
+{
+    buf_addf(b, "[");
+    for (size_t k = 0; k < count; k++) {
+        size_t i = (faults & EC_FAULT_OUT_OF_ORDER) ? first + count - 1 - k : first + k;
+        const ec_sender_row *row = &rows->rows[i];
+        buf_addf(b, "%s[%lld,\"%s\"", k ? "," : "", (long long)row->time, node);
+        for (size_t v = 0; v < row->value_count; v++)
+            buf_addf(b, ",%s", row->values[v] ? row->values[v] : "null");
+        buf_addf(b, "]");
+    }
+    buf_addf(b, "]");
+}
+
 static void sleep_ms(unsigned ms, volatile int *stop)
 {
     while (ms > 0 && !(stop && *stop)) {
@@ -472,7 +488,9 @@ int ec_sender_run(const ec_sender_options *o, ec_sender_result *res)
         size_t count = o->rows ? (o->rows->n - first < per_post ? o->rows->n - first : per_post)
                                : 0;
         buf pt = {0};
-        if (o->rows != NULL)
+        if (o->rows != NULL && o->profile == EC_PROFILE_LEGACY)
+            legacy_plaintext(o->rows, first, count, node, faults, &pt);
+        else if (o->rows != NULL)
             bulk_plaintext(o->rows, first, count, node, faults, &pt);
         else
             buf_addf(&pt, "%.*s", (int)o->plaintext_len, (const char *)o->plaintext);
@@ -491,8 +509,12 @@ int ec_sender_run(const ec_sender_options *o, ec_sender_result *res)
         unsigned wait = o->retry_ms;
         for (int attempt = 0;; attempt++) {
             char label[96];
-            snprintf(label, sizeof label, "post %zu (batch %zu/%zu, %zu rows%s)", res->posts + 1,
-                     b + 1, total, count, attempt ? ", resend" : "");
+            if (o->rows != NULL)
+                snprintf(label, sizeof label, "post %zu (batch %zu/%zu, %zu rows%s)",
+                         res->posts + 1, b + 1, total, count, attempt ? ", resend" : "");
+            else
+                snprintf(label, sizeof label, "post %zu%s", res->posts + 1,
+                         attempt ? " (resend)" : "");
             choose_iv(o, faults, iv, attempt ? prev_iv : NULL, attempt > 0);
             memcpy(prev_iv, iv, EC_IV_LEN);
             unsigned retry_after = 0;
