@@ -206,13 +206,20 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("%s", outcome.message);
         goto out;
     }
-    if (!quiet || ec_report_exit_code(report) != 0) {
-        if (quiet) {
-            /* FAILs only */
-            ec_report_write_console(report, stdout, -1, 0);
-        } else {
-            ec_report_write_console(report, stdout, -1, verbose);
+    if (!quiet) {
+        ec_report_write_console(report, stdout, -1, verbose);
+    } else if (ec_report_exit_code(report) != 0) {
+        /* --quiet: the FAILs only, through the same writer */
+        ec_report *fails = ec_report_new("server", "server", opt.base_url);
+        if (fails && ec_report_set_secret(fails, opt.apikey_hex, opt.show_secrets) == EC_OK) {
+            for (size_t i = 0; i < ec_report_count(report); i++) {
+                const ec_case_result *r = ec_report_result(report, i);
+                if (r->verdict == EC_VERDICT_FAIL)
+                    ec_report_add(fails, r);
+            }
+            ec_report_write_console(fails, stdout, -1, verbose);
         }
+        ec_report_free(fails);
     }
     ec_report_totals t = ec_report_get_totals(report);
     fprintf(stdout, "emoncrypt test-server: %zu cases against %s in %ld ms%s: %zu PASS, %zu FAIL, "
