@@ -9,6 +9,7 @@
 #                                           one FAIL each, server keeps going
 #   client_pair.sh EMONCRYPT iotawatt       IoTaWatt-style bulk plaintext
 #                                           ('=' kept, nulls) judged correct
+#   client_pair.sh EMONCRYPT limits         --requests and --duration end a run
 #   client_pair.sh EMONCRYPT mutant-list LIST   LIST (a,b,…) = send's table
 set -u
 exe=$1
@@ -127,6 +128,27 @@ iotawatt)
     grep -Eq "^INFO +client/5.time/mode .*bulk time=T \(absolute\)" "$work/report.txt" || fail "time mode not recognised"
     never_key
     echo "iotawatt: bulk time=T with nulls and '=' padding PASSes"
+    ;;
+limits)
+    # --requests ends the run by itself; so does --duration with a device
+    # that went quiet; neither needs Ctrl-C.
+    rows_csv 40 >"$work/rows.csv"
+    start_server --scenario happy -q --requests 3
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --bulk "$work/rows.csv" \
+        "${fast_send[@]}" --retries 0 2>"$work/send.txt"
+    wait_server
+    [ "$server_rc" -eq 0 ] || fail "test-client --requests 3 exited $server_rc"
+    grep -q "^emoncrypt test-client: 3 requests" "$work/report.txt" || fail "did not stop after 3 requests"
+    rm -f "$work/port"
+    start=$(date +%s%N)
+    "$exe" test-client --listen 127.0.0.1:0 --port-file "$work/port" --userid 1 --apikey "$key" \
+        --duration 1 -q >"$work/report.txt" 2>"$work/server.txt"
+    rc=$?
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    [ "$rc" -eq 1 ] || fail "a run that saw nothing exited $rc, expected 1 (scenarios not completed)"
+    [ "$ms" -lt 3000 ] || fail "--duration 1 took $ms ms"
+    grep -Eq "^FAIL +client/7.scenario/happy .*not completed" "$work/report.txt" || fail "no 'not completed' FAIL"
+    echo "limits: --requests and --duration end the run"
     ;;
 mutant-list)
     want=$(echo "$3" | tr ',' '\n' | sort)

@@ -312,6 +312,17 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
 {
     ec_client_suite *s = ctx;
     pthread_mutex_lock(&s->lock);
+    const ec_client_suite_options *o = &s->run.opt;
+    if (s->stopped || (o->max_requests > 0 && s->run.request_count >= o->max_requests) ||
+        (o->duration_ms > 0 && (now_s() - s->started) * 1000.0 >= o->duration_ms)) {
+        /* The run is over: what comes now is not judged. */
+        pthread_mutex_unlock(&s->lock);
+        static const char over[] = "emoncrypt test-client: the run is over\n";
+        ec_httpd_reply_status(reply, 503);
+        ec_httpd_reply_header(reply, "Content-Type", "text/plain");
+        ec_httpd_reply_body(reply, over, sizeof over - 1);
+        return;
+    }
     cs_request *r = new_request(s);
     if (r == NULL) {
         pthread_mutex_unlock(&s->lock);
