@@ -54,6 +54,14 @@ if(EMONCRYPT_TESTS)
   emoncrypt_cli_test(encode/spec8-curl
     --stdout-file ${EC_CLI_DIR}/encode-spec8.curl --never ${EC_SPEC8_KEY}
     -- encode ${EC_SPEC8_ARGS} --format curl ${EC_SPEC8_PT})
+  emoncrypt_cli_test(encode/spec8-padding-kept
+    --stdout-has "${EC_SPEC8_BODY}=" --stdout-has "Content-Length: 108"
+    -- encode ${EC_SPEC8_ARGS} --b64-padding keep ${EC_SPEC8_PT})
+  emoncrypt_cli_test(encode/mistake-hmac-upper
+    --stdout-has "Authorization: 1:B34E30A93AB8F8DDDED42C3D5EAA66915AEC0CFC931E9FC23FBD60567B9F2662"
+    --stdout-has "# built with client mistakes: hmac-upper"
+    --stdout-has ${EC_SPEC8_BODY}
+    -- encode ${EC_SPEC8_ARGS} --mistake hmac-upper ${EC_SPEC8_PT})
   emoncrypt_cli_test(encode/random-iv
     --never ${EC_SPEC8_KEY} --never ${EC_SPEC8_BODY}
     -- encode --apikey ${EC_SPEC8_KEY} --userid 1 ${EC_SPEC8_PT})
@@ -88,6 +96,8 @@ if(EMONCRYPT_TESTS)
   emoncrypt_cli_test(usage/option-without-value --exit 2
     --stderr-line "emoncrypt encode: --userid needs a value (see 'emoncrypt encode --help')"
     -- encode --apikey ${EC_SPEC8_KEY} ${EC_SPEC8_PT} --userid)
+  emoncrypt_cli_test(usage/unknown-mistake --exit 2 --stderr-one-line
+    -- encode ${EC_SPEC8_ARGS} --mistake hmac-lowercase ${EC_SPEC8_PT})
   emoncrypt_cli_test(usage/no-plaintext --exit 2 --stderr-one-line
     -- encode ${EC_SPEC8_ARGS})
   emoncrypt_cli_test(usage/no-userid --exit 2

@@ -286,8 +286,10 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
         case OPT_MISTAKE: {
             unsigned bit = ec_mistake_from_name(optarg);
             if (bit == 0) {
-                cli_usage_error("--mistake: unknown mistake '%s' (see message.h for the names)",
-                                optarg);
+                char names[512];
+                mistake_list((1u << EC_MISTAKE_COUNT) - 1, names, sizeof names);
+                cli_usage_error("--mistake: unknown mistake '%s' (expected one of: %s)",
+                                optarg, names);
                 goto out;
             }
             params.mistakes |= bit;
