@@ -491,10 +491,13 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
             ec_dataset_init(&a.rows);
         }
     }
-    /* The mutant "store-rejected" leaves rows in a rejected answer; the
-     * reference never does (the core empties them on reject). */
+    /* The core leaves rows in an answer exactly when Emoncms would have
+     * stored them: every accepted request, and in compat also the rows of
+     * a bulk request stored before a later row's application error
+     * (docs/DISAGREEMENTS.md).  Strict stores accepted requests only.  The
+     * mutant "store-rejected" adds rows to an HMAC rejection. */
     int store_failed = 0;
-    if (a.rows.n > 0 && (a.fault == EC_OK || s->mutant)) {
+    if (a.rows.n > 0 && (a.fault == EC_OK || !s->strict || s->mutant)) {
         if (store_rows(s, a.userid, &a.rows) != 0)
             store_failed = 1;
         else
