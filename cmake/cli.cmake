@@ -93,6 +93,10 @@ if(EMONCRYPT_TESTS)
   emoncrypt_cli_test(usage/unknown-option --exit 2
     --stderr-line "emoncrypt encode: unknown option --frobnicate (see 'emoncrypt encode --help')"
     -- encode ${EC_SPEC8_ARGS} --frobnicate ${EC_SPEC8_PT})
+  emoncrypt_cli_test(usage/misspelt-key-option --exit 2
+    --stderr-line "emoncrypt encode: --apikye: unknown option, or one that takes no value (see 'emoncrypt encode --help')"
+    --never ${EC_SPEC8_KEY}
+    -- encode --apikye=${EC_SPEC8_KEY} --userid 1 ${EC_SPEC8_PT})
   emoncrypt_cli_test(usage/option-without-value --exit 2
     --stderr-line "emoncrypt encode: --userid needs a value (see 'emoncrypt encode --help')"
     -- encode --apikey ${EC_SPEC8_KEY} ${EC_SPEC8_PT} --userid)

@@ -72,8 +72,13 @@ int cli_option_error(int getopt_result, char **argv)
     if (optopt != 0 && strncmp(word, "--", 2) != 0)
         return cli_usage_error("unknown option -%c (see 'emoncrypt %s%s--help')",
                                optopt, cmd, space);
-    return cli_usage_error("unknown option %s (see 'emoncrypt %s%s--help')",
-                           word, cmd, space);
+    /* "--apikye=KEY": name the option, never the value (it may be a key). */
+    int name_len = (int)strcspn(word, "=");
+    if (word[name_len] == '=')
+        return cli_usage_error("%.*s: unknown option, or one that takes no value "
+                               "(see 'emoncrypt %s%s--help')", name_len, word, cmd, space);
+    return cli_usage_error("unknown option %.*s (see 'emoncrypt %s%s--help')",
+                           name_len, word, cmd, space);
 }
 
 static int hex_value(int c)
