@@ -103,8 +103,11 @@ static int print_summary(const ec_vector_file *file, const unsigned char *select
     size_t by[N_PROFILES][N_RESULTS];
     memset(by, 0, sizeof by);
     size_t n_flags = 0, id_width = 4;
-    flag_count *flags = calloc(file->n * 4 + 1, sizeof *flags);
-    size_t flags_cap = file->n * 4 + 1;
+    /* Distinct flags are at most the sum of every vector's flag count. */
+    size_t flags_cap = 1;
+    for (size_t i = 0; i < file->n; i++)
+        flags_cap += file->tests[i].n_flags;
+    flag_count *flags = calloc(flags_cap, sizeof *flags);
     if (flags == NULL)
         return cli_fail("out of memory");
 
@@ -121,8 +124,6 @@ static int print_summary(const ec_vector_file *file, const unsigned char *select
             while (j < n_flags && strcmp(flags[j].name, v->flags[k]) != 0)
                 j++;
             if (j == n_flags) {
-                if (n_flags == flags_cap)
-                    continue;   /* cannot happen: cap counts 4 per vector */
                 flags[n_flags].name = v->flags[k];
                 n_flags++;
             }
