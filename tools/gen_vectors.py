@@ -782,7 +782,11 @@ def vectors():
         else:
             pt = base + (b"&pad=" + b"p" * n)[:n - len(base)] if n > len(base) else base
         assert len(pt) == n
-        add(build("len/%d" % n, pt), "plaintext of exactly %d bytes" % n, ["PlaintextLength"])
+        if n == 1:
+            add(build("len/1", pt), "plaintext of exactly 1 byte ('n'): decrypts, too short to carry data",
+                ["PlaintextLength", "AppError"])
+        else:
+            add(build("len/%d" % n, pt), "plaintext of exactly %d bytes" % n, ["PlaintextLength"])
     for n in (0,):
         add(build("len/0", b""), "empty plaintext: one full pad block; decrypts, but carries no data",
             ["PlaintextLength", "EmptyPlaintext", "AppError"])
