@@ -82,7 +82,7 @@ static const struct option test_client_options[] = {
 
 /* Set by SIGINT/SIGTERM: stop and report what was seen. */
 static volatile int interrupted;
-static ec_client_suite *running;
+static ec_client_suite *volatile running;
 
 static void on_signal(int sig)
 {
@@ -217,11 +217,20 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         goto out;
     }
 
+    /* The handler is in place before the first request can arrive: a
+     * Ctrl-C at any time after that reports. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     char err[256] = "";
     if (ec_client_suite_start(&opt, &suite, err, sizeof err) != EC_OK) {
         rc = cli_usage_error("%s", err);
         goto out;
     }
+    running = suite;
     char url[128];
     ec_client_suite_url(suite, url, sizeof url);
     if (port_file != NULL) {
@@ -236,13 +245,6 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     fprintf(stderr, "emoncrypt test-client: listening on %s (scenario %s); point the device "
             "at it\n", url, opt.scenario ? opt.scenario : "all");
 
-    running = suite;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
     ec_client_suite_wait(suite, &interrupted);
     if (interrupted)
         fprintf(stderr, "emoncrypt test-client: interrupted; the report of what was seen:\n");
@@ -270,6 +272,8 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
 out:
     running = NULL;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     ec_client_suite_free(suite);
     ec_report_free(report);
     memset(key, 0, sizeof key);
