@@ -633,10 +633,11 @@ static ec_verdict strictly(const cs_run *run, ec_verdict v)
 }
 
 static void add_result(ec_report *report, const cs_run *run, const char *id,
-                       const char *requirement, const cs_outcome *o)
+                       const char *requirement, const cs_outcome *o, const char *repro)
 {
     ec_case_result cr;
     memset(&cr, 0, sizeof cr);
+    cr.repro = repro;
     cr.id = id;
     cr.requirement = requirement;
     cr.verdict = strictly(run, o->verdict);
@@ -733,11 +734,11 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
                                ec_httpd_event_name(ev->kind), ev->detail);
                 snprintf(one.expected, sizeof one.expected, "a complete HTTP request");
                 snprintf(one.actual, sizeof one.actual, "%s", ec_httpd_event_name(ev->kind));
-                add_result(report, run, k->id, k->requirement, &one);
+                add_result(report, run, k->id, k->requirement, &one, NULL);
             }
             continue;
         }
-        add_result(report, run, k->id, k->requirement, &o);
+        add_result(report, run, k->id, k->requirement, &o, NULL);
     }
     (void)well_formed;
     size_t complete = 0;
@@ -747,7 +748,12 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
         c7_scenario_verdict(run, i, &o);
         if (strcmp(o.actual, "incomplete") != 0)
             complete++;
-        add_result(report, run, run->scenarios[i]->id, run->scenarios[i]->requirement, &o);
+        /* The same scenario alone, the device pointed at it again. */
+        char repro[256];
+        snprintf(repro, sizeof repro, "emoncrypt test-client --listen %s --userid %s "
+                 "--apikey KEY --scenario %s", run->opt.listen ? run->opt.listen : "127.0.0.1:8080",
+                 run->userid, run->scenarios[i]->name);
+        add_result(report, run, run->scenarios[i]->id, run->scenarios[i]->requirement, &o, repro);
     }
     size_t posts = 0;
     for (size_t i = 0; i < run->request_count; i++)
