@@ -202,7 +202,7 @@ static const struct {
     {"padding too long (xx===)", "Zg===", 5, EC_B64_URL, EC_E_B64_PAD, 4, '='},
     {"padding too long (xxx==)", "Zm8==", 5, EC_B64_URL, EC_E_B64_PAD, 4, '='},
     {"data after padding", "Zm8=Zm8=", 8, EC_B64_URL, EC_E_B64_PAD, 4, 'Z'},
-    {"newline after padding", "Zg==\n", 5, EC_B64_URL, EC_E_B64_PAD, 4, '\n'},
+    {"newline after padding", "Zg==\n", 5, EC_B64_URL, EC_E_B64_CHAR, 4, '\n'},
     {"unused bits (xx)", "Zh", 2, EC_B64_URL, EC_E_B64_BITS, 1, 'h'},
     {"unused bits (xx==)", "Zh==", 4, EC_B64_URL, EC_E_B64_BITS, 1, 'h'},
     {"unused bits (xxx)", "Zm9", 3, EC_B64_URL, EC_E_B64_BITS, 2, '9'},

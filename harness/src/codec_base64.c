@@ -116,13 +116,25 @@ static ec_status b64_fail(ec_b64_fault *fault, ec_status status,
     return status;
 }
 
+/* A byte where padding should be, or after it: a byte that is no base64 at
+ * all (a CR, a space) is named as such; '=' or an alphabet character there
+ * is a padding fault. */
+static ec_status after_padding_fault(const char *in, size_t n, size_t at, ec_b64_alphabet alpha)
+{
+    if (at >= n || in[at] == '=' || b64_value((unsigned char)in[at], alpha) >= 0)
+        return EC_E_B64_PAD;
+    return EC_E_B64_CHAR;
+}
+
 /* see codec.h
  *
  * Faults are found in input order, so the one reported is the first:
  * a foreign character among the data; a dangling single character (4n+1
  * data characters, padded or not); '=' where no padding can be (after 4n
  * data characters); non-zero unused bits in the last data character;
- * then too little padding, or anything at all after the padding. */
+ * then too little padding, or anything at all after the padding (named
+ * b64-char when that byte is no base64 character at all). */
+
 ec_status ec_b64_decode_strict(const char *in, size_t n, ec_b64_alphabet alpha,
                                uint8_t *out, size_t out_cap, size_t *out_len,
                                ec_b64_fault *fault)
@@ -161,10 +173,11 @@ ec_status ec_b64_decode_strict(const char *in, size_t n, ec_b64_alphabet alpha,
         for (size_t k = 0; k < pad_len; k++) {
             size_t at = data_len + k;
             if (at >= n || in[at] != '=')
-                return b64_fail(fault, EC_E_B64_PAD, in, n, at);
+                return b64_fail(fault, after_padding_fault(in, n, at, alpha), in, n, at);
         }
         if (data_len + pad_len < n)
-            return b64_fail(fault, EC_E_B64_PAD, in, n, data_len + pad_len);
+            return b64_fail(fault, after_padding_fault(in, n, data_len + pad_len, alpha), in, n,
+                            data_len + pad_len);
     }
 
     size_t decoded_len = ec_b64_decoded_max(data_len);
