@@ -427,6 +427,23 @@ static void log_line(ec_serve *s, const ec_httpd_request *req, const ec_answer *
     fflush(s->log);
 }
 
+/* The user id of the legacy form's username= (the form as PHP reads it). */
+static void legacy_userid(const ec_serve_users *users, const ec_httpd_request *req, char *out,
+                          size_t cap)
+{
+    ec_params form;
+    ec_params_init(&form);
+    if (ec_params_parse_query(&form, (const char *)req->body, req->body_len) == EC_OK) {
+        const char *name = ec_params_get(&form, "username");
+        for (size_t i = 0; name && i < users->n; i++)
+            if (strcmp(users->items[i].username, name) == 0) {
+                snprintf(out, cap, "%s", users->items[i].userid);
+                break;
+            }
+    }
+    ec_params_free(&form);
+}
+
 static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply)
 {
     ec_serve *s = ctx;
@@ -469,6 +486,10 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
         ec_answer_free(&a);
         return;
     }
+
+    /* A legacy request names its user by username: store the user id. */
+    if (a.profile == EC_PROFILE_LEGACY && a.fault == EC_OK && !a.userid[0])
+        legacy_userid(s->users, req, a.userid, sizeof a.userid);
 
     size_t stored = 0;
     pthread_mutex_lock(&s->lock);

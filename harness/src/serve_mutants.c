@@ -503,7 +503,7 @@ static ec_status mut_unknown_user_text(const ec_serve_mutant_env *env, const ec_
 
 static const ec_serve_mutant mutants[] = {
     { "ack-of-ciphertext", "server/4.ack/of-plaintext",
-      "acks SHA-256 of the received IV||ciphertext instead of the decrypted bytes",
+      "acks SHA-256 of the received IV and ciphertext instead of the decrypted bytes",
       0, 0, 0, mut_ack_of_ciphertext },
     { "ack-hex", "server/4.ack/length-44",
       "acks with the SHA-256 in 64 hex digits instead of 44 base64url characters",
