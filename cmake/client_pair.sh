@@ -9,6 +9,7 @@
 #                                           one FAIL each, server keeps going
 #   client_pair.sh EMONCRYPT iotawatt       IoTaWatt-style bulk plaintext
 #                                           ('=' kept, nulls) judged correct
+#   client_pair.sh EMONCRYPT self-test      --self-test (send in-process), and a mutant
 #   client_pair.sh EMONCRYPT limits         --requests and --duration end a run
 #   client_pair.sh EMONCRYPT mutant-list LIST   LIST (a,b,…) = send's table
 set -u
@@ -149,6 +150,20 @@ limits)
     [ "$ms" -lt 3000 ] || fail "--duration 1 took $ms ms"
     grep -Eq "^FAIL +client/7.scenario/happy .*not completed" "$work/report.txt" || fail "no 'not completed' FAIL"
     echo "limits: --requests and --duration end the run"
+    ;;
+self-test)
+    # No device at hand: the reference client runs inside test-client, and
+    # a test-only mutant in its place is caught.
+    "$exe" test-client --listen 127.0.0.1:0 --userid 1 --apikey "$key" --self-test \
+        >"$work/report.txt" 2>"$work/server.txt" || fail "--self-test exited $?"
+    grep -q "12/12 scenarios complete" "$work/report.txt" || fail "not every scenario completed"
+    "$exe" test-client --listen 127.0.0.1:0 --userid 1 --apikey "$key" \
+        --self-test-mutant drops-data >"$work/report.txt" 2>"$work/server.txt"
+    rc=$?
+    [ "$rc" -eq 1 ] || fail "--self-test-mutant drops-data exited $rc"
+    grep -Eq "^FAIL +client/7.ack/no-data-lost " "$work/report.txt" || fail "drops-data not caught"
+    never_key
+    echo "self-test: reference PASSes, mutant FAILs"
     ;;
 mutant-list)
     want=$(echo "$3" | tr ',' '\n' | sort)

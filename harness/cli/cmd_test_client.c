@@ -2,13 +2,16 @@
  * every request it posts, script the answers of the chosen scenarios, and
  * report how it reacted. */
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "client/client_suite.h"
+#include "client/sender.h"
 #include "commands.h"
 #include "emoncrypt/message.h"
 #include "emoncrypt/report.h"
@@ -50,11 +53,14 @@ const char cmd_test_client_usage[] =
     "  -v, --verbose         details for every check, not only FAILs\n"
     "  -q, --quiet           no line per request\n"
     "      --show-secrets    do not redact the API key in reports and captures\n"
+    "      --self-test       no device at hand: the reference client (send)\n"
+    "                        posts to the mock from this process, quickly\n"
     "      --list            list the scenarios and checks and exit\n"
     "  -h, --help            show this help\n";
 
 enum { OPT_LISTEN = 256, OPT_USERNAME, OPT_LINGER, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE,
-       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST };
+       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST, OPT_SELF_TEST,
+       OPT_SELF_TEST_MUTANT };
 
 static const struct option test_client_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -76,6 +82,9 @@ static const struct option test_client_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
     {"list", no_argument, NULL, OPT_LIST},
+    {"self-test", no_argument, NULL, OPT_SELF_TEST},
+    /* Test-only, not in the help: the self-test device is a mutant. */
+    {"self-test-mutant", required_argument, NULL, OPT_SELF_TEST_MUTANT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -89,6 +98,60 @@ static void on_signal(int sig)
     (void)sig;
     interrupted = 1;
     ec_client_suite_interrupt(running);
+}
+
+/* --self-test: the reference sender as the device, on its own thread. */
+typedef struct {
+    ec_sender_options opt;
+    ec_sender_rows rows;
+    ec_sender_result result;
+    int rc;
+    volatile int done;
+    volatile int stop;            /* the run is over: the device stops */
+    char url[128];
+} self_test;
+
+static void *self_test_run(void *arg)
+{
+    self_test *t = arg;
+    t->rc = ec_sender_run(&t->opt, &t->result);
+    t->done = 1;
+    return NULL;
+}
+
+/* 120 readings 10 s apart, a null every fifth: enough batches of 4 for
+ * every scenario, posted with millisecond waits. */
+static int self_test_prepare(self_test *t, const ec_client_suite_options *o,
+                             const ec_sender_mutant *mutant)
+{
+    char csv[8192];
+    size_t used = 0;
+    for (int i = 0; i < 120 && used < sizeof csv - 64; i++) {
+        int w = snprintf(csv + used, sizeof csv - used, "%d,%d.5,", 1764000000 + 10 * i, 100 + i);
+        used += (size_t)w;
+        w = i % 5 == 4 ? snprintf(csv + used, sizeof csv - used, "\n")
+                       : snprintf(csv + used, sizeof csv - used, "%d\n", 200 + i);
+        used += (size_t)w;
+    }
+    if (ec_sender_rows_parse(csv, used, &t->rows, NULL, 0) != EC_OK)
+        return -1;
+    t->opt.url = t->url;
+    t->opt.userid = o->userid;
+    t->opt.apikey_hex = o->apikey_hex;
+    t->opt.username = o->username;
+    t->opt.profile = o->profile;
+    t->opt.node = "selftest";
+    t->opt.rows = &t->rows;
+    t->opt.rows_per_post = mutant && (mutant->faults & EC_FAULT_OUT_OF_ORDER) ? 3 : 4;
+    t->opt.retries = mutant ? 2 : 8;
+    t->opt.interval_ms = 2;
+    t->opt.retry_ms = 20;
+    t->opt.max_backoff_ms = 300;
+    t->opt.timeout_ms = 800;
+    t->opt.mutant = mutant;
+    t->opt.log = stderr;
+    t->opt.stop = &t->stop;
+    return 0;
 }
 
 static int parse_count(const char *opt, const char *text, unsigned *out)
@@ -135,6 +198,12 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     opt.profile = EC_PROFILE_AES128CBC;
     opt.verbose = 1;
     const char *junit = NULL, *json = NULL, *html = NULL, *port_file = NULL;
+    int self_testing = 0;
+    const ec_sender_mutant *self_mutant = NULL;
+    self_test st;
+    memset(&st, 0, sizeof st);
+    pthread_t device;
+    int device_started = 0;
     unsigned duration_s = 0;
     int verbose = 0, rc = EC_EXIT_USAGE;
     uint8_t key[16];
@@ -191,6 +260,15 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         case 'v': verbose = 1; break;
         case 'q': opt.verbose = 0; break;
         case OPT_SHOW_SECRETS: opt.show_secrets = 1; break;
+        case OPT_SELF_TEST: self_testing = 1; break;
+        case OPT_SELF_TEST_MUTANT:
+            self_testing = 1;
+            self_mutant = ec_sender_mutant_find(optarg);
+            if (self_mutant == NULL) {
+                cli_usage_error("--self-test-mutant: no mutant named '%s'", optarg);
+                goto out;
+            }
+            break;
         case OPT_LIST:
             list_all();
             rc = EC_EXIT_PASS;
@@ -216,6 +294,10 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("--profile legacy needs --username");
         goto out;
     }
+    if (self_mutant != NULL && opt.scenario == NULL)
+        opt.scenario = self_mutant->scenario;
+    if (self_testing && opt.linger_ms == 0)
+        opt.linger_ms = 200;
 
     /* The handler is in place before the first request can arrive: a
      * Ctrl-C at any time after that reports. */
@@ -245,7 +327,28 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     fprintf(stderr, "emoncrypt test-client: listening on %s (scenario %s); point the device "
             "at it\n", url, opt.scenario ? opt.scenario : "all");
 
-    ec_client_suite_wait(suite, &interrupted);
+    if (self_testing) {
+        if (self_test_prepare(&st, &opt, self_mutant) != 0) {
+            rc = cli_usage_error("out of memory");
+            goto out;
+        }
+        snprintf(st.url, sizeof st.url, "%s", url);
+        if (pthread_create(&device, NULL, self_test_run, &st) != 0) {
+            rc = cli_usage_error("cannot start the self-test device");
+            goto out;
+        }
+        device_started = 1;
+        /* The device is done when its sender returns. */
+        while (!st.done && !interrupted && !ec_client_suite_done(suite)) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        st.stop = 1;
+        pthread_join(device, NULL);
+        device_started = 0;
+    } else {
+        ec_client_suite_wait(suite, &interrupted);
+    }
     if (interrupted)
         fprintf(stderr, "emoncrypt test-client: interrupted; the report of what was seen:\n");
 
@@ -271,6 +374,11 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         goto out;
     rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
 out:
+    if (device_started) {
+        st.stop = 1;
+        pthread_join(device, NULL);
+    }
+    ec_sender_rows_free(&st.rows);
     running = NULL;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
