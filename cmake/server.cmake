@@ -6,7 +6,7 @@
 # server/mutant-table fails when they differ.
 set(EMONCRYPT_SERVE_MUTANTS
   ack-of-ciphertext ack-hex ack-no-padding ack-std-alphabet ack-newline ack-text-html
-  accept-wrong-hmac hmac-case-insensitive auth-extra-colon hmac-timing
+  accept-wrong-hmac hmac-case-insensitive hmac-uppercase-only auth-extra-colon hmac-timing
   padding-oracle oracle-status ignore-iv accept-partial-block
   ctype-case-insensitive ctype-parameters store-rejected drop-last-bulk-row
   reorder-rows ignore-sentat empty-body-text unknown-user-404 no-replay-cache)

@@ -245,6 +245,26 @@ static ec_status mut_hmac_case_insensitive(const ec_serve_mutant_env *env, const
     return core(env, &changed, a);
 }
 
+static ec_status mut_hmac_uppercase_only(const ec_serve_mutant_env *env, const ec_http_request *req,
+                                         ec_answer *a)
+{
+    /* Compares against the HMAC in uppercase hex: the protocol's lowercase
+     * fails, an uppercase one passes. */
+    if (!req->authorization || !strchr(req->authorization, ':'))
+        return core(env, req, a);
+    char auth[256];
+    snprintf(auth, sizeof auth, "%s", req->authorization);
+    char *p = strchr(auth, ':') + 1;
+    int has_lower = 0;
+    for (char *q = p; *q; q++)
+        has_lower |= *q >= 'a' && *q <= 'f';
+    for (char *q = p; *q; q++)
+        *q = has_lower ? (*q == '0' ? '1' : '0') : (char)tolower((unsigned char)*q);
+    ec_http_request changed = *req;
+    changed.authorization = auth;
+    return core(env, &changed, a);
+}
+
 static ec_status mut_auth_extra_colon(const ec_serve_mutant_env *env, const ec_http_request *req,
                                       ec_answer *a)
 {
@@ -526,6 +546,9 @@ static const ec_serve_mutant mutants[] = {
     { "hmac-case-insensitive", "server/4.crypto/hmac-uppercase",
       "compares the HMAC hex case-insensitively, accepting uppercase digits",
       0, 0, 0, mut_hmac_case_insensitive },
+    { "hmac-uppercase-only", "server/4.crypto/hmac-uppercase",
+      "accepts the HMAC only in uppercase hex, refusing the protocol's lowercase",
+      0, 0, 0, mut_hmac_uppercase_only },
     { "auth-extra-colon", "server/4.auth/two-colons",
       "accepts 'userid:hmac:extra' by reading the HMAC up to the second colon",
       0, 0, 0, mut_auth_extra_colon },
