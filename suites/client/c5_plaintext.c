@@ -165,7 +165,7 @@ void c5_values_numeric(const cs_run *run, const cs_request *r, cs_outcome *o)
             }
             if (bad)
                 cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu values are not numbers (first "
-                               "'%s'); Emoncms stores them as 0", bad, total, first);
+                               "'%s'); Emoncms rejects the post or stores 0", bad, total, first);
             else
                 cs_outcome_set(o, EC_VERDICT_PASS, "%zu numeric values", total);
             ec_params_free(&params);
@@ -213,7 +213,7 @@ void c5_values_numeric(const cs_run *run, const cs_request *r, cs_outcome *o)
     snprintf(o->expected, sizeof o->expected, "numbers or null");
     if (bad) {
         cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu values are neither numbers nor null "
-                       "(first %s); Emoncms stores them as 0", bad, total, first);
+                       "(first %s); Emoncms stores 0 or rejects the post", bad, total, first);
         snprintf(o->actual, sizeof o->actual, "%s", first);
     } else {
         cs_outcome_set(o, EC_VERDICT_PASS, "%zu values, numbers or null", total);

@@ -234,26 +234,54 @@ void c7_resend_fresh_iv(const cs_run *run, cs_outcome *o)
     snprintf(o->actual, sizeof o->actual, "the same IV");
 }
 
-/* Where in r the key appears in clear, or NULL. */
-static const char *key_in_clear(const cs_run *run, const cs_request *r)
+/* Does text hold the key as hex (either case) or as base64 of its 16
+ * bytes (either alphabet)? */
+static int holds_key(const cs_run *run, const char *text, size_t n)
 {
     const char *key = run->apikey_hex;
     size_t kl = strlen(key);
-    const char *fields[2] = {r->path, r->query};
-    for (int f = 0; f < 2; f++)
-        if (fields[f] != NULL && strcasestr(fields[f], key) != NULL)
-            return f == 0 ? "the URL path" : "the URL query string";
+    char b64[2][32];
+    size_t b64_len[2] = {0, 0};
+    ec_b64_encode(run->key, EC_KEY_LEN, EC_B64_STD, 0, b64[0], sizeof b64[0], &b64_len[0]);
+    ec_b64_encode(run->key, EC_KEY_LEN, EC_B64_URL, 0, b64[1], sizeof b64[1], &b64_len[1]);
+    for (size_t i = 0; i < n; i++) {
+        if (i + kl <= n && strncasecmp(text + i, key, kl) == 0)
+            return 1;
+        for (int a = 0; a < 2; a++)
+            if (b64_len[a] && i + b64_len[a] <= n && memcmp(text + i, b64[a], b64_len[a]) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* Where in r the key appears in clear, or NULL. */
+static const char *key_in_clear(const cs_run *run, const cs_request *r)
+{
+    if (r->path != NULL && holds_key(run, r->path, strlen(r->path)))
+        return "the URL path";
+    if (r->query != NULL && holds_key(run, r->query, strlen(r->query)))
+        return "the URL query string";
     for (size_t i = 0; i < r->header_count; i++) {
-        if (strcasestr(r->headers[i].value, key) == NULL)
+        const char *v = r->headers[i].value;
+        int basic = strcasecmp(r->headers[i].name, "Authorization") == 0 &&
+                    strncasecmp(v, "Basic ", 6) == 0;
+        if (basic) {
+            /* user:password in base64: look inside. */
+            uint8_t dec[512];
+            size_t dl = 0;
+            if (ec_b64_decode_compat(v + 6, strlen(v + 6), dec, sizeof dec - 1, &dl) == EC_OK &&
+                holds_key(run, (const char *)dec, dl))
+                return "an 'Authorization: Basic' header";
+        }
+        if (!holds_key(run, v, strlen(v)))
             continue;
         if (strcasecmp(r->headers[i].name, "Authorization") == 0 &&
-            strncasecmp(r->headers[i].value, "Bearer", 6) == 0)
+            strncasecmp(v, "Bearer", 6) == 0)
             return "an 'Authorization: Bearer' header";
         return "a header";
     }
-    for (size_t i = 0; r->body != NULL && i + kl <= r->body_len; i++)
-        if (strncasecmp((const char *)r->body + i, key, kl) == 0)
-            return "the request body";
+    if (r->body != NULL && holds_key(run, (const char *)r->body, r->body_len))
+        return "the request body";
     return NULL;
 }
 

@@ -151,7 +151,8 @@ static void record_rows(cs_request *r)
 /* The scripted answer for an accepted post, advancing the scenario. */
 static const ec_scripted_reply *next_step(ec_client_suite *s, cs_request *r)
 {
-    static const ec_scripted_reply ack = {.status = 200, .content_type = "text/plain",
+    static const ec_scripted_reply ack = {.status = 200,
+                                          .content_type = "text/plain;charset=UTF-8",
                                           .kind = EC_REPLY_ACK, .reset_after = -1};
     if (s->scenarios_done)
         return &ack;

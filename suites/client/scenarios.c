@@ -5,13 +5,16 @@
  * device resent what was not delivered (and only that).
  *
  * Bodies come from Emoncms: the error texts of SPEC §4 are PHP `echo`s
- * with PHP's default text/html; charset=UTF-8, the ack is text/plain. */
+ * with PHP's default text/html; charset=UTF-8, the ack and the JSON errors
+ * text/plain;charset=UTF-8. */
 #include <string.h>
 
 #include "client/client_suite.h"
 
 #define HTML "text/html; charset=UTF-8"
-#define PLAIN "text/plain"
+/* What index.php sends with the ack and the JSON errors: PHP appends its
+ * default_charset (docs/DISAGREEMENTS.md). */
+#define PLAIN "text/plain;charset=UTF-8"
 
 /* An answer that goes out at once. */
 #define ANSWER(st, ct, k, txt) \
