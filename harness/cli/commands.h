@@ -24,6 +24,8 @@
     X(serve,   "serve",   "run the reference Emoncms encrypted-input server") \
     X(test_client, "test-client", "play Emoncms to a device: check its requests and its reactions") \
     X(send,    "send",    "post readings as a careful device does (the reference client)") \
+    X(explain, "explain", "decode a request layer by layer and name the client mistake in it") \
+    X(replay,  "replay",  "re-send captured device traffic to a server and compare the answers") \
     X(help,    "help",    "show the help of emoncrypt or of one command")
 
 #define EC_CLI_DECLARE_(ident, name, summary) \
