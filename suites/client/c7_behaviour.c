@@ -2,21 +2,81 @@
  * "a good sender"): the traffic audit and the scenario verdicts. */
 #define _GNU_SOURCE /* strcasestr */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "client/client_internal.h"
 
-/* The first earlier delivered post that carried a row of p, or NULL. */
-static const cs_request *earlier_delivered_sharing(const cs_run *run, const cs_request *p)
+/* The rows of delivered posts, as a hash set from row key to the post
+ * that delivered it first: a field run of days has thousands of posts, and
+ * comparing each with every earlier one would take minutes. */
+typedef struct {
+    const char *key;
+    const cs_request *by;
+} delivered_slot;
+
+typedef struct {
+    delivered_slot *slots;
+    size_t cap, n;
+} delivered_set;
+
+static uint64_t hash_key(const char *s)
 {
-    for (size_t j = 0; j < run->request_count && &run->requests[j] != p; j++) {
-        const cs_request *q = &run->requests[j];
-        if (cs_delivered(q) && cs_rows_shared(q, p) > 0)
-            return q;
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static const cs_request *delivered_find(const delivered_set *d, const char *key)
+{
+    if (d->cap == 0)
+        return NULL;
+    for (size_t i = hash_key(key) & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+        if (d->slots[i].key == NULL)
+            return NULL;
+        if (strcmp(d->slots[i].key, key) == 0)
+            return d->slots[i].by;
     }
-    return NULL;
+}
+
+static void delivered_add(delivered_set *d, const char *key, const cs_request *by)
+{
+    if ((d->n + 1) * 2 > d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 256;
+        delivered_slot *slots = calloc(cap, sizeof *slots);
+        if (slots == NULL)
+            return;
+        for (size_t i = 0; i < d->cap; i++) {
+            if (d->slots[i].key == NULL)
+                continue;
+            size_t j = hash_key(d->slots[i].key) & (cap - 1);
+            while (slots[j].key != NULL)
+                j = (j + 1) & (cap - 1);
+            slots[j] = d->slots[i];
+        }
+        free(d->slots);
+        d->slots = slots;
+        d->cap = cap;
+    }
+    size_t i = hash_key(key) & (d->cap - 1);
+    while (d->slots[i].key != NULL) {
+        if (strcmp(d->slots[i].key, key) == 0)
+            return; /* the first delivery is kept */
+        i = (i + 1) & (d->cap - 1);
+    }
+    d->slots[i].key = key;
+    d->slots[i].by = by;
+    d->n++;
+}
+
+static void delivered_add_post(delivered_set *d, const cs_request *r)
+{
+    for (size_t k = 0; k < r->row_count; k++)
+        delivered_add(d, r->rows[k].key, r);
 }
 
 /* The first later accepted post that carries a row of q, or NULL. */
@@ -79,6 +139,7 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
 {
     int have_max = 0;
     int64_t max_acked = 0;
+    delivered_set acked = {0};
     size_t posts = 0, bad = 0;
     const cs_request *first = NULL;
     long long got = 0;
@@ -92,15 +153,7 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
                 if (r->rows[k].time >= max_acked)
                     continue;
                 /* A row sent again exactly is client/7.ack/no-duplicates's. */
-                int duplicate = 0;
-                for (size_t j = 0; j < i && !duplicate; j++) {
-                    const cs_request *q = &run->requests[j];
-                    if (!cs_delivered(q))
-                        continue;
-                    for (size_t m = 0; m < q->row_count && !duplicate; m++)
-                        duplicate = strcmp(q->rows[m].key, r->rows[k].key) == 0;
-                }
-                if (!duplicate) {
+                if (delivered_find(&acked, r->rows[k].key) == NULL) {
                     if (bad++ == 0) {
                         first = r;
                         got = (long long)r->rows[k].time;
@@ -110,6 +163,7 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
             }
         }
         if (cs_delivered(r)) {
+            delivered_add_post(&acked, r);
             for (size_t k = 0; k < r->row_count; k++)
                 if (!have_max || r->rows[k].time > max_acked) {
                     max_acked = r->rows[k].time;
@@ -117,6 +171,7 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
                 }
         }
     }
+    free(acked.slots);
     if (posts == 0) {
         cs_outcome_set(o, EC_VERDICT_SKIP, "no post carried absolute times (time=T)");
         return;
@@ -137,17 +192,23 @@ void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
 {
     size_t posts = 0, dups = 0;
     const cs_request *first = NULL, *orig = NULL;
+    delivered_set acked = {0};
     for (size_t i = 0; i < run->request_count; i++) {
         const cs_request *r = &run->requests[i];
         if (!r->accepted || r->row_count == 0)
             continue;
         posts++;
-        const cs_request *q = earlier_delivered_sharing(run, r);
+        const cs_request *q = NULL;
+        for (size_t k = 0; k < r->row_count && q == NULL; k++)
+            q = delivered_find(&acked, r->rows[k].key);
         if (q != NULL && dups++ == 0) {
             first = r;
             orig = q;
         }
+        if (cs_delivered(r))
+            delivered_add_post(&acked, r);
     }
+    free(acked.slots);
     if (posts == 0) {
         cs_outcome_set(o, EC_VERDICT_SKIP, "no accepted post carried rows");
         return;
