@@ -1,0 +1,85 @@
+/* libFuzzer target: the client-role mock Emoncms (suites/client, the
+ * handler behind `emoncrypt test-client`) running in this process on a
+ * loopback port, fed one exchange per input (format: fuzz_http.h).  Every
+ * 500 inputs the run is finished — the behaviour audit reads everything
+ * the mock recorded — and a fresh mock started, so memory stays bounded. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client/client_suite.h"
+#include "emoncrypt/report.h"
+#include "fuzz_http.h"
+
+#define FUZZ_KEY "0123456789abcdef0123456789abcdef"
+#define INPUTS_PER_RUN 500
+
+static ec_client_suite *mock;
+static unsigned inputs_in_run;
+
+static void finish_mock(void)
+{
+    if (!mock)
+        return;
+    ec_report *report = ec_report_new("client", "client", "fuzz");
+    if (!report)
+        abort();
+    (void)ec_client_suite_finish(mock, report);
+    ec_report_free(report);
+    ec_client_suite_free(mock);
+    mock = NULL;
+}
+
+static void start_mock(void)
+{
+    static int registered;
+    ec_client_suite_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.listen = "127.0.0.1:0";
+    opt.userid = "1";
+    opt.apikey_hex = FUZZ_KEY;
+    opt.username = "emonuser";
+    opt.profile = 0;
+    opt.scenario = "happy";
+    opt.max_body = 16384;
+    char err[256];
+    if (ec_client_suite_start(&opt, &mock, err, sizeof err) != EC_OK) {
+        fprintf(stderr, "fuzz_mock_handler: %s\n", err);
+        abort();
+    }
+    inputs_in_run = 0;
+    if (!registered) {
+        atexit(finish_mock);
+        registered = 1;
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 1 << 16)
+        return 0;
+    if (mock && inputs_in_run >= INPUTS_PER_RUN)
+        finish_mock();
+    if (!mock)
+        start_mock();
+    inputs_in_run++;
+    fuzz_http_input in;
+    if (fuzz_http_make(data, size, &in) != 0)
+        return 0;
+    char answer[2048];
+    long got = fuzz_http_exchange(ec_client_suite_port(mock), &in, answer, sizeof answer, 5000);
+    if (got < 0) {
+        fprintf(stderr, "fuzz_mock_handler: the mock no longer accepts connections\n");
+        abort();
+    }
+    if (in.framed && strncmp(answer, "HTTP/1.1 ", 9) != 0) {
+        fprintf(stderr, "fuzz_mock_handler: no HTTP answer to a well-formed request "
+                        "(%ld bytes: %.80s)\n", got, answer);
+        abort();
+    }
+    if (strstr(answer, FUZZ_KEY) != NULL && !fuzz_http_contains(data, size, FUZZ_KEY))
+        abort();
+    free(in.bytes);
+    return 0;
+}

@@ -1,0 +1,89 @@
+/* libFuzzer target: the reference server (serve.h) — HTTP layer, request
+ * handler, protocol core, store and replay cache — running in this
+ * process on a loopback port, fed one exchange per input (format:
+ * fuzz_http.h; bit 1 of byte 0 picks the strict server instead of the
+ * compat one).  A well-formed request must get an HTTP answer; anything
+ * else must leave the server answering the next input. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "emoncrypt/serve.h"
+#include "fuzz_http.h"
+
+#define FUZZ_KEY "0123456789abcdef0123456789abcdef"
+
+static ec_serve_users users;
+static ec_serve *servers[2]; /* compat, strict */
+static char store_path[2][64];
+
+static void stop_servers(void)
+{
+    for (int i = 0; i < 2; i++) {
+        ec_serve_stop(servers[i]);
+        servers[i] = NULL;
+        if (store_path[i][0])
+            unlink(store_path[i]);
+    }
+    ec_serve_users_free(&users);
+}
+
+static void start_servers(void)
+{
+    if (ec_serve_users_add(&users, "1", FUZZ_KEY, "emonuser") != EC_OK ||
+        ec_serve_users_add(&users, "42", FUZZ_KEY, NULL) != EC_OK)
+        abort();
+    for (int strict = 0; strict <= 1; strict++) {
+        strcpy(store_path[strict], "/tmp/emoncrypt-fuzz-store-XXXXXX");
+        int fd = mkstemp(store_path[strict]);
+        if (fd < 0)
+            abort();
+        close(fd);
+        ec_serve_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.listen = "127.0.0.1:0";
+        cfg.users = &users;
+        cfg.store_path = store_path[strict];
+        cfg.strict = strict;
+        cfg.max_body = 16384; /* below -max_len, so 413 is reached */
+        cfg.idle_timeout_s = 2;
+        cfg.replay_cache_size = 256;
+        cfg.rows_endpoint = 1;
+        char err[256];
+        if (ec_serve_start(&cfg, &servers[strict], err, sizeof err) != EC_OK) {
+            fprintf(stderr, "fuzz_serve_handler: %s\n", err);
+            abort();
+        }
+    }
+    atexit(stop_servers);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 1 << 16)
+        return 0;
+    if (!servers[0])
+        start_servers();
+    fuzz_http_input in;
+    if (fuzz_http_make(data, size, &in) != 0)
+        return 0;
+    ec_serve *s = servers[(data[0] >> 1) & 1];
+    char answer[2048];
+    long got = fuzz_http_exchange(ec_serve_port(s), &in, answer, sizeof answer, 5000);
+    if (got < 0) {
+        fprintf(stderr, "fuzz_serve_handler: the server no longer accepts connections\n");
+        abort();
+    }
+    if (in.framed && strncmp(answer, "HTTP/1.1 ", 9) != 0) {
+        fprintf(stderr, "fuzz_serve_handler: no HTTP answer to a well-formed request "
+                        "(%ld bytes: %.80s)\n", got, answer);
+        abort();
+    }
+    /* The write key is never sent back. */
+    if (strstr(answer, FUZZ_KEY) != NULL && !fuzz_http_contains(data, size, FUZZ_KEY))
+        abort();
+    free(in.bytes);
+    return 0;
+}
