@@ -80,7 +80,14 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
             out->verdict = EC_VERDICT_FAIL;
             srv_say(out, "answered %s, but the value%s %s %s not stored: every row of an accepted request MUST be stored",
                     got, strchr(missing, ',') ? "s" : "", missing, strchr(missing, ',') ? "were" : "was");
-            srv_set_bytes(out, "all rows", 8, missing, strlen(missing));
+            char exp[80], act[80];
+            size_t el = 0, al = 0;
+            for (int i = 0; i < want; i++) {
+                el += (size_t)snprintf(exp + el, sizeof exp - el, "%s%u", i ? "," : "", v + (uint32_t)i);
+                if (at[i] >= 0)
+                    al += (size_t)snprintf(act + al, sizeof act - al, "%s%u", al ? "," : "", v + (uint32_t)i);
+            }
+            srv_set_bytes(out, exp, el, act, al);
         } else {
             srv_say(out, "answered %s; all %d rows stored", got, want);
         }
@@ -94,7 +101,20 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
             out->verdict = EC_VERDICT_FAIL;
             srv_say(out, "rows sent in time order (values %u, %u, %u) were stored at positions %ld, %ld, %ld: a server "
                     "MUST keep the order it received", v, v + 1, v + 2, at[0], at[1], at[2]);
-            srv_set_bytes(out, "0 < 1 < 2", 9, "reordered", 9);
+            /* the three values in the order they were stored */
+            char exp[80], act[80];
+            int el = snprintf(exp, sizeof exp, "%u,%u,%u", v, v + 1, v + 2);
+            int order[3] = { 0, 1, 2 };
+            for (int i = 0; i < 3; i++)
+                for (int k = i + 1; k < 3; k++)
+                    if (at[order[k]] < at[order[i]]) {
+                        int t = order[i];
+                        order[i] = order[k];
+                        order[k] = t;
+                    }
+            int al = snprintf(act, sizeof act, "%u,%u,%u", v + (uint32_t)order[0], v + (uint32_t)order[1],
+                              v + (uint32_t)order[2]);
+            srv_set_bytes(out, exp, (size_t)el, act, (size_t)al);
         } else {
             srv_say(out, "stored in the order sent");
         }
@@ -103,7 +123,10 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
         if (at[0] >= 0 || at[1] >= 0) {
             out->verdict = EC_VERDICT_FAIL;
             srv_say(out, "the request was rejected (%s) but its values were stored: nothing of a rejected request may be stored", got);
-            srv_set_bytes(out, "(nothing stored)", 16, "stored", 6);
+            char act[80];
+            int al = snprintf(act, sizeof act, "stored: %s%s%s", at[0] >= 0 ? "v" : "", at[0] >= 0 && at[1] >= 0 ? "," : "",
+                              at[1] >= 0 ? "v1" : "");
+            srv_set_bytes(out, "stored: (nothing)", 17, act, (size_t)al);
         } else {
             srv_say(out, "rejected (%s) and nothing stored", got);
         }
