@@ -17,7 +17,8 @@
 
 set(EC_PORT_DIR ${PROJECT_SOURCE_DIR}/harness/port)
 # The first valid vector whose plaintext is a multiple of 16 bytes: there
-# the chaining bug first changes the body.
+# the chaining bug first changes the body.  Its decryption is right, so
+# every failure must be a `body` check (never verify, ack or a known answer).
 set(EC_PORT_MUTANT_CBC_EXPECT "post/spec8-reference")
 
 find_path(EC_MBEDTLS_INCLUDE_DIR mbedtls/aes.h)
@@ -86,7 +87,8 @@ if(EMONCRYPT_TESTS)
   set_tests_properties(port/kit PROPERTIES TIMEOUT 120 LABELS port)
 
   add_test(NAME port/mutant-cbc
-    COMMAND port_selftest_mutant_cbc --expect-fail ${EC_PORT_MUTANT_CBC_EXPECT})
+    COMMAND port_selftest_mutant_cbc --expect-fail ${EC_PORT_MUTANT_CBC_EXPECT}
+            --expect-only-check body)
   set_tests_properties(port/mutant-cbc PROPERTIES TIMEOUT 120 LABELS port)
 
   add_test(NAME port/header-freestanding

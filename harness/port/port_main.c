@@ -5,6 +5,8 @@
  *   port-selftest-BACKEND                   exit 0 when every check passes
  *   port-selftest-BACKEND --expect-fail ID  exit 0 only when the first
  *                                           failure is vector ID (mutants)
+ *       [--expect-only-check CHECK]         ... and every failure is of
+ *                                           that check (e.g. "body")
  */
 #include <stdio.h>
 #include <string.h>
@@ -14,10 +16,18 @@
 /* The largest shipped vector is a 1 MiB body: the host runs them all. */
 static uint8_t workspace[4u << 20];
 
+typedef struct {
+    unsigned printed;
+    const char *only_check;     /* NULL, or the one check allowed to fail */
+    unsigned other_checks;      /* failures of any other check */
+} failure_log;
+
 static int print_failure(void *ctx, const ecp_failure *f)
 {
-    unsigned *printed = ctx;
-    if (++*printed > 20)
+    failure_log *log = ctx;
+    if (log->only_check != NULL && strcmp(f->check, log->only_check) != 0)
+        log->other_checks++;
+    if (++log->printed > 20)
         return 0;   /* keep counting, stop printing */
     printf("FAIL %s [%s] status=%s", f->tc_id, f->check,
            ecp_status_name(f->status));
@@ -34,11 +44,15 @@ static int print_failure(void *ctx, const ecp_failure *f)
 int main(int argc, char **argv)
 {
     const char *expect_fail = NULL;
+    failure_log log = {0, NULL, 0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--expect-fail") == 0 && i + 1 < argc) {
             expect_fail = argv[++i];
+        } else if (strcmp(argv[i], "--expect-only-check") == 0 && i + 1 < argc) {
+            log.only_check = argv[++i];
         } else {
-            fprintf(stderr, "usage: %s [--expect-fail VECTOR_ID]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--expect-fail VECTOR_ID "
+                            "[--expect-only-check CHECK]]\n", argv[0]);
             return 2;
         }
     }
@@ -49,9 +63,8 @@ int main(int argc, char **argv)
     }
     ecp_port port = {shim, NULL, NULL};
     ecp_selftest_result result;
-    unsigned printed = 0;
     ecp_status st = ecp_selftest(&port, workspace, sizeof workspace,
-                                 print_failure, &printed, &result);
+                                 print_failure, &log, &result);
     printf("%s: %u primitive/kit checks; vectors: %u valid built and checked, "
            "%u invalid and %u strict-only rejected, %u out of scope, "
            "%u too large; %u failed checks\n", port_host_backend,
@@ -80,6 +93,13 @@ int main(int argc, char **argv)
                port_host_backend, expect_fail, result.first_failed_id);
         return 1;
     }
-    printf("%s: fails at %s as expected\n", port_host_backend, expect_fail);
+    if (log.other_checks > 0) {
+        printf("%s: %u failures of checks other than '%s'\n", port_host_backend,
+               log.other_checks, log.only_check);
+        return 1;
+    }
+    printf("%s: fails at %s as expected%s%s\n", port_host_backend, expect_fail,
+           log.only_check != NULL ? ", and only in check " : "",
+           log.only_check != NULL ? log.only_check : "");
     return 0;
 }
