@@ -75,6 +75,13 @@ static const check_case cases[] = {
     {"relative-time-mode", {{"data=[[0,\"emontx\",1],[10,\"emontx\",2]]&sentat=10", 1, NULL, NULL, NULL,
                              NULL, NULL}},
      1, "client/5.time/mode", EC_VERDICT_INFO},
+    {"same-reading-twice", {{post_pt, 0, NULL, NULL, NULL, NULL, NULL},
+                            {post_pt, 0, NULL, NULL, NULL, NULL, NULL}},
+     2, "client/7.ack/no-duplicates", EC_VERDICT_INFO},
+    {"same-rows-twice",
+     {{"time=1764000000&data=[[0,\"emontx\",1,2]]", 1, NULL, NULL, NULL, NULL, NULL},
+      {"time=1764000000&data=[[0,\"emontx\",1,2]]", 1, NULL, NULL, NULL, NULL, NULL}},
+     2, "client/7.ack/no-duplicates", EC_VERDICT_FAIL},
     {"basic-auth-side-request", {{NULL, 0, "GET", "/input/get?node=emontx", NULL, NULL,
                                   /* base64("admin:" KEY) */
                                   "Basic YWRtaW46MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}},

@@ -190,7 +190,7 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
 /* client/7.ack/no-duplicates */
 void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
 {
-    size_t posts = 0, dups = 0;
+    size_t posts = 0, dups = 0, weak = 0;
     const cs_request *first = NULL, *orig = NULL;
     delivered_set acked = {0};
     for (size_t i = 0; i < run->request_count; i++) {
@@ -201,7 +201,9 @@ void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
         const cs_request *q = NULL;
         for (size_t k = 0; k < r->row_count && q == NULL; k++)
             q = delivered_find(&acked, r->rows[k].key);
-        if (q != NULL && dups++ == 0) {
+        if (q != NULL && r->weak_identity)
+            weak++;
+        else if (q != NULL && dups++ == 0) {
             first = r;
             orig = q;
         }
@@ -209,6 +211,12 @@ void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
             delivered_add_post(&acked, r);
     }
     free(acked.slots);
+    if (dups == 0 && weak > 0) {
+        cs_outcome_set(o, EC_VERDICT_INFO, "%zu posts repeat an acknowledged post's text "
+                       "exactly; they carry no time, so a resend cannot be told from the same "
+                       "reading sent again", weak);
+        return;
+    }
     if (posts == 0) {
         cs_outcome_set(o, EC_VERDICT_SKIP, "no accepted post carried rows");
         return;

@@ -49,6 +49,8 @@ typedef struct {
     cs_row *rows;                 /* what it carries (accepted posts only) */
     size_t row_count;
     int absolute_time;            /* rows carry sender-chosen times */
+    int weak_identity;            /* no time at all: the post's text is its
+                                     identity (see mock.c record_rows) */
     char time_mode[48];           /* "bulk time=T" …, for the INFO line */
 
     int scenario;                 /* index in the run's scenario list, -1 none */

@@ -95,35 +95,63 @@ static int looks_like_input_post(const char *path)
 }
 
 /* The rows an accepted post carries, with identities that survive a
- * resend: absolute times when the sender chose them (time=T, legacy),
- * otherwise times relative to the post's first row. */
-static void record_rows(cs_request *r)
+ * resend.  Absolute times (time=T, a time in fulljson, legacy) identify a
+ * row fully.  Bulk rows relative to sentat/offset/now keep their own t.
+ * A post with no time at all gets the server's clock, so the post's text
+ * is its only identity: a resend is the same text again, and so is the
+ * same reading sent twice (weak_identity: duplicates are only INFO). */
+static void record_rows(cs_request *r, int64_t now)
 {
     const ec_answer *a = &r->diag.answer;
     const char *t = ec_params_get(&a->params, "time");
     const char *sentat = ec_params_get(&a->params, "sentat");
     const char *offset = ec_params_get(&a->params, "offset");
-    const char *api = a->profile == EC_PROFILE_LEGACY ? "legacy"
-                      : a->api == EC_API_BULK ? "bulk" : "post";
+    int bulk = a->api == EC_API_BULK;
+    const char *api = a->profile == EC_PROFILE_LEGACY ? "legacy" : bulk ? "bulk" : "post";
+    int64_t shift = 0;
+    int fulljson_time = !bulk && a->rows.n > 0 && a->rows.rows[0].time != now && t == NULL;
     if (a->profile == EC_PROFILE_LEGACY) {
         r->absolute_time = 1;
         snprintf(r->time_mode, sizeof r->time_mode, "legacy: absolute unix times");
     } else if (t != NULL) {
         r->absolute_time = 1;
         snprintf(r->time_mode, sizeof r->time_mode, "%s time=T (absolute)", api);
-    } else if (sentat != NULL) {
-        snprintf(r->time_mode, sizeof r->time_mode, "%s sentat=S (relative)", api);
-    } else if (offset != NULL) {
-        snprintf(r->time_mode, sizeof r->time_mode, "%s offset=O (relative)", api);
+    } else if (fulljson_time) {
+        r->absolute_time = 1;
+        snprintf(r->time_mode, sizeof r->time_mode, "post, time in the JSON (absolute)");
+    } else if (bulk && sentat != NULL) {
+        shift = strtoll(sentat, NULL, 10);
+        snprintf(r->time_mode, sizeof r->time_mode, "bulk sentat=S (relative)");
+    } else if (bulk && offset != NULL) {
+        shift = strtoll(offset, NULL, 10);
+        snprintf(r->time_mode, sizeof r->time_mode, "bulk offset=O (relative)");
+    } else if (bulk) {
+        snprintf(r->time_mode, sizeof r->time_mode, "bulk without a reference (relative to now)");
     } else {
-        snprintf(r->time_mode, sizeof r->time_mode, "%s without a time (server's now)", api);
+        r->weak_identity = 1;
+        snprintf(r->time_mode, sizeof r->time_mode, "post without a time (the server's now)");
     }
     if (a->rows.n == 0)
         return;
+    if (r->weak_identity) {
+        r->rows = calloc(1, sizeof *r->rows);
+        if (r->rows == NULL)
+            return;
+        size_t n = r->diag.plaintext_len;
+        char *key = malloc(n + 6);
+        if (key == NULL)
+            return;
+        memcpy(key, "post|", 5);
+        memcpy(key + 5, r->diag.plaintext ? (const char *)r->diag.plaintext : "", n);
+        key[5 + n] = 0;
+        r->rows[0].key = key;
+        r->rows[0].time = a->rows.rows[0].time;
+        r->row_count = 1;
+        return;
+    }
     r->rows = calloc(a->rows.n, sizeof *r->rows);
     if (r->rows == NULL)
         return;
-    int64_t base = a->rows.rows[0].time;
     for (size_t i = 0; i < a->rows.n; i++) {
         const ec_row *row = &a->rows.rows[i];
         char key[512];
@@ -135,8 +163,8 @@ static void record_rows(cs_request *r)
         if (r->absolute_time)
             snprintf(key, sizeof key, "%lld|%s|%s|%s", (long long)row->time, row->node,
                      row->name, value);
-        else
-            snprintf(key, sizeof key, "rel%lld|%s|%s|%s", (long long)(row->time - base),
+        else /* the sender's own t: row time = now - S + t */
+            snprintf(key, sizeof key, "t%lld|%s|%s|%s", (long long)(row->time - now + shift),
                      row->node, row->name, value);
         r->rows[i].key = strdup(key);
         r->rows[i].time = row->time;
@@ -378,7 +406,7 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
         if (r->has_iv)
             memcpy(r->iv, r->diag.iv, EC_IV_LEN);
         if (r->accepted)
-            record_rows(r);
+            record_rows(r, dc.now);
     }
     run_request_checks(&s->run, r);
 
