@@ -324,8 +324,13 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         fprintf(f, "%u\n", ec_client_suite_port(suite));
         fclose(f);
     }
-    fprintf(stderr, "emoncrypt test-client: listening on %s (scenario %s); point the device "
-            "at it\n", url, opt.scenario ? opt.scenario : "all");
+    /* The address as the device must see it: the host listened on. */
+    const char *colon = strrchr(opt.listen, ':');
+    int host_len = colon ? (int)(colon - opt.listen) : (int)strlen(opt.listen);
+    fprintf(stderr, "emoncrypt test-client: listening on http://%.*s:%u%s (scenario %s); "
+            "point the device at it\n", host_len, opt.listen, ec_client_suite_port(suite),
+            strncmp(opt.listen, "0.0.0.0:", 8) == 0 ? " (every interface)" : "",
+            opt.scenario ? opt.scenario : "all");
 
     if (self_testing) {
         if (self_test_prepare(&st, &opt, self_mutant) != 0) {
