@@ -29,6 +29,14 @@ if(EMONCRYPT_TESTS)
     set_tests_properties(server/mutant/${m} PROPERTIES TIMEOUT 60 LABELS "server;mutant")
   endforeach()
 
+  # Stored-data checks through Emoncms's own read API (--readkey), which
+  # shows only each input's last value: the reference passes, and the
+  # mutants that differ only in what they store are still caught.
+  foreach(m reference drop-last-bulk-row reorder-rows ignore-sentat store-rejected)
+    add_test(NAME server/readkey/${m} COMMAND server_suite_check readkey ${m})
+    set_tests_properties(server/readkey/${m} PROPERTIES TIMEOUT 60 LABELS server)
+  endforeach()
+
   # The CLI end to end: unreachable URL -> exit 2 with one line, quickly.
   add_test(NAME server/cli-unreachable
     COMMAND ${CMAKE_COMMAND} -E env

@@ -8,6 +8,8 @@
  *   server_suite_check mutant NAME        the suite FAILs the mutant's catching case
  *   server_suite_check unreachable        nothing listening: exit 2 within 2 s, one line
  *   server_suite_check table              the ctest list of mutants is the table
+ *   server_suite_check readkey reference|NAME   the same, reading stored data back
+ *                                         through Emoncms's /input/get (--readkey)
  *
  * Not a CMocka program itself: the suite runs CMocka groups of its own.
  */
@@ -83,6 +85,8 @@ static void target_stop(target *t)
     ec_serve_users_free(&t->users);
 }
 
+static const char *readkey;   /* read back through /input/get (Emoncms's API) */
+
 static int run_suite(const char *base, int strict, ec_report **report, ec_server_suite_outcome *out)
 {
     ec_server_suite_options opt;
@@ -92,6 +96,7 @@ static int run_suite(const char *base, int strict, ec_report **report, ec_server
     opt.apikey_hex = APIKEY;
     opt.strict = strict;
     opt.timeout_ms = 3000;
+    opt.readkey = readkey;
     *report = ec_report_new("server", "server", base);
     ec_report_set_secret(*report, APIKEY, 0);
     return ec_server_suite_run(&opt, *report, out);
@@ -286,6 +291,11 @@ int main(int argc, char **argv)
         return check_reference(1);
     if (argc >= 3 && strcmp(argv[1], "mutant") == 0)
         return check_mutant(argv[2]);
+    /* the same through Emoncms's /input/get (last values only) */
+    if (argc >= 3 && strcmp(argv[1], "readkey") == 0) {
+        readkey = APIKEY;
+        return strcmp(argv[2], "reference") == 0 ? check_reference(0) : check_mutant(argv[2]);
+    }
     if (argc >= 2 && strcmp(argv[1], "unreachable") == 0)
         return check_unreachable();
     if (argc >= 2 && strcmp(argv[1], "table") == 0)

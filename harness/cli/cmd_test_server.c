@@ -37,6 +37,9 @@ const char cmd_test_server_usage[] =
     "      --timeout-ms N    per request (default 3000)\n"
     "      --rows-url URL    where to read stored rows (GET URL/emoncrypt/rows);\n"
     "                        default: URL itself when it is on loopback\n"
+    "      --readkey HEX     the account's READ API key: read stored inputs back\n"
+    "                        from Emoncms (GET URL/input/get/NODE?apikey=…, last\n"
+    "                        values only); sent in clear over http://\n"
     "      --vectors FILE    reference vectors to re-key and send as cases\n"
     "                        server/8.vectors/TCID (default: the source tree's\n"
     "                        vectors/emoncms_input_v1.json when present)\n"
@@ -53,7 +56,7 @@ const char cmd_test_server_usage[] =
     "CMOCKA_MESSAGE_OUTPUT=xml (with CMOCKA_XML_FILE) gives CMocka's own XML.\n";
 
 enum { OPT_USERNAME = 256, OPT_STRICT, OPT_CASE, OPT_SECTION, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL,
-       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST, OPT_VECTORS, OPT_NO_VECTORS };
+       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST, OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY };
 
 static const struct option test_server_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -66,6 +69,7 @@ static const struct option test_server_options[] = {
     {"node", required_argument, NULL, OPT_NODE},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"rows-url", required_argument, NULL, OPT_ROWS_URL},
+    {"readkey", required_argument, NULL, OPT_READKEY},
     {"vectors", required_argument, NULL, OPT_VECTORS},
     {"no-vectors", no_argument, NULL, OPT_NO_VECTORS},
     {"junit", required_argument, NULL, OPT_JUNIT},
@@ -151,6 +155,13 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
             break;
         }
         case OPT_ROWS_URL: opt.rows_url = optarg; break;
+        case OPT_READKEY: {
+            uint8_t rk[16];
+            if (cli_parse_hex16("--readkey", optarg, rk) != 0)
+                goto out;
+            opt.readkey = optarg;
+            break;
+        }
         case OPT_VECTORS: opt.vectors_path = optarg; break;
         case OPT_NO_VECTORS: opt.vectors_path = ""; break;
         case OPT_JUNIT: junit = optarg; break;

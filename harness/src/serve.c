@@ -408,6 +408,50 @@ static void answer_rows(ec_serve *s, const ec_httpd_request *req, ec_httpd_reply
     free(dump);
 }
 
+/* GET /input/get/NODE?apikey=KEY, as Emoncms answers it: each input's
+ * last value, {"name": {"time": T, "value": V}, …}.  serve has no read
+ * keys: KEY is the user's write key.  Loopback clients only. */
+static void answer_input_get(ec_serve *s, const ec_httpd_request *req, ec_httpd_reply *reply)
+{
+    if (!is_loopback(req->remote_addr)) {
+        reply_text(reply, 403, "text/plain", "loopback only", 13);
+        return;
+    }
+    char apikey[80] = "";
+    uint8_t key[EC_KEY_LEN];
+    const ec_serve_user *user = NULL;
+    if (query_value(req->query, "apikey", apikey, sizeof apikey) && ec_key_from_hex(apikey, key) == EC_OK) {
+        for (size_t i = 0; i < s->users->n; i++)
+            if (ec_ct_equal(s->users->items[i].key, EC_KEY_LEN, key, EC_KEY_LEN))
+                user = &s->users->items[i];
+        ec_wipe(key, sizeof key);
+    }
+    ec_wipe(apikey, sizeof apikey);
+    if (!user) {
+        reply_text(reply, 401, "text/plain", "Invalid API key", 15);
+        return;
+    }
+    const char *node = req->path + strlen("/input/get/");
+    json_t *obj = json_object();
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < s->rows_n; i++) {
+        const stored_row *r = &s->rows[i];
+        if (strcmp(r->userid, user->userid) != 0 || strcmp(r->node, node) != 0)
+            continue;
+        json_object_set_new(obj, r->name, json_pack("{s:I s:o}", "time", (json_int_t)r->time, "value",
+                                                    r->is_null ? json_null() : json_real(r->value)));
+    }
+    pthread_mutex_unlock(&s->lock);
+    char *dump = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(obj);
+    if (!dump) {
+        reply_text(reply, 500, "text/plain", "out of memory", 13);
+        return;
+    }
+    reply_text(reply, 200, "application/json", dump, strlen(dump));
+    free(dump);
+}
+
 static void log_line(ec_serve *s, const ec_httpd_request *req, const ec_answer *a,
                      size_t stored)
 {
@@ -447,9 +491,15 @@ static void legacy_userid(const ec_serve_users *users, const ec_httpd_request *r
 static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply)
 {
     ec_serve *s = ctx;
-    if (s->rows_endpoint && strcmp(req->path, ROWS_PATH) == 0 && strcmp(req->method, "GET") == 0) {
-        answer_rows(s, req, reply);
-        return;
+    if (s->rows_endpoint && strcmp(req->method, "GET") == 0) {
+        if (strcmp(req->path, ROWS_PATH) == 0) {
+            answer_rows(s, req, reply);
+            return;
+        }
+        if (strncmp(req->path, "/input/get/", 11) == 0 && req->path[11] && !strchr(req->path + 11, '/')) {
+            answer_input_get(s, req, reply);
+            return;
+        }
     }
 
     ec_server_config core;

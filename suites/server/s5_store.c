@@ -68,8 +68,25 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
         at[i] = find_value(rows, n, vals[i], 0);
     out->verdict = EC_VERDICT_PASS;
     switch (arg->check) {
-    case STORE_POST:
-    case STORE_ALL_ROWS: {
+    case STORE_ALL_ROWS:
+        if (ctx->rows_last_only) {
+            /* Emoncms's /input/get shows each input's last value: the
+             * last row's must be there */
+            if (at[2] < 0) {
+                char exp[24], act[24];
+                int el = snprintf(exp, sizeof exp, "%u", v + 2);
+                int al = snprintf(act, sizeof act, "%s", at[0] >= 0 ? "first row" : at[1] >= 0 ? "second row" : "none");
+                out->verdict = EC_VERDICT_FAIL;
+                srv_say(out, "answered %s, but the input does not hold the last row's value %u: the last row of an "
+                        "accepted bulk post MUST be stored", got, v + 2);
+                srv_set_bytes(out, exp, (size_t)el, act, (size_t)al);
+            } else {
+                srv_say(out, "answered %s; the last row's value is the input's value (only last values are readable)", got);
+            }
+            break;
+        }
+        /* fall through */
+    case STORE_POST: {
         int want = arg->check == STORE_POST ? 2 : 3;
         char missing[120] = "";
         size_t len = 0;
@@ -94,6 +111,21 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
         break;
     }
     case STORE_ORDER:
+        if (ctx->rows_last_only) {
+            /* rows processed in order leave the last row's value */
+            if (at[2] < 0 && (at[0] >= 0 || at[1] >= 0)) {
+                out->verdict = EC_VERDICT_FAIL;
+                srv_say(out, "the input ends with the value of row %d, not of the last row (%u): rows MUST be "
+                        "processed in the order sent", at[0] >= 0 ? 1 : 2, v + 2);
+                srv_set_bytes(out, "last row", 8, at[0] >= 0 ? "row 1" : "row 2", 5);
+            } else if (at[2] < 0) {
+                out->verdict = EC_VERDICT_SKIP;
+                srv_say(out, "no row was stored (see server/5.store/bulk-all-rows), so order cannot be judged");
+            } else {
+                srv_say(out, "the input ends with the last row's value: processed in the order sent");
+            }
+            break;
+        }
         if (at[0] < 0 || at[1] < 0 || at[2] < 0) {
             out->verdict = EC_VERDICT_SKIP;
             srv_say(out, "not every row was stored (see server/5.store/bulk-all-rows), so order cannot be judged");

@@ -41,6 +41,10 @@ typedef struct {
     const char *rows_url;        /* read endpoint base for the stored-data
                                     cases; NULL = the target itself when it
                                     is on loopback (emoncrypt serve) */
+    const char *readkey;         /* the account's READ API key: read stored
+                                    inputs back from Emoncms's /input/get
+                                    (last values only); sent in the URL, so
+                                    only by the user's choice */
     const char *vectors_path;    /* reference vectors to re-key and send; NULL =
                                     the source tree's vectors/emoncms_input_v1.json
                                     when present, "" = none */

@@ -96,7 +96,9 @@ struct srv_ctx {
     long timeout_ms;
     int rows_state;              /* -1 not probed, 0 unavailable, 1 available */
     char rows_base[512];
-    char rows_reason[200];
+    char rows_reason[300];
+    int rows_last_only;          /* the reader sees only each input's last value
+                                    (Emoncms's /input/get with --readkey) */
     uint32_t marker;             /* makes each case's values unique */
     int64_t last_post_time;      /* for the cross-post timestamp cases */
     int unreachable;
@@ -290,9 +292,12 @@ char *srv_reply_text(const srv_reply *r);
 
 /* ---- stored data (srv_core.c) --------------------------------------------- */
 
-/* Read the rows stored for the suite's node.  Returns 1 and fills *rows
- * (malloc'd), 0 when unavailable (out->message gets the reason, verdict
- * SKIP), -1 on a read error. */
+/* Read the rows stored for the suite's node: from emoncrypt serve's
+ * /emoncrypt/rows (loopback or --rows-url: every row, in store order), or
+ * from Emoncms's /input/get/NODE with --readkey (each input's last value
+ * only: ctx->rows_last_only is then 1).  Returns 1 and fills *rows
+ * (malloc'd), 0 when unavailable (why says so: the case SKIPs), -1 on a
+ * read error. */
 int srv_rows_read(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why_cap);
 
 /* 1 when the base URL is on loopback (127.x, localhost, [::1]). */

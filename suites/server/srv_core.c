@@ -350,6 +350,62 @@ int srv_target_is_loopback(const srv_ctx *ctx)
     return is_loopback_url(ctx->base);
 }
 
+/* Emoncms's own read API, with the account's READ key the user gave:
+ * GET /input/get/NODE -> {"name": {"time": T, "value": V}, …}.  It holds
+ * only the last value of each input, so the rows are one per input and
+ * ctx->rows_last_only tells the cases. */
+static int rows_read_emoncms(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why_cap)
+{
+    ctx->rows_last_only = 1;
+    if (ctx->rows_state == 0) {
+        snprintf(why, why_cap, "%s", ctx->rows_reason);
+        return 0;
+    }
+    char pq[600];
+    snprintf(pq, sizeof pq, "/input/get/%s?apikey=%s", ctx->node, ctx->opt->readkey);
+    srv_reply r;
+    srv_get(ctx, ctx->base, pq, ctx->timeout_ms, &r);
+    json_t *root = NULL;
+    if (r.net == SRV_NET_OK && r.status == 200)
+        root = json_loadb((const char *)r.body, r.body_len, 0, NULL);
+    srv_reply_free(&r);
+    if (!json_is_object(root)) {
+        json_decref(root);
+        if (ctx->rows_state == 1) {
+            snprintf(why, why_cap, "reading the inputs back with --readkey failed this time");
+            return -1;
+        }
+        ctx->rows_state = 0;
+        snprintf(ctx->rows_reason, sizeof ctx->rows_reason,
+                 "GET /input/get/%s with --readkey did not return the node's inputs (wrong read key?)", ctx->node);
+        snprintf(why, why_cap, "%s", ctx->rows_reason);
+        return 0;
+    }
+    ctx->rows_state = 1;
+    srv_row *out = calloc(json_object_size(root) + 1, sizeof *out);
+    size_t k = 0;
+    const char *name;
+    json_t *input;
+    json_object_foreach(root, name, input) {
+        if (!out || !json_is_object(input))
+            continue;
+        json_t *t = json_object_get(input, "time"), *v = json_object_get(input, "value");
+        out[k].time = json_is_number(t) ? (int64_t)json_number_value(t) : 0;
+        snprintf(out[k].node, sizeof out[k].node, "%s", ctx->node);
+        snprintf(out[k].name, sizeof out[k].name, "%s", name);
+        out[k].is_null = json_is_null(v);
+        if (json_is_string(v))
+            out[k].value = strtod(json_string_value(v), NULL);
+        else
+            out[k].value = json_number_value(v);
+        k++;
+    }
+    json_decref(root);
+    *rows = out;
+    *n = k;
+    return 1;
+}
+
 /* see srv.h */
 int srv_rows_read(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why_cap)
 {
@@ -359,6 +415,8 @@ int srv_rows_read(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why
         snprintf(why, why_cap, "%s", ctx->rows_reason);
         return 0;
     }
+    if (ctx->opt->readkey && *ctx->opt->readkey)
+        return rows_read_emoncms(ctx, rows, n, why, why_cap);
     if (ctx->rows_state == -1) {
         if (ctx->opt->rows_url) {
             snprintf(ctx->rows_base, sizeof ctx->rows_base, "%s", ctx->opt->rows_url);
@@ -367,7 +425,8 @@ int srv_rows_read(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why
         } else {
             ctx->rows_state = 0;
             snprintf(ctx->rows_reason, sizeof ctx->rows_reason,
-                     "what the target stored is not readable: it is not on loopback and no --rows-url was given");
+                     "what the target stored is not readable: it is not on loopback, and neither --readkey "
+                     "nor --rows-url was given");
             snprintf(why, why_cap, "%s", ctx->rows_reason);
             return 0;
         }

@@ -8,9 +8,11 @@
  *    BEFORE the ack is sent, so an ack always means "on disk";
  *  - strict hardening the core cannot do alone: a replay cache;
  *  - limits: a body cap (413) and an idle timeout per connection;
- *  - a read endpoint for the conformance suite, served to loopback
- *    clients only: GET /emoncrypt/rows?node=NODE[&userid=U] returns the
- *    stored rows as JSON, in the order they were stored;
+ *  - read endpoints for the conformance suite, served to loopback
+ *    clients only: GET /emoncrypt/rows?node=NODE[&userid=U] returns every
+ *    stored row as JSON, in the order stored; GET /input/get/NODE?apikey=K
+ *    answers as Emoncms does (each input's last time and value), with K the
+ *    user's write key (serve has no read keys);
  *  - mutants: deliberately broken variants selected by name, each of which
  *    the server-role suite must FAIL with a named case (ec_serve_mutants).
  *
@@ -111,7 +113,7 @@ typedef struct {
     size_t max_body;                /* 413 above; 0 = 262144 (256 KiB) */
     unsigned idle_timeout_s;        /* per-connection inactivity; 0 = 1 s */
     size_t replay_cache_size;       /* strict: remembered requests; 0 = 4096 */
-    int rows_endpoint;              /* 1 = serve GET /emoncrypt/rows to loopback */
+    int rows_endpoint;              /* 1 = serve the read endpoints to loopback */
     const char *mutant;             /* NULL, or a name of ec_serve_mutants() */
     FILE *log;                      /* one line per request, or NULL; never
                                        contains a key */
