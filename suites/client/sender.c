@@ -391,6 +391,13 @@ static int post_once(const ec_sender_options *o, cs_transport *tr, const target 
     cs_transport_send(tr, r.method, url, headers, r.body, r.body_len,
                       (long)(o->timeout_ms ? o->timeout_ms : 3000), &a);
     res->posts++;
+    if (!a.complete && strcmp(a.error, "connect") == 0 && res->posts == 1) {
+        /* Nothing listens there at all: a wrong URL, not a flaky server. */
+        snprintf(res->message, sizeof res->message, "cannot connect: %.200s", a.message);
+        cs_http_answer_free(&a);
+        ec_request_free(&r);
+        return -1;
+    }
     ec_ack_check check;
     memset(&check, 0, sizeof check);
     if (a.complete)
