@@ -40,7 +40,8 @@ const char cmd_serve_usage[] =
     "  -h, --help            show this help\n"
     "\n"
     "Loopback clients may read what was stored, as JSON:\n"
-    "  GET /emoncrypt/rows?node=NODE[&userid=N]\n";
+    "  GET /emoncrypt/rows?node=NODE[&userid=N]   every row, in store order\n"
+    "  GET /input/get/NODE?apikey=WRITE_KEY      each input's last value, as Emoncms\n";
 
 enum { OPT_USERNAME = 256, OPT_STRICT, OPT_MAX_BODY, OPT_TIMEOUT, OPT_READY, OPT_MUTANT,
        OPT_LIST_MUTANTS };
