@@ -362,6 +362,119 @@ static void test_case_table(void **state)
             assert_string_not_equal(ec_server_suite_case_id(i), ec_server_suite_case_id(k));
 }
 
+/* Each table-driven case builds the request it claims: the protocol core
+ * answers it with the intended fault (and, where it names one, the precise
+ * inner cause).  Without this a case could silently test nothing. */
+static const struct {
+    const char *id;
+    const char *compat;       /* fault name in compat */
+    const char *detail;       /* inner cause, or NULL = any */
+    const char *strict;       /* fault name in strict, NULL = same as compat, "*" = any */
+} intents[] = {
+    {"server/3.post/fulljson", "ok", NULL, NULL},
+    {"server/3.post/block-multiple", "ok", NULL, NULL},
+    {"server/3.post/b64-no-padding", "ok", NULL, NULL},
+    {"server/3.post/std-alphabet", "ok", NULL, "strict-base64"},
+    {"server/3.post/std-alphabet-no-padding", "ok", NULL, "strict-base64"},
+    {"server/3.post/empty-plaintext", "app-error", NULL, "app-error"},
+    {"server/3.bulk/sentat", "ok", NULL, NULL},
+    {"server/3.bulk/iotawatt-shape", "ok", NULL, NULL},
+    {"server/3.gz/post", "ok", NULL, NULL},
+    {"server/3.gz/gzip-header", "app-error", "zlib", NULL},
+    {"server/3.gz/not-compressed", "app-error", "zlib", NULL},
+    {"server/3.gz/mac-over-inflated", "invalid-data", "hmac-mismatch", NULL},
+    {"server/3.ctype/uppercase", "not-encrypted", NULL, NULL},
+    {"server/3.ctype/with-parameter", "not-encrypted", NULL, NULL},
+    {"server/3.ctype/absent", "not-encrypted", NULL, NULL},
+    {"server/4.auth/missing-header", "auth-missing", NULL, NULL},
+    {"server/4.auth/empty-value", "auth-format", NULL, NULL},
+    {"server/4.auth/no-colon", "auth-format", NULL, NULL},
+    {"server/4.auth/two-colons", "auth-format", NULL, NULL},
+    {"server/4.auth/double-colon", "auth-format", NULL, NULL},
+    {"server/4.auth/unknown-user", "user-unknown", NULL, NULL},
+    {"server/4.auth/userid-text", "user-unknown", NULL, "strict-userid"},
+    {"server/4.auth/userid-suffix", "ok", NULL, "strict-userid"},
+    {"server/4.auth/userid-leading-zero", "ok", NULL, "strict-userid"},
+    {"server/4.auth/hmac-empty", "invalid-data", NULL, NULL},
+    {"server/4.body/empty", "body-empty", NULL, NULL},
+    {"server/4.body/whitespace-only", "invalid-data", NULL, "strict-base64"},
+    {"server/4.body/char-outside-alphabet", "ok", NULL, "strict-base64"},
+    {"server/4.body/newline", "ok", NULL, "strict-base64"},
+    {"server/4.body/non-ascii", "ok", NULL, "strict-base64"},
+    {"server/4.body/padding-in-middle", "ok", NULL, "strict-base64"},
+    {"server/4.body/extra-padding", "ok", NULL, "strict-base64"},
+    {"server/4.body/trailing-bits", "ok", NULL, "strict-base64"},
+    {"server/4.body/truncated-char", "invalid-data", NULL, "*"},   /* strict: base64 or decrypt */
+    {"server/4.body/only-iv", "invalid-data", "ct-short", NULL},
+    {"server/4.body/iv-plus-partial-block", "invalid-data", "ct-short", NULL},
+    {"server/4.crypto/pad-zero", "invalid-data", "pad-zero", NULL},
+    {"server/4.crypto/pad-range", "invalid-data", "pad-range", NULL},
+    {"server/4.crypto/pad-bytes", "invalid-data", "pad-bytes", NULL},
+    {"server/4.crypto/pad-full-block-bad", "invalid-data", "pad-bytes", NULL},
+    {"server/4.crypto/ct-not-multiple-16", "invalid-data", "ct-length", NULL},
+    {"server/4.crypto/iv-flipped", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/hmac-wrong", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/hmac-uppercase", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/hmac-short", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/hmac-long", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/hmac-of-empty-valid-body", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/hmac-over-ct", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/hmac-plus-nul", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/hmac-hex-key", "invalid-data", "hmac-mismatch", NULL},
+    {"server/4.crypto/wrong-key", "invalid-data", NULL, NULL},
+    {"server/4.crypto/zero-padding", "invalid-data", NULL, NULL},
+    {"server/4.crypto/no-full-pad", "invalid-data", NULL, NULL},
+    {"server/4.crypto/cbc-chain-bug", "invalid-data", NULL, NULL},
+    {"server/4.quirk/get-method", "ok", NULL, "method"},
+};
+
+static const srv_case *find_case(const char *id)
+{
+    for (size_t g = 0; g < srv_group_count; g++)
+        for (size_t i = 0; i < *srv_groups[g].count; i++)
+            if (strcmp(srv_groups[g].cases[i].id, id) == 0)
+                return &srv_groups[g].cases[i];
+    return NULL;
+}
+
+static void test_cases_build_what_they_claim(void **state)
+{
+    (void)state;
+    ec_server_suite_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.userid = "7";
+    opt.apikey_hex = APIKEY;
+    srv_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = &opt;
+    ctx.node = "emoncrypt_conformance";
+    ctx.marker = 500000;
+    ec_key_from_hex(APIKEY, ctx.key);
+    snprintf(ctx.base, sizeof ctx.base, "http://127.0.0.1:1");
+    for (int round = 0; round < 16; round++) {   /* random IVs: several draws */
+        for (size_t i = 0; i < sizeof intents / sizeof intents[0]; i++) {
+            const srv_case *c = find_case(intents[i].id);
+            if (!c)
+                fail_msg("no case %s", intents[i].id);
+            assert_ptr_equal(c->run, srv_run_spec);
+            srv_probe p;
+            assert_int_equal(srv_build(&ctx, c->arg, srv_next_marker(&ctx), &p, NULL, NULL), 0);
+            srv_expect compat, strict;
+            assert_int_equal(srv_expect_answer(&ctx, &p, 0, &compat), 0);
+            assert_int_equal(srv_expect_answer(&ctx, &p, 1, &strict), 0);
+            if (strcmp(compat.fault, intents[i].compat) != 0 ||
+                (intents[i].detail && strcmp(compat.detail, intents[i].detail) != 0) ||
+                (!(intents[i].strict && strcmp(intents[i].strict, "*") == 0) &&
+                 strcmp(strict.fault, intents[i].strict ? intents[i].strict : intents[i].compat) != 0))
+                fail_msg("%s builds a request the core answers compat %s/%s, strict %s", intents[i].id,
+                         compat.fault, compat.detail, strict.fault);
+            srv_expect_free(&compat);
+            srv_expect_free(&strict);
+            srv_probe_free(&p);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -373,6 +486,7 @@ int main(void)
         cmocka_unit_test(test_unknown_mutant_is_refused),
         cmocka_unit_test(test_mutant_table),
         cmocka_unit_test(test_case_table),
+        cmocka_unit_test(test_cases_build_what_they_claim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

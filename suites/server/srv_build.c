@@ -404,9 +404,35 @@ static void shape_plaintext(strbuf *pt, srv_edit edit, int shape)
     }
 }
 
+static int build_once(srv_ctx *ctx, const srv_spec *spec, uint32_t marker, srv_probe *probe,
+                      char *ack_out, char **why);
+
+/* A standard-alphabet case whose random IV happened to give a body with
+ * neither '+' nor '/' (about 1 in 25) tests nothing: draw again. */
+static int lacks_std_chars(const srv_spec *spec, const srv_probe *p)
+{
+    if (!(spec->mistakes & EC_MISTAKE_STD_ALPHABET) && spec->edit != SRV_EDIT_STD_ALPHABET_NO_PAD)
+        return 0;
+    for (size_t i = 0; i < p->body_len; i++)
+        if (p->body[i] == '+' || p->body[i] == '/')
+            return 0;
+    return 1;
+}
+
 /* see srv.h */
 int srv_build(srv_ctx *ctx, const srv_spec *spec, uint32_t marker, srv_probe *probe,
               char *ack_out, char **why)
+{
+    int rc = build_once(ctx, spec, marker, probe, ack_out, why);
+    for (int tries = 0; rc == 0 && tries < 64 && lacks_std_chars(spec, probe); tries++) {
+        srv_probe_free(probe);
+        rc = build_once(ctx, spec, marker, probe, ack_out, why);
+    }
+    return rc;
+}
+
+static int build_once(srv_ctx *ctx, const srv_spec *spec, uint32_t marker, srv_probe *probe,
+                      char *ack_out, char **why)
 {
     const ec_server_suite_options *o = ctx->opt;
     strbuf pt = { 0 };
