@@ -151,21 +151,10 @@ static void *slow_thread(void *arg)
     return NULL;
 }
 
+/* The probe runs only for a selected case of a current profile. */
 static int wants(const ec_server_suite_options *o, const char *id)
 {
-    const char *rest = id + 7;
-    if (o->section && *o->section) {
-        size_t n = strlen(o->section);
-        if (strncmp(rest, o->section, n) != 0 || (rest[n] != '.' && rest[n] != '/' && rest[n] != 0))
-            return 0;
-    }
-    if (o->case_ids && o->case_id_count) {
-        for (size_t i = 0; i < o->case_id_count; i++)
-            if (strcmp(o->case_ids[i], id) == 0)
-                return 1;
-        return 0;
-    }
-    return o->profile != 2;
+    return srv_case_selected(o, id) && o->profile != 2;
 }
 
 static void start_one(srv_ctx *ctx, slow_probe *s, const char *what, const char *id)

@@ -171,6 +171,9 @@ typedef struct {
 #define SRV_CASES_COUNT(name_) \
     const size_t srv_cases_##name_##_count = sizeof srv_cases_##name_ / sizeof srv_cases_##name_[0]
 
+/* 1 when the options (--section, --case) select the case id (srv_runner.c). */
+int srv_case_selected(const ec_server_suite_options *o, const char *id);
+
 /* All groups in SPEC order (srv_cases.c). */
 extern const srv_group srv_groups[];
 extern const size_t srv_group_count;

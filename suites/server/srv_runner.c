@@ -123,17 +123,23 @@ static int in_section(const char *id, const char *section)
     return strncmp(rest, section, n) == 0 && (rest[n] == '.' || rest[n] == '/' || rest[n] == 0);
 }
 
-static int selected(const ec_server_suite_options *o, const srv_case *c)
+/* see srv.h */
+int srv_case_selected(const ec_server_suite_options *o, const char *id)
 {
-    if (!in_section(c->id, o->section))
+    if (!in_section(id, o->section))
         return 0;
     if (o->case_ids && o->case_id_count) {
         for (size_t i = 0; i < o->case_id_count; i++)
-            if (strcmp(o->case_ids[i], c->id) == 0)
+            if (strcmp(o->case_ids[i], id) == 0)
                 return 1;
         return 0;
     }
     return 1;
+}
+
+static int selected(const ec_server_suite_options *o, const srv_case *c)
+{
+    return srv_case_selected(o, c->id);
 }
 
 static unsigned profile_bit(int profile)
@@ -305,6 +311,24 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         srv_http_client_free(ctx.http);
         ec_wipe(ctx.key, sizeof ctx.key);
         return 2;
+    }
+
+    /* A --case naming a vector must name one that was loaded. */
+    for (size_t i = 0; opt->case_ids && i < opt->case_id_count; i++) {
+        if (strncmp(opt->case_ids[i], "server/8.vectors/", 17) != 0)
+            continue;
+        size_t k, n = vectors.count ? *vectors.count : 0;
+        for (k = 0; k < n; k++)
+            if (strcmp(vectors.cases[k].id, opt->case_ids[i]) == 0)
+                break;
+        if (k == n) {
+            snprintf(outcome->message, sizeof outcome->message, "no case '%s' (no such vector loaded)",
+                     opt->case_ids[i]);
+            srv_vectors_close(vectors_state);
+            srv_http_client_free(ctx.http);
+            ec_wipe(ctx.key, sizeof ctx.key);
+            return 2;
+        }
     }
 
     /* Select. */
