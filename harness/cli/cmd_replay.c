@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "client/client_suite.h"
 #include "commands.h"
 #include "emoncrypt/capture.h"
 #include "emoncrypt/httpclient.h"
@@ -49,6 +50,21 @@ static const struct option replay_options[] = {
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
+
+/* test-client's captures name the scenario and step each answer came
+ * from: a step that is not the plain ack was scripted. */
+static int scripted_by_test_client(void *ctx, const ec_capture_record *rec)
+{
+    (void)ctx;
+    if (rec->scenario == NULL || rec->step < 0)
+        return 0;
+    const ec_client_scenario *sc = ec_client_scenario_find(rec->scenario);
+    if (sc == NULL || (size_t)rec->step >= sc->step_count)
+        return 0; /* the observation post: answered with the real ack */
+    const ec_scripted_reply *step = &sc->steps[rec->step];
+    return step->kind != EC_REPLY_ACK || step->never || step->reset_after >= 0 ||
+           step->status != 200;
+}
 
 typedef struct {
     size_t replayed, same, different, scripted_different, not_sent;
@@ -170,7 +186,8 @@ int cmd_replay(const ec_cli_command *self, int argc, char **argv)
         json_decref(items);
         return cli_fail("out of memory");
     }
-    ec_replay_config cfg = {.base_url = url, .timeout_ms = timeout_ms};
+    ec_replay_config cfg = {.base_url = url, .timeout_ms = timeout_ms,
+                            .scripted = scripted_by_test_client};
     totals t = {0};
     long index = 0;
     int rc = EC_EXIT_PASS;

@@ -532,8 +532,8 @@ static void layers_decryption(work *w, ec_explanation *e, int can_decrypt)
                                                       ct_len, w->wire, ct_len, &w->wire_len);
             l->ok = w->decrypt_status == EC_OK;
             if (l->ok) {
-                put(&w->red, l->actual, "last block %s -> %u pad bytes, %zu bytes of data", last,
-                    raw[ct_len - 1], w->wire_len);
+                put(&w->red, l->actual, "last block %s -> %u pad byte%s, %zu bytes of data",
+                    last, raw[ct_len - 1], raw[ct_len - 1] == 1 ? "" : "s", w->wire_len);
             } else {
                 put(&w->red, l->actual, "last block %s", last);
                 put(&w->red, l->note, "%s: a wrong key, a wrong IV, zero padding or a broken "

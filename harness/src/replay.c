@@ -85,8 +85,9 @@ ec_status ec_replay_record(ec_http_client *client, const ec_replay_config *cfg,
     snprintf(out->target, sizeof out->target, "%s%s%s", rec->path, has_query ? "?" : "",
              has_query ? rec->query : "");
     out->has_captured = rec->has_reply;
-    out->scripted = rec->has_reply && rec->reply_script != NULL &&
-                    strcmp(rec->reply_script, "normal") != 0;
+    out->scripted = rec->has_reply &&
+                    ((rec->reply_script != NULL && strcmp(rec->reply_script, "normal") != 0) ||
+                     (cfg->scripted != NULL && cfg->scripted(cfg->scripted_ctx, rec)));
     if (rec->has_reply) {
         out->captured_status = rec->reply_status;
         snprintf(out->captured_content_type, sizeof out->captured_content_type, "%s",
@@ -193,9 +194,10 @@ ec_status ec_replay_record(ec_http_client *client, const ec_replay_config *cfg,
 
     if (out->scripted)
         snprintf(out->note, sizeof out->note,
-                 "the captured answer was scripted by test-client (%s%s%s): a server's own "
-                 "answer is expected to differ", rec->reply_script,
-                 rec->scenario ? ", scenario " : "", rec->scenario ? rec->scenario : "");
+                 "the captured answer was scripted by test-client (scenario %s, step %d, "
+                 "%s): a server's own answer is expected to differ",
+                 rec->scenario ? rec->scenario : "?", rec->step,
+                 rec->reply_script ? rec->reply_script : "normal");
     else if (out->redacted)
         snprintf(out->note, sizeof out->note,
                  "the capture redacted the API key: the replay sent '[REDACTED]' in its place");

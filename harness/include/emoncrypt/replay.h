@@ -12,7 +12,8 @@
  *    the transport's, not the device's: the client writes its own;
  *  - text the capture redacted (the API key) is sent as "[REDACTED]";
  *  - answers test-client scripted (a wrong ack, a 500, a timeout) are not
- *    what a server says: a difference there is expected, and counted apart.
+ *    what a server says: a difference there is expected, and counted apart
+ *    (the caller tells which ones were scripted, see ec_replay_config).
  */
 #ifndef EMONCRYPT_REPLAY_H
 #define EMONCRYPT_REPLAY_H
@@ -28,10 +29,19 @@
 extern "C" {
 #endif
 
+/* Says whether the captured answer to rec was scripted by whoever
+ * captured it (test-client answers a scenario's steps with a wrong ack, a
+ * 500, …), i.e. it is not what the device's server said on its own.
+ * Returns 1 for scripted. */
+typedef int (*ec_replay_scripted_fn)(void *ctx, const ec_capture_record *rec);
+
 typedef struct {
     const char *base_url;        /* "http://127.0.0.1:8080" or ".../emoncms";
                                     the captured path is appended */
     long timeout_ms;             /* per request; <= 0 means 5000 */
+    ec_replay_scripted_fn scripted;  /* NULL: only a reply script other than
+                                        "normal" counts as scripted */
+    void *scripted_ctx;
 } ec_replay_config;
 
 /* The outcome of one replayed request.  Strings are NUL-terminated and
