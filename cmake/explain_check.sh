@@ -6,7 +6,8 @@
 #   explain_check.sh EMONCRYPT mutant NAME   test-client --capture with
 #       `send --mutant NAME` as the device, then `explain --capture`: the
 #       verdict of at least one captured request is NAME's sentence, and no
-#       request is blamed on another mistake
+#       request is blamed on another mistake (zero-iv, fixed-iv, counter-iv:
+#       the iv layer's note)
 #   explain_check.sh EMONCRYPT mistake NAME  `encode --mistake NAME`, then
 #       `explain` of its body and Authorization: exit 1, NAME's sentence,
 #       --format json lists NAME
@@ -47,6 +48,10 @@ sentence() {
     cbc-chain-bug)  echo "your last (full pad) block is chained from the IV, not from the previous ciphertext block" ;;
     hex-key-as-key) echo "your AES key is the first 16 ASCII characters of the API key, not hex2bin of it" ;;
     gzip-header)    echo "you compress with a gzip (RFC 1952) header; aes128cbcgz wants zlib (RFC 1950)" ;;
+    # No ec_mistake, but one IV shows them (the iv layer's note).
+    zero-iv)        echo "all zero: an IV must be drawn at random for every message" ;;
+    fixed-iv)       echo "a fixed IV, not a random one" ;;
+    counter-iv)     echo "6 or more zero bytes in a row: a counter or a fixed value, not a random IV" ;;
     *) return 1 ;;
     esac
 }
@@ -121,6 +126,10 @@ mutant)
     $PY - "$work/explain-json.txt" "$name" <<'EOF' || fail "JSON lacks the mistake"
 import json, sys
 items = json.load(open(sys.argv[1]))
+if sys.argv[2].endswith("-iv"):
+    # no mistake bit: the iv layer fails in every request
+    assert all(not l["ok"] for it in items for l in it["layers"] if l["name"] == "iv")
+    sys.exit(0)
 assert isinstance(items, list) and items, "not a non-empty array"
 names = set()
 for it in items:

@@ -309,6 +309,48 @@ static void test_gz_valid_has_an_inflate_layer(void **state)
     ec_explanation_free(&e);
 }
 
+/* What one IV shows on its own: zero, text or a run of zeros fail the IV
+ * layer (Emoncms still accepts the request); a clock at the start is only
+ * noted. */
+static void test_iv_patterns_one_request_can_show(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *iv;          /* 16 bytes */
+        int ok;
+        const char *note;
+    } ivs[] = {
+        {"\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 0, "all zero"},
+        {"emoncrypt-fixed!", 0, "the IV is the text 'emoncrypt-fixed!'"},
+        {"\x91\x22\x35\x48\x5b\x6e\x81\x94\0\0\0\0\0\0\0\x07", 0, "6 or more zero bytes"},
+        /* 1764000000 = 0x69232500 */
+        {"\x69\x23\x25\x00\x8e\xa1\xb4\xc7\xda\xed\x10\x23\x36\x49\x5c\x6f", 1,
+         "Unix time"},
+    };
+    for (size_t i = 0; i < sizeof ivs / sizeof ivs[0]; i++) {
+        ec_request_params p;
+        params_for(&p, EC_PROFILE_AES128CBC, iotawatt_pt, 0, 0);
+        memcpy(p.iv, ivs[i].iv, EC_IV_LEN);
+        ec_request r;
+        ec_request_init(&r);
+        assert_int_equal(ec_request_build(&p, &r), EC_OK);
+        ec_explanation e;
+        explain_built(&r, KEY_HEX, &e);
+        const ec_explain_layer *iv = layer(&e, "iv");
+        assert_true(e.accepted);
+        assert_int_equal(iv->ok, ivs[i].ok);
+        assert_int_equal(e.valid, ivs[i].ok);
+        if (strstr(iv->note, ivs[i].note) == NULL)
+            fail_msg("IV %zu: note '%s' lacks '%s'", i, iv->note, ivs[i].note);
+        if (!ivs[i].ok) {
+            assert_non_null(strstr(e.verdict, "Emoncms accepts it, but not as the protocol wants"));
+            assert_non_null(strstr(e.verdict, ivs[i].note));
+        }
+        ec_request_free(&r);
+        ec_explanation_free(&e);
+    }
+}
+
 static void test_wrong_key(void **state)
 {
     (void)state;
@@ -500,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_valid_request_all_layers_ok_and_the_ack),
         cmocka_unit_test(test_stripped_padding_is_valid_and_noted),
         cmocka_unit_test(test_gz_valid_has_an_inflate_layer),
+        cmocka_unit_test(test_iv_patterns_one_request_can_show),
         cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_garbage_never_crashes),
         cmocka_unit_test(test_wrong_content_type_and_bearer_key_redacted),

@@ -336,6 +336,56 @@ static ec_profile decode_profile(const ec_explain_input *in, const char *path)
     return EC_PROFILE_AES128CBC;
 }
 
+/* What one IV alone can show.  A random IV is all zero, all printable
+ * text, or has 6 zero bytes in a row with a chance below 2^-40, so those
+ * fail the layer; a Unix time at the start or a counting pattern is
+ * common enough by chance (or in test vectors) to be only noted.
+ * test-client judges IVs across requests, which one request cannot. */
+static void judge_iv(work *w, ec_explain_layer *iv, const uint8_t *v)
+{
+    if (w->diag.reproduced && (w->diag.mistakes & EC_MISTAKE_IV_APPENDED)) {
+        char hex[3 * EC_IV_LEN + 1];
+        hex_of(w->diag.iv, EC_IV_LEN, hex, sizeof hex);
+        put(&w->red, iv->note, "these are ciphertext bytes: the IV is at the end of the "
+                               "body (%s)", hex);
+        v = w->diag.iv;
+    }
+    int zero = 1, counting = 1, text = 1;
+    size_t run = 0, longest_zero_run = 0;
+    for (int i = 0; i < EC_IV_LEN; i++) {
+        zero &= v[i] == 0;
+        counting &= v[i] == (uint8_t)(v[0] + i);
+        text &= v[i] >= 0x20 && v[i] < 0x7f;
+        run = v[i] == 0 ? run + 1 : 0;
+        if (run > longest_zero_run)
+            longest_zero_run = run;
+    }
+    uint32_t head = (uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3];
+    int64_t now = w->in->now ? w->in->now : (int64_t)time(NULL);
+    int64_t year = 366 * 86400;
+    int is_time = (int64_t)head > now - year && (int64_t)head < now + year;
+    if (zero) {
+        put(&w->red, iv->note, "all zero: an IV must be drawn at random for every message");
+        iv->ok = 0;
+    } else if (text) {
+        char shown[EC_IV_LEN + 1];
+        memcpy(shown, v, EC_IV_LEN);
+        shown[EC_IV_LEN] = 0;
+        put(&w->red, iv->note, "the IV is the text '%s': a fixed IV, not a random one", shown);
+        iv->ok = 0;
+    } else if (longest_zero_run >= 6 && !counting) {
+        put(&w->red, iv->note, "6 or more zero bytes in a row: a counter or a fixed value, "
+                               "not a random IV");
+        iv->ok = 0;
+    } else if (iv->note[0] == 0 && counting) {
+        put(&w->red, iv->note, "a counting pattern (as in test vectors): a device must draw "
+                               "its IVs at random");
+    } else if (iv->note[0] == 0 && is_time) {
+        put(&w->red, iv->note, "the first 4 bytes read as a Unix time close to now: if the "
+                               "device puts its clock there, the IV is predictable");
+    }
+}
+
 static void layer_route(work *w, ec_explanation *e)
 {
     ec_explain_layer *l = add_layer(e, "route");
@@ -480,17 +530,7 @@ static int layers_encoding(work *w, ec_explanation *e)
     hex_of(w->dec, EC_IV_LEN, hex, sizeof hex);
     put(&w->red, iv->actual, "%s", hex);
     iv->ok = 1;
-    int zero = 1, counting = 1;
-    for (int i = 0; i < EC_IV_LEN; i++) {
-        zero &= w->dec[i] == 0;
-        counting &= w->dec[i] == (uint8_t)(w->dec[0] + i);
-    }
-    if (zero)
-        put(&w->red, iv->note, "all zero: an IV must be random (one request cannot show "
-                               "more; test-client checks IVs across requests)");
-    else if (counting)
-        put(&w->red, iv->note, "a counting pattern (as in test vectors): a device must draw "
-                               "its IVs at random");
+    judge_iv(w, iv, w->dec);
 
     ec_explain_layer *ct = add_layer(e, "ciphertext");
     put(&w->red, ct->expected, "a non-zero multiple of 16 bytes after the IV");
