@@ -1,0 +1,560 @@
+/* Hostile clients against the two servers of the project: the reference
+ * server (serve.h, what `emoncrypt serve` runs) and the client-role mock
+ * Emoncms (suites/client, what `emoncrypt test-client` runs), both in this
+ * process on a loopback port.  Each hostile peer must get a clear answer
+ * or a prompt close, in bounded time and memory, and afterwards the server
+ * must still answer a correct request with its ack:
+ *
+ *   non-HTTP bytes, truncated headers, a 1 MB header line, 10 MB bodies
+ *   (413 at the configured cap, declared or chunked), 1,000 idle
+ *   connections opened at once (connection cap + idle timeout), a client
+ *   sending one byte per second, and a flood of 10,000 requests.
+ *
+ * Every wait has a deadline, so a server that hangs fails the test instead
+ * of blocking ctest. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "client/client_suite.h"
+#include "emoncrypt/codec.h"
+#include "emoncrypt/message.h"
+#include "emoncrypt/report.h"
+#include "emoncrypt/serve.h"
+#include "hostile_support.h"
+
+#define KEY_HEX "0123456789abcdef0123456789abcdef"
+#define MAX_BODY 65536
+#define SERVE_IDLE_S 1
+#define MOCK_IDLE_S 10 /* fixed in suites/client/mock.c */
+#define MOCK_MAX_REQUESTS 2000
+
+typedef enum { TARGET_SERVE, TARGET_MOCK } target_kind;
+
+typedef struct {
+    target_kind kind;
+    ec_serve_users users;
+    ec_serve *serve;
+    ec_client_suite *mock;
+    unsigned port;
+    unsigned idle_s;
+    int next_value;
+} target;
+
+static const target_kind serve_kind = TARGET_SERVE;
+static const target_kind mock_kind = TARGET_MOCK;
+
+static int start_target(void **state)
+{
+    target *t = calloc(1, sizeof *t);
+    assert_non_null(t);
+    t->kind = *(const target_kind *)*state;
+    char err[256] = "";
+    if (t->kind == TARGET_SERVE) {
+        assert_int_equal(ec_serve_users_add(&t->users, "1", KEY_HEX, NULL), EC_OK);
+        ec_serve_config cfg;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.listen = "127.0.0.1:0";
+        cfg.users = &t->users;
+        cfg.max_body = MAX_BODY;
+        cfg.idle_timeout_s = SERVE_IDLE_S;
+        if (ec_serve_start(&cfg, &t->serve, err, sizeof err) != EC_OK)
+            fail_msg("serve: %s", err);
+        t->port = ec_serve_port(t->serve);
+        t->idle_s = SERVE_IDLE_S;
+    } else {
+        ec_client_suite_options opt;
+        memset(&opt, 0, sizeof opt);
+        opt.listen = "127.0.0.1:0";
+        opt.userid = "1";
+        opt.apikey_hex = KEY_HEX;
+        opt.scenario = "happy";
+        opt.max_body = MAX_BODY;
+        opt.linger_ms = 60000;
+        /* The mock records every request for its end-of-run audit (about
+         * 25 KB each); a request cap is what bounds its memory, and past it
+         * every request gets a 503 "the run is over". */
+        opt.max_requests = MOCK_MAX_REQUESTS;
+        if (ec_client_suite_start(&opt, &t->mock, err, sizeof err) != EC_OK)
+            fail_msg("mock: %s", err);
+        t->port = ec_client_suite_port(t->mock);
+        t->idle_s = MOCK_IDLE_S;
+    }
+    *state = t;
+    return 0;
+}
+
+static int stop_target(void **state)
+{
+    target *t = *state;
+    if (t->serve)
+        ec_serve_stop(t->serve);
+    if (t->mock) {
+        ec_report *r = ec_report_new("client", "client", "hostile");
+        (void)ec_client_suite_finish(t->mock, r);
+        ec_report_free(r);
+        ec_client_suite_free(t->mock);
+    }
+    ec_serve_users_free(&t->users);
+    free(t);
+    return 0;
+}
+
+/* A correct encrypted post (a fresh value each time) as HTTP text;
+ * *ack gets the ack it must be answered with. */
+static char *correct_request(target *t, int keep_alive, char ack[EC_ACK_LEN + 1])
+{
+    char plaintext[96];
+    snprintf(plaintext, sizeof plaintext, "node=hostile&fulljson={\"n\":%d}", t->next_value++);
+    ec_request_params p;
+    memset(&p, 0, sizeof p);
+    p.profile = EC_PROFILE_AES128CBC;
+    p.endpoint = EC_ENDPOINT_POST;
+    assert_int_equal(ec_key_from_hex(KEY_HEX, p.key), EC_OK);
+    p.userid = "1";
+    assert_int_equal(ec_random(p.iv, sizeof p.iv), EC_OK);
+    p.plaintext = (const uint8_t *)plaintext;
+    p.plaintext_len = strlen(plaintext);
+    ec_request r;
+    ec_request_init(&r);
+    assert_int_equal(ec_request_build(&p, &r), EC_OK);
+    size_t cap = r.body_len + 512;
+    char *text = malloc(cap);
+    assert_non_null(text);
+    snprintf(text, cap,
+             "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\n"
+             "Authorization: %s\r\nContent-Length: %zu\r\nConnection: %s\r\n\r\n%s",
+             r.path, r.content_type, r.authorization, r.body_len,
+             keep_alive ? "keep-alive" : "close", r.body);
+    memcpy(ack, r.ack, EC_ACK_LEN + 1);
+    ec_request_free(&r);
+    return text;
+}
+
+/* The server still works: a correct post gets 200 and its ack within 5 s
+ * (a few tries: connections the hostile peer left may take a moment to be
+ * reaped before a slot under the connection cap is free again). */
+static void assert_still_serving(target *t)
+{
+    char ack[EC_ACK_LEN + 1];
+    char *req = correct_request(t, 0, ack);
+    double start = hs_now_ms();
+    char answer[4096] = "";
+    int ok = 0;
+    while (!ok && hs_now_ms() - start < 5000) {
+        int fd = hs_connect(t->port);
+        if (fd >= 0) {
+            int closed;
+            hs_send_str(fd, req);
+            hs_read(fd, answer, sizeof answer, 5000, 5000, &closed);
+            close(fd);
+            ok = hs_status(answer) == 200 && strstr(answer, ack) != NULL;
+        }
+        if (!ok)
+            usleep(250 * 1000);
+    }
+    free(req);
+    if (!ok)
+        fail_msg("5 s after the hostile peer, a correct post still got: %.200s", answer);
+}
+
+/* Send bytes (then half-close when shut), read the answer: the server must
+ * answer or close within limit_ms.  Returns the status (0 = closed without
+ * an HTTP answer). */
+static int exchange(unsigned port, const void *bytes, size_t n, int shut, int limit_ms,
+                    char *answer, size_t cap)
+{
+    int fd = hs_connect(port);
+    assert_true(fd >= 0);
+    double start = hs_now_ms();
+    hs_send(fd, bytes, n);
+    if (shut)
+        shutdown(fd, SHUT_WR);
+    int closed;
+    hs_read(fd, answer, cap, limit_ms, limit_ms, &closed);
+    double took = hs_now_ms() - start;
+    close(fd);
+    if (!closed)
+        fail_msg("the server neither answered nor closed within %d ms (got: %.120s)", limit_ms,
+                 answer);
+    (void)took;
+    return hs_status(answer);
+}
+
+/* ---- the hostile peers --------------------------------------------------- */
+
+static void non_http_bytes(void **state)
+{
+    target *t = *state;
+    uint8_t junk[4096];
+    assert_int_equal(ec_random(junk, sizeof junk), EC_OK);
+    char answer[4096];
+    /* Binary noise: a 400 or a close, at once. */
+    int st = exchange(t->port, junk, sizeof junk, 1, 3000, answer, sizeof answer);
+    assert_true(st == 0 || st == 400);
+    /* A text line that is not a request line: 400 Bad Request. */
+    static const char text[] = "HELLO THERE, I AM NOT HTTP\r\n\r\n";
+    st = exchange(t->port, text, sizeof text - 1, 1, 3000, answer, sizeof answer);
+    assert_int_equal(st, 400);
+    /* TLS to a plain-HTTP port (a device configured for https). */
+    static const uint8_t tls_hello[] = {0x16, 0x03, 0x01, 0x00, 0x2e, 0x01, 0x00, 0x00, 0x2a,
+                                        0x03, 0x03, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05};
+    st = exchange(t->port, tls_hello, sizeof tls_hello, 1, 3000, answer, sizeof answer);
+    assert_true(st == 0 || st == 400);
+    assert_still_serving(t);
+}
+
+static void truncated_headers(void **state)
+{
+    target *t = *state;
+    static const char head[] = "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Ty";
+    char answer[4096];
+    /* Cut off, then the client leaves: closed at once. */
+    int st = exchange(t->port, head, sizeof head - 1, 1, 3000, answer, sizeof answer);
+    assert_true(st == 0 || st == 400);
+    /* Cut off and the client stays, silent: closed by the idle timeout. */
+    double start = hs_now_ms();
+    st = exchange(t->port, head, sizeof head - 1, 0, (int)t->idle_s * 1000 + 5000, answer,
+                  sizeof answer);
+    assert_true(st == 0 || st == 400 || st == 408);
+    assert_true(hs_now_ms() - start >= t->idle_s * 1000.0 - 200);
+    /* Headers complete but the body shorter than Content-Length. */
+    static const char short_body[] = "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                     "Content-Type: aes128cbc\r\nAuthorization: 1:00\r\n"
+                                     "Content-Length: 100\r\n\r\nAAAA";
+    st = exchange(t->port, short_body, sizeof short_body - 1, 1, 3000, answer, sizeof answer);
+    assert_true(st == 0 || st == 400);
+    assert_still_serving(t);
+}
+
+static void header_line_of_1mb(void **state)
+{
+    target *t = *state;
+    size_t n = (1u << 20) + 256;
+    char *req = malloc(n);
+    assert_non_null(req);
+    int head = snprintf(req, n, "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ");
+    memset(req + head, 'a', 1u << 20);
+    memcpy(req + head + (1u << 20), "\r\n\r\n", 4);
+    char answer[4096];
+    int st = exchange(t->port, req, (size_t)head + (1u << 20) + 4, 1, 5000, answer, sizeof answer);
+    free(req);
+    /* libmicrohttpd: 431 Request Header Fields Too Large. */
+    if (st != 431 && st != 413 && st != 400)
+        fail_msg("a 1 MB header line got: %.120s", answer);
+    assert_still_serving(t);
+}
+
+static void body_of_10mb(void **state)
+{
+    target *t = *state;
+    long rss_before = hs_rss_kib();
+    size_t body_len = 10u << 20;
+    char *chunk = malloc(1u << 20);
+    assert_non_null(chunk);
+    memset(chunk, 'A', 1u << 20);
+    for (int round = 0; round < 3; round++) {
+        /* Declared: the 413 comes as soon as the headers are read. */
+        int fd = hs_connect(t->port);
+        assert_true(fd >= 0);
+        char head[256];
+        snprintf(head, sizeof head,
+                 "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: aes128cbc\r\n"
+                 "Authorization: 1:00\r\nContent-Length: %zu\r\n\r\n", body_len);
+        hs_send_str(fd, head);
+        char answer[4096];
+        int closed;
+        hs_read(fd, answer, sizeof answer, 3000, 3000, &closed);
+        if (hs_status(answer) != 413)
+            fail_msg("a declared 10 MB body got: %.160s", answer);
+        /* Keep pushing: the server must not take it all in. */
+        size_t pushed = 0;
+        for (int i = 0; i < 10; i++)
+            pushed += hs_send(fd, chunk, 1u << 20);
+        close(fd);
+
+        /* Chunked, so nothing is declared: 413 once the cap is passed. */
+        fd = hs_connect(t->port);
+        assert_true(fd >= 0);
+        hs_send_str(fd, "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Content-Type: aes128cbc\r\nAuthorization: 1:00\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n");
+        for (int i = 0; i < 10; i++) {
+            if (hs_send_str(fd, "100000\r\n") == 0 || hs_send(fd, chunk, 1u << 20) < (1u << 20))
+                break;
+            hs_send_str(fd, "\r\n");
+        }
+        hs_send_str(fd, "0\r\n\r\n");
+        hs_read(fd, answer, sizeof answer, 3000, 5000, &closed);
+        close(fd);
+        if (hs_status(answer) != 413)
+            fail_msg("a chunked 10 MB body got: %.160s", answer);
+    }
+    free(chunk);
+    /* Six 10 MB bodies went by: kept, they would be 60 MB. */
+    long grown = hs_rss_kib() - rss_before;
+    if (grown > 40 * 1024)
+        fail_msg("memory grew by %ld KiB while refusing 10 MB bodies", grown);
+    assert_still_serving(t);
+}
+
+static void idle_connections_1000(void **state)
+{
+    target *t = *state;
+    enum { N = 1000 };
+    hs_allow_files(N + 512);
+    int *fds = calloc(N, sizeof *fds);
+    assert_non_null(fds);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)t->port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < N; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        assert_true(fds[i] >= 0);
+        (void)connect(fds[i], (struct sockaddr *)&a, sizeof a);
+    }
+    /* While they sit there, another client gets an answer or a clear
+     * refusal (a close), not a hang. */
+    char ack[EC_ACK_LEN + 1];
+    char *req = correct_request(t, 0, ack);
+    int fd = hs_connect(t->port);
+    if (fd >= 0) {
+        hs_send_str(fd, req);
+        char answer[4096];
+        int closed;
+        double start = hs_now_ms();
+        size_t got = hs_read(fd, answer, sizeof answer, 5000, 5000, &closed);
+        assert_true(got > 0 || closed);
+        assert_true(hs_now_ms() - start < 5000);
+        close(fd);
+    }
+    free(req);
+    /* Every idle connection is closed by the server: refused over the
+     * connection cap, or by the idle timeout. */
+    int open_left = N;
+    double deadline = hs_now_ms() + t->idle_s * 1000.0 * 2 + 10000;
+    struct pollfd *p = calloc(N, sizeof *p);
+    assert_non_null(p);
+    while (open_left > 0 && hs_now_ms() < deadline) {
+        int k = 0;
+        for (int i = 0; i < N; i++)
+            if (fds[i] >= 0)
+                p[k++] = (struct pollfd){fds[i], POLLIN, 0};
+        if (poll(p, (nfds_t)k, 200) <= 0)
+            continue;
+        for (int j = 0; j < k; j++) {
+            if (!(p[j].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buf[512];
+            ssize_t r = recv(p[j].fd, buf, sizeof buf, 0);
+            if (r <= 0 || r > 0) { /* data (an error page) or EOF: done with it */
+                for (int i = 0; i < N; i++)
+                    if (fds[i] == p[j].fd) {
+                        close(fds[i]);
+                        fds[i] = -1;
+                        open_left--;
+                    }
+            }
+        }
+    }
+    for (int i = 0; i < N; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    free(p);
+    free(fds);
+    if (open_left > 0)
+        fail_msg("%d of %d idle connections still open after %u s idle timeout + 10 s",
+                 open_left, N, t->idle_s * 2);
+    assert_still_serving(t);
+}
+
+typedef struct {
+    unsigned port;
+    volatile int stop;
+    int sent;
+    int cut_off;                  /* the server closed it */
+} slow_client;
+
+/* Sends a request head one byte per second until told to stop. */
+static void *trickle(void *arg)
+{
+    slow_client *c = arg;
+    static const char head[] = "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                               "Content-Type: aes128cbc\r\nAuthorization: 1:";
+    int fd = hs_connect(c->port);
+    if (fd < 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof head - 1 && !c->stop; i++) {
+        if (send(fd, head + i, 1, MSG_NOSIGNAL) != 1) {
+            c->cut_off = 1;
+            break;
+        }
+        c->sent++;
+        for (int ms = 0; ms < 1000 && !c->stop; ms += 50)
+            usleep(50 * 1000);
+    }
+    close(fd);
+    return NULL;
+}
+
+static void one_byte_per_second(void **state)
+{
+    target *t = *state;
+    slow_client c = {t->port, 0, 0, 0};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, trickle, &c), 0);
+    /* While it trickles, others are answered at once. */
+    for (int i = 0; i < 5; i++) {
+        usleep(1000 * 1000);
+        assert_still_serving(t);
+    }
+    c.stop = 1;
+    pthread_join(th, NULL);
+    /* Cut off by a short idle timeout (serve: 1 s) or tolerated on its own
+     * thread (the mock): either way it held no one up. */
+    assert_true(c.sent >= 1);
+    print_message("slow client: %d bytes sent, %s\n", c.sent,
+                  c.cut_off ? "then cut off by the server" : "still connected");
+}
+
+typedef struct {
+    target *t;
+    int requests;
+    int answered;
+    int bad;
+    char first_bad[160];
+} flooder;
+
+/* Sends its share of the flood over keep-alive connections (a new one
+ * whenever the server closes), every tenth request a correct post, the
+ * rest an unauthenticated one, and counts the HTTP answers. */
+static void *flood(void *arg)
+{
+    flooder *f = arg;
+    static const char wrong[] = "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Content-Type: aes128cbc\r\nAuthorization: 1:00\r\n"
+                                "Content-Length: 4\r\n\r\nAAAA";
+    int fd = -1;
+    char buf[8192];
+    for (int i = 0; i < f->requests; i++) {
+        if (fd < 0)
+            fd = hs_connect(f->t->port);
+        if (fd < 0) {
+            f->bad++;
+            continue;
+        }
+        char ack[EC_ACK_LEN + 1];
+        char *req = NULL;
+        if (i % 10 == 0)
+            req = correct_request(f->t, 1, ack);
+        const char *text = req ? req : wrong;
+        if (hs_send_str(fd, text) != strlen(text)) {
+            free(req);
+            close(fd);
+            fd = -1;
+            i--; /* the server closed the kept-alive connection: again */
+            continue;
+        }
+        free(req);
+        /* One answer: headers, then Content-Length bytes. */
+        size_t got = 0;
+        int status = 0;
+        for (;;) {
+            struct pollfd p = {fd, POLLIN, 0};
+            if (poll(&p, 1, 10000) <= 0)
+                break;
+            ssize_t k = recv(fd, buf + got, sizeof buf - 1 - got, 0);
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+            buf[got] = 0;
+            char *end = strstr(buf, "\r\n\r\n");
+            const char *cl = hs_find_ci(buf, "\r\nContent-Length:");
+            if (end && cl && got >= (size_t)(end + 4 - buf) + strtoul(cl + 17, NULL, 10)) {
+                status = hs_status(buf);
+                break;
+            }
+        }
+        if (status == 0) {
+            if (f->bad++ == 0)
+                snprintf(f->first_bad, sizeof f->first_bad, "%.150s", buf);
+            close(fd);
+            fd = -1;
+            continue;
+        }
+        f->answered++;
+        if (hs_find_ci(buf, "Connection: close")) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+static void flood_of_10000(void **state)
+{
+    target *t = *state;
+    enum { THREADS = 4, TOTAL = 10000 };
+    long rss_before = hs_rss_kib();
+    double start = hs_now_ms();
+    flooder f[THREADS];
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        f[i] = (flooder){t, TOTAL / THREADS, 0, 0, ""};
+        assert_int_equal(pthread_create(&th[i], NULL, flood, &f[i]), 0);
+    }
+    int answered = 0, bad = 0;
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        answered += f[i].answered;
+        bad += f[i].bad;
+        if (f[i].bad)
+            print_message("flooder %d: %d without an answer, first: %s\n", i, f[i].bad,
+                          f[i].first_bad);
+    }
+    double took = hs_now_ms() - start;
+    long grown = hs_rss_kib() - rss_before;
+    print_message("%d requests answered in %.1f s, memory +%ld KiB\n", answered, took / 1000,
+                  grown);
+    assert_int_equal(answered, TOTAL);
+    assert_int_equal(bad, 0);
+    if (t->kind == TARGET_SERVE) {
+        uint64_t requests = 0, accepted = 0, rows = 0;
+        ec_serve_stats(t->serve, &requests, &accepted, &rows);
+        assert_true(requests >= TOTAL);
+        assert_true(accepted >= TOTAL / 10);
+    }
+    /* The server keeps only the stored rows; the mock keeps what it
+     * judged, up to its request cap. */
+    if (grown > 100 * 1024)
+        fail_msg("memory grew by %ld KiB over 10,000 requests", grown);
+    if (t->kind == TARGET_SERVE)
+        assert_still_serving(t);
+}
+
+#define BOTH(test)                                                                         \
+    cmocka_unit_test_prestate_setup_teardown(test, start_target, stop_target,             \
+                                             (void *)&serve_kind),                        \
+        cmocka_unit_test_prestate_setup_teardown(test, start_target, stop_target,         \
+                                                 (void *)&mock_kind)
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        BOTH(non_http_bytes),      BOTH(truncated_headers),     BOTH(header_line_of_1mb),
+        BOTH(body_of_10mb),        BOTH(idle_connections_1000), BOTH(one_byte_per_second),
+        BOTH(flood_of_10000),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
