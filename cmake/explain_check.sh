@@ -52,6 +52,9 @@ sentence() {
     zero-iv)        echo "all zero: an IV must be drawn at random for every message" ;;
     fixed-iv)       echo "a fixed IV, not a random one" ;;
     counter-iv)     echo "6 or more zero bytes in a row: a counter or a fixed value, not a random IV" ;;
+    # The key in clear (the capture shows it redacted).
+    apikey-in-query)     echo "you send the write API key in clear, in the URL" ;;
+    bearer-side-request) echo "you send the write API key in clear, in the Authorization header" ;;
     *) return 1 ;;
     esac
 }
@@ -126,6 +129,9 @@ mutant)
     $PY - "$work/explain-json.txt" "$name" <<'EOF' || fail "JSON lacks the mistake"
 import json, sys
 items = json.load(open(sys.argv[1]))
+if sys.argv[2] in ("apikey-in-query", "bearer-side-request"):
+    assert any(not l["ok"] for it in items for l in it["layers"] if l["name"] == "apikey")
+    sys.exit(0)
 if sys.argv[2].endswith("-iv"):
     # no mistake bit: the iv layer fails in every request
     assert all(not l["ok"] for it in items for l in it["layers"] if l["name"] == "iv")
@@ -187,7 +193,7 @@ valid)
         || fail "explain exited $? for SPEC 8"
     grep -qF "verdict: valid: a correct server answers HTTP 200 with the ack $ack" "$work/arg.txt" \
         || fail "no valid verdict with the ack"
-    [ "$(grep -c '^  ok ' "$work/arg.txt")" -eq 11 ] || fail "not 11 layers ok"
+    [ "$(grep -c '^  ok ' "$work/arg.txt")" -eq 12 ] || fail "not 12 layers ok"
     printf '%s\n' "$body" >"$work/body"
     "$exe" explain --apikey "$key" --authorization "$auth" - <"$work/body" >"$work/stdin.txt" 2>&1 \
         || fail "stdin: exit $?"

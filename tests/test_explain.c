@@ -255,7 +255,8 @@ static void test_valid_request_all_layers_ok_and_the_ack(void **state)
     assert_non_null(strstr(layer(&e, "plaintext")->actual, "node=emontx"));
     assert_non_null(strstr(layer(&e, "iv")->actual, "00 01 02 03"));
     /* The layers in the order a server peels them. */
-    static const char *const order[] = {"route", "content-type", "authorization", "base64",
+    static const char *const order[] = {"route", "content-type", "authorization", "apikey",
+                                        "base64",
                                         "iv", "ciphertext", "padding", "plaintext", "hmac",
                                         "application", "answer"};
     assert_int_equal(e.layer_count, sizeof order / sizeof order[0]);
@@ -452,9 +453,51 @@ static void test_wrong_content_type_and_bearer_key_redacted(void **state)
     assert_no_key(&e);
     assert_int_equal(e.fault, EC_F_NOT_ENCRYPTED);
     assert_false(layer(&e, "content-type")->ok);
-    assert_non_null(strstr(e.verdict, "Content-Type"));
     assert_non_null(strstr(layer(&e, "authorization")->actual, "[REDACTED]"));
+    /* The key in clear outweighs every other fault. */
+    assert_false(layer(&e, "apikey")->ok);
+    assert_string_equal(e.verdict, "you send the write API key in clear, in the Authorization "
+                                   "header: anyone on the path can read it and post as you");
     ec_explanation_free(&e);
+
+    /* Without the key: the Content-Type is the fault. */
+    in.authorization = "1:00";
+    ec_explanation_init(&e);
+    assert_int_equal(ec_explain_request(&in, &e), EC_OK);
+    assert_int_equal(e.fault, EC_F_NOT_ENCRYPTED);
+    assert_true(layer(&e, "apikey")->ok);
+    assert_non_null(strstr(e.verdict, "Content-Type"));
+    assert_non_null(strstr(e.verdict, "401"));
+    ec_explanation_free(&e);
+
+    /* In the URL, in either case, or as a capture file redacted it. */
+    static const char *const queries[] = {"apikey=" KEY_HEX, "apikey=0123456789ABCDEF0123456789ABCDEF",
+                                          "apikey=[REDACTED]"};
+    for (size_t i = 0; i < 3; i++) {
+        ec_request_params q;
+        params_for(&q, EC_PROFILE_AES128CBC, spec8_pt, 0, 6);
+        ec_request rq;
+        ec_request_init(&rq);
+        assert_int_equal(ec_request_build(&q, &rq), EC_OK);
+        ec_explain_input qi;
+        memset(&qi, 0, sizeof qi);
+        qi.apikey_hex = KEY_HEX;
+        qi.path = rq.path;
+        qi.query = queries[i];
+        qi.content_type = rq.content_type;
+        qi.authorization = rq.authorization;
+        qi.body = (const uint8_t *)rq.body;
+        qi.body_len = rq.body_len;
+        qi.now = NOW;
+        ec_explanation_init(&e);
+        assert_int_equal(ec_explain_request(&qi, &e), EC_OK);
+        assert_no_key(&e);
+        assert_true(e.accepted); /* Emoncms does not mind */
+        assert_false(e.valid);
+        assert_non_null(strstr(e.verdict, "in clear, in the URL"));
+        ec_request_free(&rq);
+        ec_explanation_free(&e);
+    }
 
     /* A plaintext that carries the key itself. */
     ec_request_params p;

@@ -313,6 +313,7 @@ typedef struct {
     /* the request a correct client sends with the same data */
     ec_request correct;
     int have_correct;
+    char key_place[64];           /* where the key travels in clear, or "" */
 } work;
 
 static void work_free(work *w)
@@ -405,6 +406,51 @@ static void layer_route(work *w, ec_explanation *e)
     else if (r->query != NULL && *r->query)
         put(&w->red, l->note, "URL parameters are outside the HMAC: anyone on the path can "
                               "change them (SPEC section 3)");
+}
+
+/* Where the write API key travels in clear: the whole protocol exists so
+ * that it never does (SPEC section 7).  A capture file has it replaced by
+ * "[REDACTED]", which is looked for too.  Returns the place, or NULL. */
+static const char *key_in_clear(const work *w)
+{
+    const char *key = w->in->apikey_hex;
+    size_t k = strlen(key);
+    const struct {
+        const char *where;
+        const char *text;
+        size_t len;
+    } places[] = {
+        {"the Authorization header", w->req.authorization,
+         w->req.authorization ? strlen(w->req.authorization) : 0},
+        {"the URL", w->req.query, w->req.query ? strlen(w->req.query) : 0},
+        {"the URL", w->req.path, strlen(w->req.path)},
+        {"the request body", (const char *)w->req.body, w->req.body_len},
+    };
+    for (size_t p = 0; p < sizeof places / sizeof places[0]; p++) {
+        const char *t = places[p].text;
+        for (size_t i = 0; t != NULL && i < places[p].len; i++) {
+            size_t left = places[p].len - i;
+            if ((left >= k && strncasecmp(t + i, key, k) == 0) ||
+                (left >= 10 && memcmp(t + i, "[REDACTED]", 10) == 0))
+                return places[p].where;
+        }
+    }
+    return NULL;
+}
+
+static void layer_apikey(work *w, ec_explanation *e)
+{
+    ec_explain_layer *l = add_layer(e, "apikey");
+    put(&w->red, l->expected, "the write API key nowhere in the request (only its HMAC)");
+    const char *where = key_in_clear(w);
+    l->ok = where == NULL;
+    put(&w->red, l->actual, "%s%s", where ? "in clear in " : "not in clear",
+        where ? where : "");
+    if (where != NULL) {
+        snprintf(w->key_place, sizeof w->key_place, "%s", where);
+        put(&w->red, l->note, "anyone on the path reads it and can post as this account; "
+                              "the encryption then protects nothing");
+    }
 }
 
 static void layer_headers(work *w, ec_explanation *e)
@@ -807,6 +853,12 @@ static void build_correct(work *w)
 static void write_verdict(work *w, ec_explanation *e)
 {
     char sentences[480];
+    /* Before any other fault: it gives the account away. */
+    if (w->key_place[0]) {
+        put(&w->red, e->verdict, "you send the write API key in clear, in %s: anyone on the "
+                                 "path can read it and post as you", w->key_place);
+        return;
+    }
     if (e->reproduced && e->mistakes) {
         mistake_sentences(e->mistakes, sentences, sizeof sentences);
         char alt[480] = "";
@@ -941,6 +993,7 @@ ec_status ec_explain_request(const ec_explain_input *in, ec_explanation *out)
 
     layer_route(&w, out);
     layer_headers(&w, out);
+    layer_apikey(&w, out);
     int can_decrypt = layers_encoding(&w, out);
     layers_decryption(&w, out, can_decrypt);
     build_correct(&w);
