@@ -149,7 +149,7 @@ static int self_test_prepare(self_test *t, const ec_client_suite_options *o,
     t->opt.max_backoff_ms = 300;
     t->opt.timeout_ms = 800;
     t->opt.mutant = mutant;
-    t->opt.log = stderr;
+    t->opt.log = o->verbose ? stderr : NULL; /* -q quiets both sides */
     t->opt.stop = &t->stop;
     return 0;
 }
