@@ -537,6 +537,48 @@ static void test_application_error_is_not_a_crypto_mistake(void **state)
     ec_explanation_free(&e);
 }
 
+/* The 2017 form (SPEC section 6): no MAC, the data= field is the body. */
+static void test_legacy_form(void **state)
+{
+    (void)state;
+    static const char rows[] = "[[1764000000,\"emontx\",1,2],[1764000010,\"emontx\",3,4]]";
+    for (int appended = 0; appended <= 1; appended++) {
+        ec_request_params p;
+        params_for(&p, EC_PROFILE_LEGACY, rows, appended ? EC_MISTAKE_IV_APPENDED : 0, 7);
+        p.username = "alice";
+        ec_request r;
+        ec_request_init(&r);
+        assert_int_equal(ec_request_build(&p, &r), EC_OK);
+        ec_explain_input in;
+        memset(&in, 0, sizeof in);
+        in.apikey_hex = KEY_HEX;
+        in.username = "alice";
+        in.path = r.path;
+        in.content_type = r.content_type;
+        in.body = (const uint8_t *)r.body;
+        in.body_len = r.body_len;
+        in.now = NOW;
+        ec_explanation e;
+        ec_explanation_init(&e);
+        assert_int_equal(ec_explain_request(&in, &e), EC_OK);
+        assert_no_key(&e);
+        assert_null(layer(&e, "hmac"));
+        assert_non_null(layer(&e, "form"));
+        if (appended) {
+            assert_false(e.valid);
+            assert_int_equal(e.mistakes, EC_MISTAKE_IV_APPENDED);
+            assert_string_equal(e.verdict, ec_mistake_text(EC_MISTAKE_IV_APPENDED));
+        } else {
+            if (!e.valid)
+                fail_msg("legacy: %s", e.verdict);
+            assert_string_equal(e.ack, r.ack);
+            assert_non_null(strstr(layer(&e, "plaintext")->actual, "emontx"));
+        }
+        ec_request_free(&r);
+        ec_explanation_free(&e);
+    }
+}
+
 static void test_json_output(void **state)
 {
     (void)state;
@@ -590,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_garbage_never_crashes),
         cmocka_unit_test(test_wrong_content_type_and_bearer_key_redacted),
         cmocka_unit_test(test_application_error_is_not_a_crypto_mistake),
+        cmocka_unit_test(test_legacy_form),
         cmocka_unit_test(test_json_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

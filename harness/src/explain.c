@@ -673,7 +673,10 @@ static void layers_decryption(work *w, ec_explanation *e, int can_decrypt)
     }
 
     ec_explain_layer *p = add_layer(e, "plaintext");
-    put(&w->red, p->expected, "an unencoded query string: key=value&key=value");
+    if (w->profile == EC_PROFILE_LEGACY)
+        put(&w->red, p->expected, "JSON rows: [[unixtime, node, value, ...], ...]");
+    else
+        put(&w->red, p->expected, "an unencoded query string: key=value&key=value");
     if (w->app == NULL) {
         not_reached(p, "nothing decrypted with this key");
         return;
@@ -703,6 +706,8 @@ static void layers_decryption(work *w, ec_explanation *e, int can_decrypt)
     else if (!p->ok)
         put(&w->red, p->note, "%zu bytes, not text: a wrong key decrypts to bytes like these",
             w->app_len);
+    else if (w->profile == EC_PROFILE_LEGACY)
+        put(&w->red, p->note, "%zu bytes of JSON", w->app_len);
     else
         put(&w->red, p->note, "%zu bytes; the parameters Emoncms keeps: %s", w->app_len,
             params.n ? keys : "none");
@@ -775,9 +780,9 @@ static void layers_answer(work *w, ec_explanation *e)
 
     ec_explain_layer *an = add_layer(e, "answer");
     if (e->ack[0])
-        put(&w->red, an->expected, "HTTP 200 text/plain, the ack %s", e->ack);
+        put(&w->red, an->expected, "HTTP 200, the ack %s", e->ack);
     else
-        put(&w->red, an->expected, "HTTP 200 text/plain, the 44-character ack of the data");
+        put(&w->red, an->expected, "HTTP 200, the 44-character ack of the data");
     put(&w->red, an->actual, "HTTP %d %s: %s", e->http_status, e->answer_content_type, e->answer);
     an->ok = e->accepted;
     if (e->accepted)
@@ -807,7 +812,10 @@ static void layer_diagnosis(work *w, ec_explanation *e)
         put(&w->red, l->actual, "no known mistake, nor any pair of them, reproduces these bytes");
         l->ok = 0;
     }
-    if (w->have_correct && !l->ok) {
+    if (w->have_correct && !l->ok && w->profile == EC_PROFILE_LEGACY) {
+        put(&w->red, l->note, "a correct client sends a %zu-character body",
+            w->correct.body_len);
+    } else if (w->have_correct && !l->ok) {
         const char *c = strchr(w->correct.authorization, ':');
         put(&w->red, l->note, "a correct client sends Authorization %s:%s and a %zu-character body",
             w->auth_userid[0] ? w->auth_userid : w->userid, c ? c + 1 : "",
