@@ -110,6 +110,26 @@ static int64_t dval_to_lval(double d)
     return (int64_t)m;
 }
 
+/* PHP's $a + $b and $a - $b on ints: an overflowing result becomes a
+ * float; a time is then used as an int again, so it is cast back with
+ * PHP's (int) rule.  Plain C arithmetic would be undefined behaviour here
+ * (a bulk row time of 2^63, found by tests/fuzz/fuzz_bulk_json). */
+static int64_t php_int_add(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return dval_to_lval((double)a + (double)b);
+    return r;
+}
+
+static int64_t php_int_sub(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_sub_overflow(a, b, &r))
+        return dval_to_lval((double)a - (double)b);
+    return r;
+}
+
 static double php_floatval(const char *s)
 {
     size_t start;
@@ -750,7 +770,7 @@ static char *bulk_node(const json_t *v, int legacy, size_t *len)
 static ec_status bulk_item(run_ctx *c, const json_t *item, int64_t time_ref,
                            int legacy)
 {
-    int64_t time = time_ref + json_intval(json_array_get(item, 0));
+    int64_t time = php_int_add(time_ref, json_intval(json_array_get(item, 0)));
     const json_t *nodev = json_array_get(item, 1);
     if (json_is_object(nodev))
         return app_fail(c, "Format error, node must not be an object");
@@ -893,13 +913,13 @@ static ec_status run_bulk(run_ctx *c, const ec_params *params, int64_t now)
     }
     int64_t time_ref;
     if (ec_params_get(params, "sentat") != NULL)
-        time_ref = now - ec_php_intval(ec_params_get(params, "sentat"));
+        time_ref = php_int_sub(now, ec_php_intval(ec_params_get(params, "sentat")));
     else if (ec_params_get(params, "offset") != NULL)
-        time_ref = now - ec_php_intval(ec_params_get(params, "offset"));
+        time_ref = php_int_sub(now, ec_php_intval(ec_params_get(params, "offset")));
     else if (ec_params_get(params, "time") != NULL)
         time_ref = ec_php_intval(ec_params_get(params, "time"));
     else
-        time_ref = json_is_array(last) ? now - json_intval(json_array_get(last, 0)) : now;
+        time_ref = json_is_array(last) ? php_int_sub(now, json_intval(json_array_get(last, 0))) : now;
 
     for (size_t i = 0; i < len && st == EC_OK && c->res->status == EC_OK; i++) {
         const json_t *item = json_array_get(doc, i);
