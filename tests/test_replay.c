@@ -292,6 +292,58 @@ static void test_unreachable_server_is_not_sent(void **state)
     ec_serve_users_free(&users);
 }
 
+/* A capture with the key redacted (a device that put it in the URL): the
+ * replay sends "[REDACTED]" and says so. */
+static void test_redacted_key_is_said(void **state)
+{
+    (void)state;
+    ec_capture_writer *w = NULL;
+    char err[256];
+    assert_int_equal(ec_capture_open(capture_path, KEY_HEX, 0, &w, err, sizeof err), EC_OK);
+    ec_capture_header headers[] = {{"Authorization", "Bearer " KEY_HEX}};
+    ec_capture_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.kind = "exchange";
+    rec.method = "GET";
+    rec.path = "/input/get";
+    rec.query = "node=emontx&apikey=" KEY_HEX;
+    rec.headers = headers;
+    rec.header_count = 1;
+    rec.step = -1;
+    rec.has_reply = 1;
+    rec.reply_status = 200;
+    rec.reply_content_type = "text/plain";
+    rec.reply_body = (uint8_t *)"{}";
+    rec.reply_body_len = 2;
+    assert_int_equal(ec_capture_write(w, &rec), EC_OK);
+    ec_capture_close(w);
+
+    FILE *f = fopen(capture_path, "r");
+    assert_non_null(f);
+    ec_capture_record back;
+    memset(&back, 0, sizeof back);
+    assert_int_equal(ec_capture_read(f, &back, err, sizeof err), 1);
+    fclose(f);
+    ec_serve_users users = {0};
+    assert_int_equal(ec_serve_users_add(&users, "1", KEY_HEX, NULL), EC_OK);
+    char url[128];
+    ec_serve *s = start_serve(&users, 0, url, sizeof url);
+    ec_http_client *client = ec_http_client_new();
+    ec_replay_config cfg = {.base_url = url, .timeout_ms = 3000};
+    ec_replay_item it;
+    assert_int_equal(ec_replay_record(client, &cfg, &back, &it), EC_OK);
+    assert_true(it.sent);
+    assert_true(it.redacted);
+    assert_non_null(strstr(it.note, "redacted the API key"));
+    assert_null(strstr(it.target, KEY_HEX));
+    assert_non_null(strstr(it.target, "[REDACTED]"));
+    assert_false(it.same); /* serve does not answer /input/get with {} */
+    ec_http_client_free(client);
+    ec_capture_record_free(&back);
+    ec_serve_stop(s);
+    ec_serve_users_free(&users);
+}
+
 static void test_transport_headers_are_not_replayed(void **state)
 {
     (void)state;
@@ -310,6 +362,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay_twice_to_strict_server_shows_replay_protection,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_server_is_not_sent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_redacted_key_is_said, setup, teardown),
         cmocka_unit_test(test_transport_headers_are_not_replayed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
