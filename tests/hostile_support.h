@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double hs_now_ms(void)
+static inline double hs_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -29,7 +29,7 @@ static double hs_now_ms(void)
 }
 
 /* A blocking TCP connection to 127.0.0.1:port, or -1. */
-static int hs_connect(unsigned port)
+static inline int hs_connect(unsigned port)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -50,7 +50,7 @@ static int hs_connect(unsigned port)
 
 /* Send everything, or stop at the first error (the peer may close early:
  * a 413 is sent before the body is read).  Returns bytes sent. */
-static size_t hs_send(int fd, const void *buf, size_t n)
+static inline size_t hs_send(int fd, const void *buf, size_t n)
 {
     const char *p = buf;
     size_t done = 0;
@@ -65,13 +65,13 @@ static size_t hs_send(int fd, const void *buf, size_t n)
     return done;
 }
 
-static size_t hs_send_str(int fd, const char *s) { return hs_send(fd, s, strlen(s)); }
+static inline size_t hs_send_str(int fd, const char *s) { return hs_send(fd, s, strlen(s)); }
 
 /* Read until the peer closes or timeout_ms passes with nothing new (or
  * total_ms passes in all).  At most cap - 1 bytes are kept,
  * NUL-terminated; the rest is read and dropped.  *closed = 1 when the peer
  * closed (EOF or reset).  Returns the bytes kept. */
-static size_t hs_read(int fd, char *buf, size_t cap, int timeout_ms, int total_ms, int *closed)
+static inline size_t hs_read(int fd, char *buf, size_t cap, int timeout_ms, int total_ms, int *closed)
 {
     size_t got = 0;
     double end = hs_now_ms() + total_ms;
@@ -108,7 +108,7 @@ static size_t hs_read(int fd, char *buf, size_t cap, int timeout_ms, int total_m
 }
 
 /* The status of an HTTP/1.x answer, or 0 when buf does not start with one. */
-static int hs_status(const char *buf)
+static inline int hs_status(const char *buf)
 {
     int status = 0;
     if (strncmp(buf, "HTTP/1.", 7) != 0 || sscanf(buf + 9, "%3d", &status) != 1)
@@ -117,7 +117,7 @@ static int hs_status(const char *buf)
 }
 
 /* Case-insensitive search for needle in the NUL-terminated hay. */
-static const char *hs_find_ci(const char *hay, const char *needle)
+static inline const char *hs_find_ci(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);
     for (; *hay; hay++)
@@ -127,7 +127,7 @@ static const char *hs_find_ci(const char *hay, const char *needle)
 }
 
 /* Resident memory of this process in KiB (from /proc/self/statm). */
-static long hs_rss_kib(void)
+static inline long hs_rss_kib(void)
 {
     FILE *f = fopen("/proc/self/statm", "r");
     long pages = 0, resident = 0;
@@ -140,7 +140,7 @@ static long hs_rss_kib(void)
 }
 
 /* Allow n more open files than now (the soft limit up to the hard one). */
-static void hs_allow_files(rlim_t n)
+static inline void hs_allow_files(rlim_t n)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n) {
