@@ -444,6 +444,30 @@ static void test_garbage_never_crashes(void **state)
     ec_explanation_free(&e);
 }
 
+/* SPEC section 4's quirk: a body that fails to decrypt is MAC-checked as
+ * the empty string, so HMAC(key, "") passes any such body on to the
+ * application.  Explain must not call that "the encryption is right". */
+static void test_mac_of_empty_quirk(void **state)
+{
+    (void)state;
+    uint8_t key[EC_KEY_LEN];
+    ec_key_from_hex(KEY_HEX, key);
+    char mac[EC_HMAC_HEX_LEN + 1];
+    assert_int_equal(ec_hmac_sha256_hex(key, EC_KEY_LEN, (const uint8_t *)"", 0, mac), EC_OK);
+    char auth[80];
+    snprintf(auth, sizeof auth, "1:%s", mac);
+    /* 48 bytes of 0xff as base64url: IV + 2 blocks that decrypt to garbage. */
+    static const char body[] = "________________________________________________________________";
+    ec_explanation e;
+    explain_body((const uint8_t *)body, strlen(body), auth, &e);
+    assert_int_equal(e.fault, EC_F_APP);
+    assert_false(layer(&e, "padding")->ok);
+    assert_non_null(strstr(layer(&e, "hmac")->note, "HMAC of the empty string"));
+    assert_null(strstr(e.verdict, "the encryption is right"));
+    assert_non_null(strstr(e.verdict, "empty string"));
+    ec_explanation_free(&e);
+}
+
 static void test_wrong_content_type_and_bearer_key_redacted(void **state)
 {
     (void)state;
@@ -639,6 +663,7 @@ int main(void)
         cmocka_unit_test(test_iv_patterns_one_request_can_show),
         cmocka_unit_test(test_wrong_key),
         cmocka_unit_test(test_garbage_never_crashes),
+        cmocka_unit_test(test_mac_of_empty_quirk),
         cmocka_unit_test(test_wrong_content_type_and_bearer_key_redacted),
         cmocka_unit_test(test_application_error_is_not_a_crypto_mistake),
         cmocka_unit_test(test_legacy_form),

@@ -773,7 +773,10 @@ static void layers_answer(work *w, ec_explanation *e)
     } else if (e->fault == EC_F_APP || e->fault == EC_F_LEGACY_DATA) {
         app->ok = 0;
         put(&w->red, app->actual, "%s", e->answer);
-        put(&w->red, app->note, "the encryption is right; the plaintext's content is refused");
+        if (w->decrypt_status == EC_OK || w->profile == EC_PROFILE_LEGACY)
+            put(&w->red, app->note, "the encryption is right; the plaintext's content is refused");
+        else
+            put(&w->red, app->note, "reached with an empty plaintext: nothing decrypted");
     } else {
         not_reached(app, ec_status_text(e->fault));
     }
@@ -899,6 +902,15 @@ static void write_verdict(work *w, ec_explanation *e)
     if (is_early_fault(e->fault)) {
         put(&w->red, e->verdict, "%s: a server answers HTTP %d '%s' before it looks at the body",
             ec_status_text(e->fault), e->http_status, e->answer);
+        return;
+    }
+    if (e->fault == EC_F_APP && w->decrypt_status != EC_OK) {
+        /* SPEC section 4's quirk: what fails to decrypt is MAC-checked as
+         * the empty string. */
+        put(&w->red, e->verdict, "the body does not decrypt, but the HMAC is the one of the "
+                                 "empty string, which Emoncms accepts for any body that fails "
+                                 "to decrypt (a padding oracle); the application then answers: "
+                                 "%s", e->answer);
         return;
     }
     if (e->fault == EC_F_APP || e->fault == EC_F_LEGACY_DATA) {
