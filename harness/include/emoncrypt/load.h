@@ -1,0 +1,98 @@
+/* emoncrypt — a fleet of simulated devices posting encrypted readings to a
+ * server, to measure what it sustains (`emoncrypt load`).
+ *
+ * Each device is what a careful sender would be: its own node name
+ * ("emoncrypt_load_7"), a fresh random IV for every post, real timestamps
+ * (time=now), and the reply compared with the ack it expects.  Devices are
+ * spread over a few worker threads, each with one kept-alive connection
+ * (ec_http_client), so that a fleet of thousands of devices does not need
+ * thousands of sockets.  A run is bounded both in time (duration_s) and in
+ * count (max_requests), and by default only loopback targets are allowed:
+ * a load test is an attack on anyone else's server.
+ *
+ * Latencies go into a fixed histogram (1 % wide buckets), so memory does
+ * not grow with the length of the run.
+ */
+#ifndef EMONCRYPT_LOAD_H
+#define EMONCRYPT_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emoncrypt/codec.h"
+#include "emoncrypt/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EC_LOAD_MAX_DEVICES     100000u
+#define EC_LOAD_MAX_CONNECTIONS 256u
+#define EC_LOAD_MAX_DURATION_S  3600.0
+#define EC_LOAD_MAX_BULK_ROWS   1000u
+/* Distinct answers kept apart in the result; the rest are counted as "other". */
+#define EC_LOAD_MAX_ANSWER_KINDS 16
+
+typedef struct {
+    const char *url;             /* server base ("http://127.0.0.1:8080"), or a URL
+                                    already ending in /input/post or /input/bulk */
+    const char *userid;          /* Authorization user id */
+    uint8_t key[EC_KEY_LEN];     /* hex2bin(write apikey) */
+    unsigned devices;            /* simulated devices; 0 = 4 */
+    unsigned connections;        /* worker threads = kept-alive connections;
+                                    0 = min(devices, 16) */
+    double rate;                 /* posts per second over the whole fleet;
+                                    0 = as fast as the server answers */
+    double duration_s;           /* 0 = 10 s; at most EC_LOAD_MAX_DURATION_S */
+    uint64_t max_requests;       /* stop after this many posts; 0 = 10,000,000 */
+    unsigned bulk_rows;          /* 0 = /input/post with fulljson; K = /input/bulk
+                                    with K rows per post */
+    long timeout_ms;             /* per request; <= 0 = 3000 */
+    int allow_remote;            /* 1 = a target outside 127.0.0.0/8, ::1 and
+                                    localhost is allowed */
+} ec_load_options;
+
+/* One kind of answer that was not the expected ack: HTTP status plus the
+ * start of the body, printable-escaped ("200 invalid data"). */
+typedef struct {
+    char text[80];
+    uint64_t count;
+} ec_load_answer_kind;
+
+typedef struct {
+    uint64_t sent;               /* posts whose exchange finished (any way) */
+    uint64_t acked;              /* answered 200 with exactly the expected ack */
+    uint64_t ack_mismatch;       /* answered 200 with a well-formed ack that
+                                    is not the one expected */
+    uint64_t wrong_answer;       /* any other complete HTTP answer */
+    uint64_t transport_errors;   /* no complete answer (see by_transport) */
+    uint64_t by_transport[16];   /* indexed by ec_http_error */
+    ec_load_answer_kind answers[EC_LOAD_MAX_ANSWER_KINDS];
+    size_t answer_kinds;
+    uint64_t other_answers;      /* wrong answers beyond the kinds kept */
+    double elapsed_s;            /* from the first post to the last answer */
+    double achieved_rate;        /* sent / elapsed_s */
+    double target_rate;          /* the rate asked for (0 = unthrottled) */
+    unsigned devices, connections, bulk_rows;
+    /* latency of finished exchanges, milliseconds */
+    double p50_ms, p90_ms, p99_ms, p999_ms, max_ms, mean_ms;
+    int refused_remote;          /* 1: not run, the target is not loopback */
+    char message[256];           /* why the run stopped early, or "" */
+} ec_load_result;
+
+/* 1 when url's host is 127.0.0.0/8, ::1 or "localhost" (any case). */
+int ec_load_url_is_loopback(const char *url);
+
+/* Run the fleet.  Returns EC_OK when the run happened (see the counts),
+ * EC_E_ARG for bad options or a remote target without allow_remote (then
+ * result->refused_remote is 1 and result->message says why), EC_E_IO when
+ * the first post could not connect at all, EC_E_NOMEM.  The key never
+ * appears in result->message.  stop (may be NULL) is polled: set *stop to
+ * end the run early (from a signal handler). */
+ec_status ec_load_run(const ec_load_options *opt, volatile int *stop,
+                      ec_load_result *result);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
