@@ -209,6 +209,14 @@ o = json.load(open(sys.argv[1]))
 assert o["valid"] is True and o["ack"] == sys.argv[2] and o["mistakes"] == []
 assert all(l["ok"] for l in o["layers"]), o["layers"]
 EOF
+    # A body that starts with '-' (the IV's first byte is f8..fb) after '--'.
+    "$exe" encode --apikey "$key" --userid 1 --iv f8f8f8f8f8f8f8f8f8f8f8f8f8f8f8f8 --format json \
+        'node=a&json={"x":1}' >"$work/dash.json" || fail "encode failed"
+    readarray -t dash < <($PY -c 'import json,sys; r=json.load(open(sys.argv[1]))["request"]; print(r["authorization"]); print(r["body"])' "$work/dash.json")
+    [ "${dash[1]:0:1}" = "-" ] || fail "the body does not start with '-'"
+    "$exe" explain --apikey "$key" --authorization "${dash[0]}" -- "${dash[1]}" >"$work/dash.txt" 2>&1 \
+        || fail "a body starting with '-': exit $?"
+    grep -q "^verdict: valid" "$work/dash.txt" || fail "a body starting with '-' not explained valid"
     # The wrong key: exit 1 and the sentence.
     "$exe" explain --apikey fedcba9876543210fedcba9876543210 --authorization "$auth" "$body" \
         >"$work/wrong.txt" 2>&1

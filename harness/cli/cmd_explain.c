@@ -28,7 +28,8 @@ const char cmd_explain_usage[] =
     "appended, broken CBC chaining, gzip instead of zlib, uppercase HMAC) and\n"
     "every pair of them, and says which one reproduces the request byte for\n"
     "byte.  BODY is the request body as sent ('-' reads stdin, '@FILE' a\n"
-    "file; one trailing newline is dropped from both).  --capture reads the\n"
+    "file; one trailing newline is dropped from both; a body that starts with\n"
+    "'-' goes after '--').  --capture reads the\n"
     "requests a `test-client --capture` recorded.  The API key is never\n"
     "printed.  Exit 0: valid; 1: invalid (explained); 2: usage error.\n"
     "\n"
@@ -302,7 +303,7 @@ int cmd_explain(const ec_cli_command *self, int argc, char **argv)
         goto out;
     /* A body pasted from a terminal or a file ends with a newline the
      * request never had. */
-    if (argv[optind][0] == '-' || argv[optind][0] == '@') {
+    if (strcmp(argv[optind], "-") == 0 || argv[optind][0] == '@') {
         if (body_len > 0 && body[body_len - 1] == '\n')
             body_len--;
         if (body_len > 0 && body[body_len - 1] == '\r')
