@@ -155,8 +155,9 @@ ec_status ec_capture_write(ec_capture_writer *w, const ec_capture_record *rec)
     if (o == NULL)
         return EC_E_NOMEM;
     pthread_mutex_lock(&w->lock);
-    uint64_t seq = rec->seq != 0 ? rec->seq : w->next_seq;
-    if (seq >= w->next_seq)
+    int is_event = rec->kind != NULL && strcmp(rec->kind, "event") == 0;
+    uint64_t seq = rec->seq != 0 || is_event ? rec->seq : w->next_seq;
+    if (!is_event && seq >= w->next_seq)
         w->next_seq = seq + 1;
     json_object_set_new(o, "seq", json_integer((json_int_t)seq));
     json_object_set_new(o, "time", json_real(rec->time));

@@ -662,11 +662,13 @@ static ec_verdict strictly(const cs_run *run, ec_verdict v)
 }
 
 static void add_result(ec_report *report, const cs_run *run, const char *id,
-                       const char *requirement, const cs_outcome *o, const char *repro)
+                       const char *requirement, const cs_outcome *o, const char *repro,
+                       const char *sent)
 {
     ec_case_result cr;
     memset(&cr, 0, sizeof cr);
     cr.repro = repro;
+    cr.sent = sent;
     cr.id = id;
     cr.requirement = requirement;
     cr.verdict = strictly(run, o->verdict);
@@ -696,7 +698,8 @@ static int severity(ec_verdict v)
 
 /* One result for a per-request check: its worst outcome over all requests,
  * naming the first request that had it. */
-static void aggregate(const cs_run *run, size_t c, cs_outcome *out)
+static void aggregate(const cs_run *run, size_t c, cs_outcome *out, char *sent, size_t sent_cap,
+                      size_t *named_seq)
 {
     size_t judged = 0, worst_count = 0;
     const cs_request *first = NULL;
@@ -720,6 +723,14 @@ static void aggregate(const cs_run *run, size_t c, cs_outcome *out)
     const cs_outcome *w = &first->outcomes[c];
     char label[160];
     cs_label(first, label, sizeof label);
+    *named_seq = first->seq;
+    /* What the device sent, for the request the verdict names. */
+    char iv[2 * EC_IV_LEN + 1] = "";
+    if (first->has_iv)
+        ec_hex_encode(first->iv, EC_IV_LEN, iv, sizeof iv);
+    snprintf(sent, sent_cap, "request #%zu: %s %s, %zu-byte body%s%s%s", first->seq,
+             first->method, first->path, first->body_len, iv[0] ? ", IV " : "", iv,
+             first->diag.reproduced && first->diag.mistakes ? ", built with a known mistake" : "");
     if (w->verdict == EC_VERDICT_PASS)
         cs_outcome_set(out, EC_VERDICT_PASS, "%zu requests; e.g. %s", judged, w->message);
     else if (w->verdict == EC_VERDICT_INFO)
@@ -742,8 +753,10 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
         const cs_check *k = &cs_checks[c];
         cs_outcome o;
         memset(&o, 0, sizeof o);
+        char sent[256] = "";
+        size_t named_seq = 0;
         if (k->on_request != NULL) {
-            aggregate(run, c, &o);
+            aggregate(run, c, &o, sent, sizeof sent, &named_seq);
         } else {
             o.verdict = EC_VERDICT_SKIP;
             k->on_audit(run, &o);
@@ -763,11 +776,18 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
                                ec_httpd_event_name(ev->kind), ev->detail);
                 snprintf(one.expected, sizeof one.expected, "a complete HTTP request");
                 snprintf(one.actual, sizeof one.actual, "%s", ec_httpd_event_name(ev->kind));
-                add_result(report, run, k->id, k->requirement, &one, NULL);
+                add_result(report, run, k->id, k->requirement, &one, NULL, NULL);
             }
             continue;
         }
-        add_result(report, run, k->id, k->requirement, &o, NULL);
+        /* A request the verdict names can be explained from the capture
+         * (--index counts requests from 0, "#N" from 1). */
+        char repro[512] = "";
+        if (o.verdict == EC_VERDICT_FAIL && named_seq > 0 && run->opt.capture_path != NULL)
+            snprintf(repro, sizeof repro, "emoncrypt explain --apikey KEY --capture %s --index %zu",
+                     run->opt.capture_path, named_seq - 1);
+        add_result(report, run, k->id, k->requirement, &o, repro[0] ? repro : NULL,
+                   sent[0] ? sent : NULL);
     }
     (void)well_formed;
     size_t complete = 0;
@@ -782,7 +802,8 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
         snprintf(repro, sizeof repro, "emoncrypt test-client --listen %s --userid %s "
                  "--apikey KEY --scenario %s", run->opt.listen ? run->opt.listen : "127.0.0.1:8080",
                  run->userid, run->scenarios[i]->name);
-        add_result(report, run, run->scenarios[i]->id, run->scenarios[i]->requirement, &o, repro);
+        add_result(report, run, run->scenarios[i]->id, run->scenarios[i]->requirement, &o, repro,
+                   NULL);
     }
     size_t posts = 0;
     for (size_t i = 0; i < run->request_count; i++)

@@ -18,7 +18,7 @@
  *    "reply":{"status":200,"content_type":"text/plain","body":"…","script":"normal"},
  *    "fault":"ok","mistakes":"","failed":["client/2.iv/fresh"]}
  * and an event (garbage on the socket, a client that left) as
- *   {"seq":9,"time":…,"kind":"event","event":"no-request","remote":…,"detail":"…"}
+ *   {"seq":0,"time":…,"kind":"event","event":"no-request","remote":…,"detail":"…"}
  */
 #ifndef EMONCRYPT_CAPTURE_H
 #define EMONCRYPT_CAPTURE_H
@@ -78,7 +78,9 @@ ec_status ec_capture_open(const char *path, const char *secret, int show_secret,
                           ec_capture_writer **out, char *errbuf, size_t errbuf_size);
 
 /* Append one record as one line and flush it (so a capture survives a
- * crash or Ctrl-C).  Thread-safe.  seq 0 is replaced by the next number. */
+ * crash or Ctrl-C).  Thread-safe.  On an exchange, seq 0 is replaced by the
+ * next number (one more than the highest so far); events keep their seq
+ * (0 = none): they are not requests and do not take a request's number. */
 ec_status ec_capture_write(ec_capture_writer *w, const ec_capture_record *rec);
 
 /* Flush and close.  NULL is ignored. */
