@@ -167,6 +167,7 @@ static void test_round_trip(void **state)
 
     assert_int_equal(ec_capture_read(f, &r, err, sizeof err), 1);
     assert_string_equal(r.kind, "event");
+    assert_int_equal(r.seq, 0); /* events do not take a request's number */
     assert_string_equal(r.event, "no-request");
     ec_capture_record_free(&r);
     assert_int_equal(ec_capture_read(f, &r, err, sizeof err), 0);
