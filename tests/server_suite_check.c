@@ -7,6 +7,7 @@
  *   server_suite_check reference-strict   strict serve, --strict suite: exit 0
  *   server_suite_check mutant NAME        the suite FAILs the mutant's catching case
  *   server_suite_check unreachable        nothing listening: exit 2 within 2 s, one line
+ *   server_suite_check cli-unreachable EMONCRYPT   the same through the CLI
  *   server_suite_check table              the ctest list of mutants is the table
  *   server_suite_check readkey reference|NAME   the same, reading stored data back
  *                                         through Emoncms's /input/get (--readkey)
@@ -21,6 +22,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "emoncrypt/report.h"
 #include "emoncrypt/serve.h"
@@ -215,6 +217,53 @@ static int check_mutant(const char *name)
     return rc == 0 && caught ? 0 : 1;
 }
 
+/* A loopback port nobody listens on: bind one, note it, close it. */
+static unsigned free_port(void)
+{
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(s, (struct sockaddr *)&a, &len) != 0) {
+        if (s >= 0)
+            close(s);
+        return 0;
+    }
+    close(s);
+    return ntohs(a.sin_port);
+}
+
+/* The CLI end to end: `emoncrypt test-server` at a closed port exits 2
+ * within 2 s and says so in exactly one line. */
+static int check_cli_unreachable(const char *emoncrypt)
+{
+    unsigned port = free_port();
+    if (!port)
+        return fail("cannot find a free port");
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "'%s' test-server http://127.0.0.1:%u --userid 1 --apikey " APIKEY " 2>&1", emoncrypt, port);
+    long t0 = now_ms();
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return fail("cannot run %s", emoncrypt);
+    char out[2048];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    long took = now_ms() - t0;
+    int lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += out[i] == '\n';
+    fprintf(stderr, "server_suite_check: cli-unreachable: exit %d in %ld ms, %d line(s): %s", WEXITSTATUS(status),
+            took, lines, out);
+    return !(WIFEXITED(status) && WEXITSTATUS(status) == 2 && took < 2000 && lines == 1 &&
+             strstr(out, "cannot reach") && !strstr(out, APIKEY));
+}
+
 static int check_unreachable(void)
 {
     /* A port nobody listens on: bind one, note it, close it. */
@@ -298,6 +347,8 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && strcmp(argv[1], "unreachable") == 0)
         return check_unreachable();
+    if (argc >= 3 && strcmp(argv[1], "cli-unreachable") == 0)
+        return check_cli_unreachable(argv[2]);
     if (argc >= 2 && strcmp(argv[1], "table") == 0)
         return check_table();
     fprintf(stderr, "usage: server_suite_check reference|reference-strict|unreachable|table|mutant NAME\n");
