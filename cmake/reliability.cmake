@@ -15,3 +15,11 @@ if(EMONCRYPT_TESTS)
     endif()
   endforeach()
 endif()
+
+if(EMONCRYPT_TESTS)
+  find_program(EMONCRYPT_BASH bash REQUIRED)
+  add_test(NAME reliability/secret-scan
+    COMMAND ${EMONCRYPT_BASH} ${PROJECT_SOURCE_DIR}/tests/secret_scan.sh
+            $<TARGET_FILE:emoncrypt> ${CMAKE_CURRENT_BINARY_DIR}/secret-scan)
+  set_tests_properties(reliability/secret-scan PROPERTIES TIMEOUT 180 LABELS reliability)
+endif()
