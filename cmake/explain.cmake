@@ -17,6 +17,8 @@ set(EMONCRYPT_EXPLAIN_IV_MUTANTS zero-iv fixed-iv counter-iv)
 # The write key in clear: explain's apikey layer (seen in the capture as
 # "[REDACTED]").
 set(EMONCRYPT_EXPLAIN_KEY_MUTANTS apikey-in-query bearer-side-request)
+# A capture shows what one request cannot: a resend that reuses the IV.
+set(EMONCRYPT_EXPLAIN_CAPTURE_MUTANTS same-iv-resend)
 # Every mistake explain names, through encode --mistake and explain.
 set(EMONCRYPT_EXPLAIN_MISTAKES
   std-alphabet hmac-upper hmac-over-ct hmac-plus-nul hmac-hex-key zero-padding
@@ -26,7 +28,7 @@ if(EMONCRYPT_TESTS)
   find_program(EMONCRYPT_BASH bash REQUIRED)
   set(_ec_explain ${PROJECT_SOURCE_DIR}/cmake/explain_check.sh)
   foreach(m ${EMONCRYPT_EXPLAIN_MUTANTS} ${EMONCRYPT_EXPLAIN_IV_MUTANTS}
-            ${EMONCRYPT_EXPLAIN_KEY_MUTANTS})
+            ${EMONCRYPT_EXPLAIN_KEY_MUTANTS} ${EMONCRYPT_EXPLAIN_CAPTURE_MUTANTS})
     add_test(NAME explain/mutant/${m}
       COMMAND ${EMONCRYPT_BASH} ${_ec_explain} $<TARGET_FILE:emoncrypt> mutant ${m})
     set_tests_properties(explain/mutant/${m} PROPERTIES TIMEOUT 60 LABELS "explain;mutant")

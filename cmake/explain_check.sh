@@ -55,6 +55,8 @@ sentence() {
     # The key in clear (the capture shows it redacted).
     apikey-in-query)     echo "you send the write API key in clear, in the URL" ;;
     bearer-side-request) echo "you send the write API key in clear, in the Authorization header" ;;
+    # Across requests of one capture.
+    same-iv-resend) echo "also: the same IV as request" ;;
     *) return 1 ;;
     esac
 }
@@ -112,10 +114,25 @@ capture_device() {
 case "$mode" in
 mutant)
     want=$(sentence "$name") || fail "no sentence for $name"
-    capture_device "$name" happy
+    scenario=$("$exe" send --list-mutants | awk -v n="$name" '$1 == n' | sed 's/.*\[\(.*\)\].*/\1/')
+    [ -n "$scenario" ] || fail "send has no mutant $name"
+    capture_device "$name" "$scenario"
     "$exe" explain --apikey "$key" --capture "$work/capture.jsonl" >"$work/explain.txt" 2>&1
     rc=$?
     [ "$rc" -eq 1 ] || fail "explain exited $rc, expected 1 (invalid requests)"
+    if [ "$name" = same-iv-resend ]; then
+        # Each request alone is valid; the resend repeats the failed post's IV.
+        grep -q "^$want" "$work/explain.txt" || fail "no repeated IV found"
+        # Also when only that request is explained (--index).
+        k=$(awk -v w="$want" '/^request [0-9]+ /{r=$2} index($0, w) == 1 {print r; exit}' \
+            "$work/explain.txt")
+        "$exe" explain --apikey "$key" --capture "$work/capture.jsonl" --index "$k" \
+            >"$work/explain-k.txt" 2>&1
+        grep -q "^$want" "$work/explain-k.txt" || fail "--index $k: the repeated IV not seen"
+        never_key
+        echo "mutant $name: $(grep -c "^$want" "$work/explain.txt") request(s) repeat an earlier IV"
+        exit 0
+    fi
     grep -F "verdict: " "$work/explain.txt" >"$work/verdicts.txt"
     named=$(grep -cF -- "$want" "$work/verdicts.txt")
     [ "$named" -ge 1 ] || fail "no verdict says: $want"

@@ -29,9 +29,10 @@ const char cmd_explain_usage[] =
     "every pair of them, and says which one reproduces the request byte for\n"
     "byte.  BODY is the request body as sent ('-' reads stdin, '@FILE' a\n"
     "file; one trailing newline is dropped from both; a body that starts with\n"
-    "'-' goes after '--').  --capture reads the\n"
-    "requests a `test-client --capture` recorded.  The API key is never\n"
-    "printed.  Exit 0: valid; 1: invalid (explained); 2: usage error.\n"
+    "'-' goes after '--').  --capture reads the requests a `test-client\n"
+    "--capture` recorded, and also says when one repeats an earlier IV.\n"
+    "The API key is never printed.  Exit 0: valid; 1: invalid (explained);\n"
+    "2: usage error.\n"
     "\n"
     "Options:\n"
     "  -k, --apikey HEX        the write API key of the account (32 hex digits)\n"
@@ -75,9 +76,10 @@ typedef struct {
     size_t invalid;
 } printer;
 
-/* Print one explanation; heading is the text mode's first line. */
+/* Print one explanation; heading is the text mode's first line;
+ * iv_same_as >= 0 is the earlier request of the capture with the same IV. */
 static int print_one(printer *pr, const ec_explanation *e, const char *heading, long index,
-                     long long seq)
+                     long long seq, long iv_same_as)
 {
     if (pr->format == FORMAT_JSON) {
         char *s = ec_explanation_json(e, 1);
@@ -91,6 +93,8 @@ static int print_one(printer *pr, const ec_explanation *e, const char *heading, 
                 return cli_fail("out of memory");
             json_object_set_new(o, "index", json_integer(index));
             json_object_set_new(o, "seq", json_integer(seq));
+            json_object_set_new(o, "iv_same_as",
+                                iv_same_as >= 0 ? json_integer(iv_same_as) : json_null());
             s = json_dumps(o, JSON_INDENT(2));
             json_decref(o);
             if (s == NULL)
@@ -106,9 +110,12 @@ static int print_one(printer *pr, const ec_explanation *e, const char *heading, 
         if (heading != NULL)
             printf("%s\n", heading);
         ec_explanation_write_text(e, stdout);
+        if (iv_same_as >= 0)
+            printf("also: the same IV as request %ld: an IV must be fresh for every message, "
+                   "resends included\n", iv_same_as);
     }
     pr->printed++;
-    if (!e->valid)
+    if (!e->valid || iv_same_as >= 0)
         pr->invalid++;
     return EC_EXIT_PASS;
 }
@@ -121,9 +128,74 @@ static const char *header_of(const ec_capture_record *rec, const char *name)
     return NULL;
 }
 
+/* The IVs seen so far in a capture (as the iv layer prints them), to tell
+ * a repeated IV: what one request cannot show, the capture can. */
+typedef struct {
+    char (*iv)[EC_EXPLAIN_FIELD];
+    long *index;
+    size_t n, cap;
+} iv_history;
+
+/* The earlier request with the same IV as e, or -1; then remembers e's. */
+static long iv_seen(iv_history *h, const ec_explanation *e, long index)
+{
+    const char *iv = NULL;
+    for (size_t i = 0; i < e->layer_count; i++)
+        if (strcmp(e->layers[i].name, "iv") == 0 && e->layers[i].reached &&
+            strlen(e->layers[i].actual) == 3 * EC_IV_LEN - 1)
+            iv = e->layers[i].actual;
+    if (iv == NULL)
+        return -1;
+    for (size_t i = 0; i < h->n; i++)
+        if (strcmp(h->iv[i], iv) == 0)
+            return h->index[i];
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 64;
+        void *a = realloc(h->iv, cap * sizeof *h->iv);
+        if (a == NULL)
+            return -1;
+        h->iv = a;
+        void *b = realloc(h->index, cap * sizeof *h->index);
+        if (b == NULL)
+            return -1;
+        h->index = b;
+        h->cap = cap;
+    }
+    snprintf(h->iv[h->n], sizeof h->iv[h->n], "%s", iv);
+    h->index[h->n++] = index;
+    return -1;
+}
+
+/* For a request skipped by --index: remember its IV all the same, read
+ * as the iv layer reads it (lenient base64, the first 16 bytes). */
+static void iv_remember_skipped(iv_history *h, const ec_capture_record *rec, long index)
+{
+    if (rec->body_len == 0 || strncmp(rec->path, "/input/encrypted", 16) == 0)
+        return;
+    size_t cap = ec_b64_decoded_max(rec->body_len) + 4;
+    uint8_t *dec = malloc(cap);
+    size_t n = 0;
+    if (dec != NULL &&
+        ec_b64_decode_compat((const char *)rec->body, rec->body_len, dec, cap, &n) == EC_OK &&
+        n >= EC_IV_LEN) {
+        ec_explanation e;
+        ec_explanation_init(&e);
+        e.layer_count = 1;
+        e.layers[0].name = "iv";
+        e.layers[0].reached = 1;
+        size_t used = 0;
+        for (size_t i = 0; i < EC_IV_LEN; i++)
+            used += (size_t)snprintf(e.layers[0].actual + used, sizeof e.layers[0].actual - used,
+                                     "%s%02x", i ? " " : "", dec[i]);
+        iv_seen(h, &e, index);
+    }
+    free(dec);
+}
+
 static int explain_capture(printer *pr, const ec_explain_input *base, const char *path,
                            long only_index)
 {
+    iv_history ivs = {0};
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (f == NULL)
         return cli_usage_error("--capture: cannot open '%s'", path);
@@ -145,6 +217,8 @@ static int explain_capture(printer *pr, const ec_explain_input *base, const char
         int is_request = rec.kind != NULL && strcmp(rec.kind, "exchange") == 0 &&
                          rec.method != NULL && rec.path != NULL;
         if (!is_request || (only_index >= 0 && index != only_index)) {
+            if (is_request)
+                iv_remember_skipped(&ivs, &rec, index);
             index += is_request;
             ec_capture_record_free(&rec);
             continue;
@@ -171,7 +245,8 @@ static int explain_capture(printer *pr, const ec_explain_input *base, const char
             snprintf(heading, sizeof heading, "request %ld (seq %llu%s%s): %s %s", index,
                      (unsigned long long)rec.seq, rec.scenario ? ", scenario " : "",
                      rec.scenario ? rec.scenario : "", rec.method, rec.path);
-            int prc = print_one(pr, &e, heading, index, (long long)rec.seq);
+            long same = iv_seen(&ivs, &e, index);
+            int prc = print_one(pr, &e, heading, index, (long long)rec.seq, same);
             if (prc != EC_EXIT_PASS)
                 rc = prc;
         }
@@ -183,6 +258,8 @@ static int explain_capture(printer *pr, const ec_explain_input *base, const char
     }
     if (f != stdin)
         fclose(f);
+    free(ivs.iv);
+    free(ivs.index);
     if (rc != EC_EXIT_PASS)
         return rc;
     if (pr->printed == 0) {
@@ -319,7 +396,7 @@ int cmd_explain(const ec_cli_command *self, int argc, char **argv)
     if (st != EC_OK) {
         rc = cli_fail("cannot explain: %s", ec_status_text(st));
     } else {
-        rc = print_one(&pr, &e, NULL, -1, -1);
+        rc = print_one(&pr, &e, NULL, -1, -1, -1);
         if (rc == EC_EXIT_PASS && !e.valid)
             rc = EC_EXIT_FAIL;
     }
