@@ -96,7 +96,8 @@ typedef struct {
     const char *apikey_hex;       /* its write API key (32 hex digits) */
     const char *username;         /* legacy profile only */
     int profile;                  /* ec_profile the device is expected to speak */
-    const char *scenario;         /* a scenario name, "all", or NULL = "all" */
+    const char *scenario;         /* a scenario name, several "a,b,c", "all",
+                                     or NULL = "all" */
     unsigned max_requests;        /* 0 = no limit */
     unsigned duration_ms;         /* 0 = no limit */
     unsigned linger_ms;           /* after the last scenario, end once the device

@@ -560,14 +560,27 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
             s->run.scenarios[i] = &ec_client_scenarios[i];
         s->run.scenario_count = ec_client_scenario_count;
     } else {
-        const ec_client_scenario *sc = ec_client_scenario_find(name);
-        if (sc == NULL) {
-            errf(errbuf, errbuf_size, "--scenario: no scenario named '%s' (see --list)", name);
+        /* One name, or several separated by commas, run in that order. */
+        for (const char *p = name; *p;) {
+            size_t len = strcspn(p, ",");
+            char one[64];
+            snprintf(one, sizeof one, "%.*s", (int)(len < 63 ? len : 63), p);
+            const ec_client_scenario *sc = ec_client_scenario_find(one);
+            if (sc == NULL || s->run.scenario_count == ec_client_scenario_count) {
+                errf(errbuf, errbuf_size, "--scenario: no scenario named '%s' (see --list)", one);
+                ec_client_suite_free(s);
+                return EC_E_ARG;
+            }
+            s->run.scenarios[s->run.scenario_count++] = sc;
+            p += len;
+            if (*p == ',')
+                p++;
+        }
+        if (s->run.scenario_count == 0) {
+            errf(errbuf, errbuf_size, "--scenario: empty");
             ec_client_suite_free(s);
             return EC_E_ARG;
         }
-        s->run.scenarios[0] = sc;
-        s->run.scenario_count = 1;
     }
     if (opt->capture_path != NULL) {
         ec_status st = ec_capture_open(opt->capture_path, opt->apikey_hex, opt->show_secrets,
