@@ -266,6 +266,23 @@ usage)
     : >"$work/empty.jsonl"
     check_usage "empty capture" explain --apikey "$key" --capture "$work/empty.jsonl"
     check_usage "index past the end" replay --capture "$work/empty.jsonl" --index 3 http://127.0.0.1:9
+    # A hand-written capture: a bad line is skipped with one line on
+    # stderr; the request without a captured answer is replayed as "new".
+    printf '%s\n' 'not json at all' \
+        '{"seq":1,"kind":"exchange","method":"POST","path":"/input/post","query":"","headers":[["Content-Type","aes128cbc"],["Authorization","1:b34e30a93ab8f8ddded42c3d5eaa66915aec0cfc931e9fc23fbd60567b9f2662"]],"body":"'"$body"'"}' \
+        >"$work/hand.jsonl"
+    "$exe" explain --apikey "$key" --capture "$work/hand.jsonl" >"$work/hand.txt" 2>"$work/hand-err.txt" \
+        || fail "hand-written capture: exit $?"
+    grep -q "^verdict: valid" "$work/hand.txt" || fail "hand-written capture not valid"
+    [ "$(wc -l <"$work/hand-err.txt")" -eq 1 ] || fail "bad line: not one line on stderr"
+    "$exe" serve --listen 127.0.0.1:0 --userid 1 --apikey "$key" --ready-file "$work/ready" -q \
+        >/dev/null 2>&1 &
+    pids+=("$!")
+    for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.05; done
+    "$exe" replay --capture "$work/hand.jsonl" "$(head -n 1 "$work/ready")" >"$work/hand-replay.txt" \
+        2>/dev/null || fail "replay of a capture without answers: exit $?"
+    grep -q "1 without a captured answer" "$work/hand-replay.txt" || fail "not counted as without answer"
+    grep -q "#0   new " "$work/hand-replay.txt" || fail "not marked new"
     "$exe" explain --help >"$work/help.txt" || fail "--help exit $?"
     grep -q "^usage: emoncrypt explain" "$work/help.txt" || fail "no usage line"
     "$exe" replay --help >"$work/help.txt" || fail "replay --help exit $?"

@@ -25,7 +25,8 @@ const char cmd_replay_usage[] =
     "compares each answer with the captured one: HTTP status, Content-Type\n"
     "and body (with the first differing byte).  Reproduces a field problem\n"
     "without the device.  Answers test-client scripted (a wrong ack, a 500)\n"
-    "are compared too but do not count as differences.  Exit 0: every\n"
+    "are compared too but do not count as differences, nor do requests the\n"
+    "capture holds no answer for (their answer is shown).  Exit 0: every\n"
     "answer the same; 1: a difference; 2: usage error or URL unreachable.\n"
     "\n"
     "Options:\n"
@@ -67,14 +68,15 @@ static int scripted_by_test_client(void *ctx, const ec_capture_record *rec)
 }
 
 typedef struct {
-    size_t replayed, same, different, scripted_different, not_sent;
+    size_t replayed, same, different, scripted_different, uncompared, not_sent;
 } totals;
 
 static void print_text(const ec_replay_item *it, long index, int quiet)
 {
     if (quiet && it->same)
         return;
-    const char *mark = it->same ? "same" : it->scripted ? "diff*" : "DIFF";
+    const char *mark = it->same ? "same" : !it->has_captured ? "new" : it->scripted ? "diff*"
+                                                                                   : "DIFF";
     printf("  #%-3ld %-5s %s %s", index, mark, it->method, it->target);
     if (it->same)
         printf("  HTTP %ld %s: %s\n", it->replayed_status, it->replayed_content_type,
@@ -230,6 +232,8 @@ int cmd_replay(const ec_cli_command *self, int argc, char **argv)
             t.not_sent++;
         if (it.same)
             t.same++;
+        else if (!it.has_captured)
+            t.uncompared++;
         else if (it.scripted)
             t.scripted_different++;
         else
@@ -259,6 +263,7 @@ int cmd_replay(const ec_cli_command *self, int argc, char **argv)
             json_object_set_new(sum, "different", json_integer((json_int_t)t.different));
             json_object_set_new(sum, "scripted_different",
                                 json_integer((json_int_t)t.scripted_different));
+            json_object_set_new(sum, "uncompared", json_integer((json_int_t)t.uncompared));
             json_object_set_new(sum, "not_sent", json_integer((json_int_t)t.not_sent));
             json_object_set_new(root, "totals", sum);
             json_object_set_new(root, "requests", json_incref(items));
@@ -269,8 +274,9 @@ int cmd_replay(const ec_cli_command *self, int argc, char **argv)
             free(s);
         } else {
             printf("%zu replayed: %zu same, %zu different, %zu differ from a scripted answer "
-                   "(expected), %zu could not be sent\n",
-                   t.replayed, t.same, t.different, t.scripted_different, t.not_sent);
+                   "(expected), %zu without a captured answer, %zu could not be sent\n",
+                   t.replayed, t.same, t.different, t.scripted_different, t.uncompared,
+                   t.not_sent);
         }
         if (t.different > 0)
             rc = EC_EXIT_FAIL;
