@@ -37,6 +37,7 @@ typedef struct {
     size_t count;
     const char *check;
     ec_verdict verdict;
+    int strict;                   /* run test-client --strict */
 } check_case;
 
 static const char post_pt[] = "node=emontx&fulljson={\"power1\":100,\"power2\":200}";
@@ -52,6 +53,8 @@ static const check_case cases[] = {
      "client/3.auth/format", EC_VERDICT_FAIL},
     {"userid-cast", {{post_pt, 0, NULL, NULL, NULL, "1abc", NULL}}, 1,
      "client/3.auth/userid", EC_VERDICT_NON_STRICT},
+    {"userid-cast-strict", {{post_pt, 0, NULL, NULL, NULL, "1abc", NULL}}, 1,
+     "client/3.auth/userid", EC_VERDICT_FAIL, 1},
     {"other-user", {{post_pt, 0, NULL, NULL, NULL, "2", NULL}}, 1,
      "client/3.auth/userid", EC_VERDICT_FAIL},
     {"get-with-body", {{post_pt, 0, "GET", NULL, NULL, NULL, NULL}}, 1,
@@ -141,6 +144,7 @@ static void test_case(void **state)
     so.userid = "1";
     so.apikey_hex = KEY;
     so.scenario = "happy";
+    so.strict = c->strict;
     ec_client_suite *suite = NULL;
     char err[256];
     assert_int_equal(ec_client_suite_start(&so, &suite, err, sizeof err), EC_OK);
