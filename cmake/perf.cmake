@@ -21,3 +21,7 @@ if(EMONCRYPT_TESTS)
   set_tests_properties(perf/load-refuses-remote perf/load-usage
     PROPERTIES TIMEOUT 20 LABELS "perf")
 endif()
+
+# The C side of the codec benchmark (tools/bench runs it; not a test).
+add_executable(emoncrypt_bench_codec ${PROJECT_SOURCE_DIR}/tools/bench_codec.c)
+target_link_libraries(emoncrypt_bench_codec PRIVATE emoncrypt_static)
