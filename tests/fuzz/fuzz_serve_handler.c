@@ -1,5 +1,5 @@
 /* libFuzzer target: the reference server (serve.h) — HTTP layer, request
- * (serve.h) — HTTP layer, request handler, protocol core, replay cache —
+ * handler, protocol core, replay cache — running in this
  * process on a loopback port, fed one exchange per input (format:
  * fuzz_http.h; bit 1 of byte 0 picks the strict server instead of the
  * compat one).  A well-formed request must get an HTTP answer; anything
