@@ -34,6 +34,16 @@ typedef struct {
     ec_status status;
 } loader;
 
+/* The reason is documented as one line, but it may quote the file (a
+ * string value, jansson's "near '…'"), which may hold line breaks and
+ * other control bytes: those become '?'. */
+static void keep_one_line(char *s)
+{
+    for (; s != NULL && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
 static ec_status fail(loader *L, const char *field, const char *fmt, ...)
 {
     if (L->status != EC_OK)
@@ -47,6 +57,7 @@ static ec_status fail(loader *L, const char *field, const char *fmt, ...)
         va_end(ap);
         snprintf(L->err, L->err_cap, "%s: %s%s%s: %s", L->file, L->path,
                  (L->path[0] && field[0]) ? "." : "", field, why);
+        keep_one_line(L->err);
     }
     return L->status;
 }
@@ -393,9 +404,11 @@ ec_status ec_vectors_load(const char *path, ec_vector_file *out, char *err, size
             return EC_E_IO;
         }
         fclose(f);
-        if (err != NULL && err_cap > 0)
+        if (err != NULL && err_cap > 0) {
             snprintf(err, err_cap, "%s:%d:%d: not valid JSON: %s", path, jerr.line,
                      jerr.column, jerr.text);
+            keep_one_line(err);
+        }
         return EC_E_JSON;
     }
     out->path = dup_n(path, strlen(path));
