@@ -64,9 +64,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fuzz_http_input in;
     if (fuzz_http_make(data, size, &in) != 0)
         return 0;
+    /* 20 s: on a machine shared with builds, a niced fuzzer's server
+     * threads can wait seconds for a core; a real hang waits forever. */
     ec_serve *s = servers[(data[0] >> 1) & 1];
     char answer[2048];
-    long got = fuzz_http_exchange(ec_serve_port(s), &in, answer, sizeof answer, 10000);
+    long got = fuzz_http_exchange(ec_serve_port(s), &in, answer, sizeof answer, 20000);
     if (got < 0) {
         fprintf(stderr, "fuzz_serve_handler: the server no longer accepts connections\n");
         abort();
