@@ -45,6 +45,8 @@ static void keep_one_line(char *s)
 }
 
 static ec_status fail(loader *L, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static ec_status fail(loader *L, const char *field, const char *fmt, ...)
 {
     if (L->status != EC_OK)
         return L->status;
@@ -144,6 +146,8 @@ static ec_status get_hex(loader *L, const json_t *obj, const char *field,
     return EC_OK;
 }
 
+static void push_path(loader *L, size_t *saved, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void push_path(loader *L, size_t *saved, const char *fmt, ...)
 {
     *saved = strlen(L->path);
