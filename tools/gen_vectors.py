@@ -568,8 +568,12 @@ def serve(vec, strict):
         try:
             d = zlib.decompressobj()
             plaintext = d.decompress(mac_input) + d.flush()
-            if not d.eof:       # PHP's gzuncompress ignores bytes after the stream
+            if not d.eof:
                 raise zlib.error("truncated stream")
+            # PHP's gzuncompress ignores bytes after the end of the stream
+            # (checked with php -r); a strict server refuses them
+            if strict and d.unused_data:
+                raise zlib.error("bytes after the end of the stream")
         except zlib.error:
             plaintext = b""
             detail = detail or "zlib"
@@ -672,18 +676,31 @@ def build(tc_id, plaintext, endpoint="post", profile="aes128cbc", path_node=None
     return vec
 
 
-def build_legacy(tc_id, plaintext, iv=None, apikey=APIKEY, username=USERNAME):
+def build_legacy(tc_id, plaintext, iv=None, apikey=APIKEY, username=USERNAME,
+                 mistakes=("no-b64-padding",)):
+    """The legacy form of ec_request_build: like the 2017 example client, the
+    default strips '=' (mistake no-b64-padding; the C builder keeps '=' unless
+    told).  Encrypted with apikey; the server's key stays APIKEY, so another
+    key is recorded as clientApikey.  A username other than the server's is
+    a hand-made request (the builder sends the vector's username)."""
     iv = derived_iv(tc_id) if iv is None else iv
+    m = set(mistakes)
+    assert m <= {"no-b64-padding"}, m
     raw = iv + cbc_encrypt_raw(bytes.fromhex(apikey), iv, pkcs7(plaintext))
     vec = {
         "tcId": tc_id, "apikey": APIKEY, "userid": USERID, "username": USERNAME,
         "iv": iv.hex(), "plaintext": plaintext.hex(),
+        "mistakes": [x for x in MISTAKES if x in m],
         "request": {"method": "POST", "path": "/input/encrypted",
                     "contentType": "application/x-www-form-urlencoded",
                     "authorization": None,
-                    "body": "username=" + username + "&data=" + b64url(raw, pad=False)},
+                    "body": "username=" + username + "&data=" + b64url(raw, pad="no-b64-padding" not in m)},
         "ack": ack_of(plaintext), "_profile": "legacy",
     }
+    if apikey != APIKEY:
+        vec["clientApikey"] = apikey
+    if username != USERNAME:
+        vec.pop("mistakes")
     vec["plaintextText"] = plaintext.decode("utf-8")
     return vec
 
@@ -746,6 +763,7 @@ NOTES = {
     "AppError": ("Functionality", "Authenticated, but the application rejects the plaintext.", "The JSON error of input/post or input/bulk, text/plain."),
     "PartialStore": ("CanOfWorms", "The application fails after it has already stored some rows.", "Emoncms keeps the rows stored before the error (rows listed) although the answer is an error."),
     "EmptyPlaintext": ("EdgeCase", "The plaintext is empty.", "Decrypts fine, but the application has no data."),
+    "ZlibTrailingBytes": ("CanOfWorms", "aes128cbcgz whose decrypted bytes are a complete zlib stream followed by more bytes (junk, a NUL, a second stream); MAC and ack cover all of them.", "PHP's gzuncompress inflates the first stream and ignores the rest: compat accepts its rows; a strict server refuses the stream (the application's 'no data' error, detail zlib)."),
     "NonCanonicalBase64Accepted": ("ModifiedEncoding", "Base64 that Emoncms decodes to the right bytes although it is not canonical.", "result acceptable: compat accepts, strict rejects."),
 }
 
@@ -974,6 +992,24 @@ def vectors():
     gz_raw("gz/bad-checksum", zlib.compress(b'node=x&csv=1')[:-1] + b"\0", "post", "zlib stream with a wrong Adler-32")
     gz_raw("gz/truncated", zlib.compress(b'node=x&csv=1')[:-3], "post", "zlib stream cut short")
     gz_raw("gz/garbage-bulk", b"\x78\x9c\xff\xff\xff", "bulk", "garbage after a zlib header, to input/bulk")
+
+    def gz_trailing(tc_id, pt, trailer, ep, comment):
+        # a complete zlib stream of pt with bytes after its end, encrypted
+        # and MAC'd correctly; plaintext is what the stream inflates to
+        iv = derived_iv(tc_id)
+        key = bytes.fromhex(APIKEY)
+        wire = zlib.compress(pt, 6) + trailer
+        raw = iv + cbc_encrypt_raw(key, iv, pkcs7(wire))
+        v = raw_request(tc_id, raw, hmac_hex(key, wire), endpoint=ep, profile="aes128cbcgz", intended=pt)
+        v["ack"] = ack_of(wire)
+        add(v, comment, ["Gz", "ZlibTrailingBytes"])
+    gz_trailing("gz/trailing-junk", b'node=emontx&csv=1,2,3', b"junk", "post",
+                "four bytes after the zlib stream: gzuncompress ignores them, strict refuses")
+    gz_trailing("gz/trailing-nul", b'node=emontx&csv=1,2,3', b"\0", "post",
+                "one NUL after the zlib stream (a C string's terminator sent along)")
+    gz_trailing("gz/trailing-second-stream", b'data=[[0,"gz1",1]]&sentat=0',
+                zlib.compress(b'data=[[0,"gz2",2]]&sentat=0', 6), "bulk",
+                "two zlib streams back to back: only the first is inflated, the second is ignored")
     v = build("ctype/gz-body-as-aes128cbc", b'node=emontx&csv=1', profile="aes128cbcgz")
     add(hand(v, contentType="aes128cbc"), "a zlib plaintext declared aes128cbc: MAC fine, binary params mean no data",
         ["ContentTypeVariant", "Gz", "AppError"])
@@ -999,14 +1035,15 @@ def vectors():
     add(hand(v, body="username=" + USERNAME), "no data field", ["Legacy"])
     v = build_legacy("legacy/missing-username", pt)
     add(hand(v, body=v["request"]["body"].split("&", 1)[1]), "no username field", ["Legacy"])
-    v = build_legacy("legacy/padded-body", pt)
-    raw = bytes.fromhex(v["iv"]) + cbc_encrypt_raw(bytes.fromhex(APIKEY), bytes.fromhex(v["iv"]), pkcs7(pt))
-    add(hand(v, body="username=" + USERNAME + "&data=" + b64url(raw)), "data with '=' padding kept", ["Legacy"])
+    add(build_legacy("legacy/padded-body", pt, mistakes=()), "data with '=' padding kept (the builder's default)", ["Legacy"])
     v = build_legacy("legacy/garbage", pt)
     add(hand(v, body="username=" + USERNAME + "&data=AAAA"), "data too short to decrypt", ["Legacy", "BadPadding"])
 
     # -- malformed base64 (on one plaintext)
     b64pt = b'node=emontx&csv=1,2,3,4,5,6,7,8,9'   # 33 bytes: raw 64, body ends in '=='
+    # 161 bytes: raw 192, a 256-character body: three 76-character lines and 28
+    b64long = ('node=emontx&csv=' + ",".join(str(100 + i) for i in range(36)) + ",1").encode()
+    assert len(b64url(bytes(16 + len(pkcs7(b64long))))) == 256, len(b64long)
 
     def b64case(name, fn, comment, flags=("MalformedBase64",), ep="post", pt=b64pt):
         v = build("b64/" + name, pt, endpoint=ep)
@@ -1032,6 +1069,9 @@ def vectors():
     b64case("extra-padding", lambda b: b + "==", "extra '=' at the end", ("MalformedBase64", "NonCanonicalBase64Accepted"))
     b64case("padding-in-middle", lambda b: b[:8] + "=" + b[8:], "'=' in the middle: PHP skips it", ("MalformedBase64", "NonCanonicalBase64Accepted"))
     b64case("newline-every-16", lambda b: "\n".join(b[i:i + 16] for i in range(0, len(b), 16)), "a line break every 16 characters", ("MalformedBase64", "NonCanonicalBase64Accepted"))
+    b64case("newline-every-76", lambda b: "".join(b[i:i + 76] + "\r\n" for i in range(0, len(b), 76)),
+            "CRLF after every 76 characters and at the end (MIME, PHP chunk_split)",
+            ("MalformedBase64", "NonCanonicalBase64Accepted"), pt=b64long)
     b64case("crlf-trailing", lambda b: b + "\r\n", "trailing CRLF", ("MalformedBase64", "NonCanonicalBase64Accepted"))
     b64case("space-inside", lambda b: b[:20] + " " + b[20:], "a space inside", ("MalformedBase64", "NonCanonicalBase64Accepted"))
     b64case("tab-leading", lambda b: "\t" + b, "a leading tab", ("MalformedBase64", "NonCanonicalBase64Accepted"))
@@ -1120,7 +1160,8 @@ def vectors():
                          ("post-long", b'node=emontx&csv=' + b"1," * 40 + b"1", "post")):
         v = build("key/wrong-key-" + name, pt, endpoint=ep, apikey=OTHER_APIKEY)
         v["apikey"], v["clientApikey"] = APIKEY, OTHER_APIKEY
-        add(hand(v), "encrypted and MAC'd with another user's key", ["WrongKey"])
+        # the builder's output under clientApikey: it keeps its (empty) mistakes
+        add(v, "encrypted and MAC'd with another user's key", ["WrongKey"])
     v = build("key/wrong-aes-key-right-mac", b'node=emontx&csv=1', apikey=OTHER_APIKEY)
     v["apikey"], v["clientApikey"] = APIKEY, OTHER_APIKEY
     v = hand(v, authorization=USERID + ":" + hmac_hex(key, b'node=emontx&csv=1'))
@@ -1482,6 +1523,11 @@ def selftest(directory):
                 got = serve(vec, strict=mode)
                 if got != want:
                     fail(tc, "%s recomputed differs: %r" % (field, got))
+            if group["profile"] == "legacy" and "mistakes" in t:
+                again = build_legacy(tc, bytes.fromhex(t["plaintext"]), iv=bytes.fromhex(t["iv"]),
+                                     apikey=t.get("clientApikey", t["apikey"]), mistakes=t["mistakes"])
+                if again["request"]["body"] != t["request"]["body"]:
+                    fail(tc, "rebuilding the legacy form body does not give the same body")
             if t["expected"]["fault"] != "ok" or group["profile"] == "legacy":
                 continue
             if t["expected"].get("detail"):
@@ -1495,6 +1541,7 @@ def selftest(directory):
                 fail(tc, "HMAC does not match the decrypted bytes")
             if t["expected"]["body"] != ack_of(wire) or t.get("ack", ack_of(wire)) != ack_of(wire):
                 fail(tc, "ack is not SHA-256 of the decrypted bytes")
+            # zlib.decompress, like gzuncompress, ignores bytes after the stream
             pt = zlib.decompress(wire) if group["profile"] == "aes128cbcgz" else wire
             if "plaintext" in t and bytes.fromhex(t["plaintext"]) != pt:
                 fail(tc, "plaintext differs from the decrypted one")
