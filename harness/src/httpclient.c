@@ -1,4 +1,5 @@
 /* see httpclient.h */
+#include "textbuf.h"
 #include "emoncrypt/httpclient.h"
 
 #include <curl/curl.h>
@@ -31,36 +32,7 @@ const char *ec_http_error_name(ec_http_error e)
     return error_names[e];
 }
 
-/* ---- growable byte buffer ------------------------------------------------ */
 
-typedef struct {
-    char *data;
-    size_t len, cap;
-    int failed;
-} text_buf;
-
-static void buf_append(text_buf *b, const char *s, size_t n)
-{
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void buf_puts(text_buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 
 static char *dup_range(const char *s, size_t n)
 {
@@ -355,17 +327,17 @@ ec_status ec_http_client_send(ec_http_client *client, const ec_http_client_reque
             st = EC_E_ARG;
             goto out;
         }
-        text_buf line = {0};
-        buf_puts(&line, h->name);
+        ec_textbuf line = {0};
+        ec_textbuf_puts(&line, h->name);
         /* libcurl sends "Name;" as an empty "Name:" header, and "Name:"
          * alone removes a header it would add (Host, Content-Length). */
         if (!h->value) {
-            buf_puts(&line, ":");
+            ec_textbuf_puts(&line, ":");
         } else if (!*h->value) {
-            buf_puts(&line, ";");
+            ec_textbuf_puts(&line, ";");
         } else {
-            buf_puts(&line, ": ");
-            buf_puts(&line, h->value);
+            ec_textbuf_puts(&line, ": ");
+            ec_textbuf_puts(&line, h->value);
         }
         struct curl_slist *grown = line.failed ? NULL : curl_slist_append(list, line.data);
         free(line.data);
@@ -472,34 +444,34 @@ out:
 /* ---- curl command line --------------------------------------------------- */
 
 /* Append s, with every case-insensitive occurrence of secret replaced. */
-static void append_redacted(text_buf *b, const char *s, size_t n, const char *secret)
+static void append_redacted(ec_textbuf *b, const char *s, size_t n, const char *secret)
 {
     size_t slen = secret ? strlen(secret) : 0;
     size_t i = 0;
     while (i < n) {
         if (slen && i + slen <= n && strncasecmp(s + i, secret, slen) == 0) {
-            buf_puts(b, "REDACTED");
+            ec_textbuf_puts(b, "REDACTED");
             i += slen;
         } else {
-            buf_append(b, s + i, 1);
+            ec_textbuf_append(b, s + i, 1);
             i++;
         }
     }
 }
 
 /* Append a shell single-quoted word ('…' with ' written as '\''). */
-static void append_quoted(text_buf *b, const char *s, size_t n, const char *secret)
+static void append_quoted(ec_textbuf *b, const char *s, size_t n, const char *secret)
 {
-    text_buf plain = {0};
+    ec_textbuf plain = {0};
     append_redacted(&plain, s, n, secret);
-    buf_puts(b, "'");
+    ec_textbuf_puts(b, "'");
     for (size_t i = 0; i < plain.len; i++) {
         if (plain.data[i] == '\'')
-            buf_puts(b, "'\\''");
+            ec_textbuf_puts(b, "'\\''");
         else
-            buf_append(b, plain.data + i, 1);
+            ec_textbuf_append(b, plain.data + i, 1);
     }
-    buf_puts(b, "'");
+    ec_textbuf_puts(b, "'");
     if (plain.failed)
         b->failed = 1;
     free(plain.data);
@@ -511,7 +483,7 @@ char *ec_http_curl_command(const ec_http_client_request *req, const char *secret
         return NULL;
     const char *hide = (show_secret || !secret || !*secret) ? NULL : secret;
     const char *method = req->method ? req->method : "GET";
-    text_buf b = {0};
+    ec_textbuf b = {0};
     int printable = 1;
     for (size_t i = 0; req->body && i < req->body_len; i++)
         if (req->body[i] < 0x20 || req->body[i] > 0x7e)
@@ -520,48 +492,48 @@ char *ec_http_curl_command(const ec_http_client_request *req, const char *secret
     if (req->body && !printable) {
         /* printf reproduces any byte from \ooo escapes; only %, \ and '
          * need care inside the format. */
-        text_buf fmt = {0};
+        ec_textbuf fmt = {0};
         for (size_t i = 0; i < req->body_len; i++) {
             unsigned char ch = req->body[i];
             char tmp[8];
             if (ch == '%')
-                buf_puts(&fmt, "%%");
+                ec_textbuf_puts(&fmt, "%%");
             else if (ch == '\\')
-                buf_puts(&fmt, "\\\\");
+                ec_textbuf_puts(&fmt, "\\\\");
             else if (ch >= 0x20 && ch <= 0x7e)
-                buf_append(&fmt, (const char *)&ch, 1);
+                ec_textbuf_append(&fmt, (const char *)&ch, 1);
             else {
                 snprintf(tmp, sizeof tmp, "\\%03o", ch);
-                buf_puts(&fmt, tmp);
+                ec_textbuf_puts(&fmt, tmp);
             }
         }
-        buf_puts(&b, "printf ");
+        ec_textbuf_puts(&b, "printf ");
         append_quoted(&b, fmt.data ? fmt.data : "", fmt.len, hide);
-        buf_puts(&b, " | ");
+        ec_textbuf_puts(&b, " | ");
         if (fmt.failed)
             b.failed = 1;
         free(fmt.data);
     }
-    buf_puts(&b, "curl -sS -i --http1.1");
+    ec_textbuf_puts(&b, "curl -sS -i --http1.1");
     if (strcmp(method, "HEAD") == 0)
-        buf_puts(&b, " -I");
+        ec_textbuf_puts(&b, " -I");
     else if (!(req->body && strcmp(method, "POST") == 0) && strcmp(method, "GET") != 0) {
-        buf_puts(&b, " -X ");
+        ec_textbuf_puts(&b, " -X ");
         append_quoted(&b, method, strlen(method), hide);
     } else if (req->body && strcmp(method, "GET") == 0) {
-        buf_puts(&b, " -X GET");
+        ec_textbuf_puts(&b, " -X GET");
     }
     if (req->timeout_ms > 0) {
         char tmp[48];
         snprintf(tmp, sizeof tmp, " --max-time %ld.%03ld", req->timeout_ms / 1000,
                  req->timeout_ms % 1000);
-        buf_puts(&b, tmp);
+        ec_textbuf_puts(&b, tmp);
     }
     static const char *const automatic[] = {"Accept", "Expect", "Content-Type", "User-Agent"};
     for (size_t i = 0; i < sizeof automatic / sizeof automatic[0]; i++) {
         if (has_header(req, automatic[i]))
             continue;
-        buf_puts(&b, " -H ");
+        ec_textbuf_puts(&b, " -H ");
         char tmp[48];
         snprintf(tmp, sizeof tmp, "%s:", automatic[i]);
         append_quoted(&b, tmp, strlen(tmp), NULL);
@@ -570,30 +542,30 @@ char *ec_http_curl_command(const ec_http_client_request *req, const char *secret
         const ec_http_header *h = &req->headers[i];
         if (!h->name)
             continue;
-        text_buf line = {0};
-        buf_puts(&line, h->name);
+        ec_textbuf line = {0};
+        ec_textbuf_puts(&line, h->name);
         if (!h->value) {
-            buf_puts(&line, ":");
+            ec_textbuf_puts(&line, ":");
         } else if (!*h->value) {
-            buf_puts(&line, ";");
+            ec_textbuf_puts(&line, ";");
         } else {
-            buf_puts(&line, ": ");
-            buf_puts(&line, h->value);
+            ec_textbuf_puts(&line, ": ");
+            ec_textbuf_puts(&line, h->value);
         }
-        buf_puts(&b, " -H ");
+        ec_textbuf_puts(&b, " -H ");
         append_quoted(&b, line.data ? line.data : "", line.len, hide);
         if (line.failed)
             b.failed = 1;
         free(line.data);
     }
     if (req->body) {
-        buf_puts(&b, " --data-binary ");
+        ec_textbuf_puts(&b, " --data-binary ");
         if (printable)
             append_quoted(&b, (const char *)req->body, req->body_len, hide);
         else
-            buf_puts(&b, "@-");
+            ec_textbuf_puts(&b, "@-");
     }
-    buf_puts(&b, " ");
+    ec_textbuf_puts(&b, " ");
     append_quoted(&b, req->url, strlen(req->url), hide);
     if (b.failed) {
         free(b.data);

@@ -1,4 +1,6 @@
 /* see report.h */
+#include "textbuf.h"
+#include "emoncrypt/codec.h"
 #include "emoncrypt/report.h"
 
 #include <errno.h>
@@ -16,94 +18,14 @@
  * difference on the console. */
 #define CONSOLE_WINDOW 96
 
-/* ---- growable text ------------------------------------------------------- */
-
-typedef struct {
-    char *data;
-    size_t len, cap;
-    int failed;
-} text_buf;
-
-static void buf_append(text_buf *b, const void *s, size_t n)
-{
-    if (b->failed || n > SIZE_MAX / 4 || b->len > SIZE_MAX / 4) {
-        b->failed = 1;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 128;
-        while (b->len + n + 1 > cap)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void buf_puts(text_buf *b, const char *s) { buf_append(b, s, strlen(s)); }
-
-static void buf_printf(text_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void buf_printf(text_buf *b, const char *fmt, ...)
-{
-    char tmp[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    buf_append(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-/* Take ownership of the text ("" when empty); NULL when a step failed. */
-static char *buf_take(text_buf *b)
-{
-    if (b->failed) {
-        free(b->data);
-        return NULL;
-    }
-    if (!b->data)
-        return strdup("");
-    return b->data;
-}
-
 /* ---- redaction ----------------------------------------------------------- */
 
+/* The 16 key bytes in base64 (24 characters, the last two '='). */
 static void base64_16(const unsigned char in[16], int url, char out[25])
 {
-    const char *alphabet = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-                               : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    size_t o = 0;
-    for (size_t i = 0; i < 16; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        if (i + 1 < 16)
-            v |= (uint32_t)in[i + 1] << 8;
-        if (i + 2 < 16)
-            v |= in[i + 2];
-        out[o++] = alphabet[(v >> 18) & 63];
-        out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = i + 1 < 16 ? alphabet[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < 16 ? alphabet[v & 63] : '=';
-    }
-    out[o] = '\0'; /* 24 chars, the last two '=' */
-}
-
-static int hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    size_t n = 0;
+    if (ec_b64_encode(in, 16, url ? EC_B64_URL : EC_B64_STD, 1, out, 25, &n) != EC_OK)
+        out[0] = '\0';
 }
 
 typedef struct {
@@ -116,29 +38,21 @@ typedef struct {
  * from the input) goes to *out_len. */
 static char *redact_n(const char *text, size_t len, const char *secret, size_t *out_len)
 {
-    text_buf out = {0};
+    ec_textbuf out = {0};
     *out_len = 0;
     if (!text)
         text = "";
     size_t slen = secret ? strlen(secret) : 0;
     if (slen == 0) {
-        buf_append(&out, text, len);
+        ec_textbuf_append(&out, text, len);
         *out_len = out.len;
-        return buf_take(&out);
+        return ec_textbuf_take(&out);
     }
     pattern pats[6];
     size_t npat = 0;
     unsigned char raw[16];
     char std64[25], url64[25];
-    int is_key = slen == 32;
-    for (size_t i = 0; is_key && i < 16; i++) {
-        int hi = hex_value((unsigned char)secret[2 * i]);
-        int lo = hex_value((unsigned char)secret[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            is_key = 0;
-        else
-            raw[i] = (unsigned char)(hi << 4 | lo);
-    }
+    int is_key = slen == 32 && ec_key_from_hex(secret, raw) == EC_OK;
     pats[npat++] = (pattern){secret, slen, is_key};
     if (is_key) {
         base64_16(raw, 0, std64);
@@ -162,15 +76,15 @@ static char *redact_n(const char *text, size_t len, const char *secret, size_t *
                 hit = pats[p].len;
         }
         if (hit) {
-            buf_puts(&out, REDACTED);
+            ec_textbuf_puts(&out, REDACTED);
             i += hit;
         } else {
-            buf_append(&out, text + i, 1);
+            ec_textbuf_append(&out, text + i, 1);
             i++;
         }
     }
     *out_len = out.len;
-    return buf_take(&out);
+    return ec_textbuf_take(&out);
 }
 
 /* see report.h */
@@ -420,18 +334,18 @@ static size_t utf8_sequence(const unsigned char *s, size_t n)
 
 /* Text fields: keep valid UTF-8, newlines and tabs; show anything else as
  * \xHH, so every writer emits well-formed UTF-8 without control bytes. */
-static void append_clean_text(text_buf *b, const char *text, size_t len)
+static void append_clean_text(ec_textbuf *b, const char *text, size_t len)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
     while (i < len) {
         size_t n = utf8_sequence(s + i, len - i);
         if (n == 1 && (s[i] >= 0x20 || s[i] == '\n' || s[i] == '\t') && s[i] != 0x7f) {
-            buf_append(b, s + i, 1);
+            ec_textbuf_append(b, s + i, 1);
         } else if (n > 1) {
-            buf_append(b, s + i, n);
+            ec_textbuf_append(b, s + i, n);
         } else {
-            buf_printf(b, "\\x%02x", s[i]);
+            ec_textbuf_printf(b, "\\x%02x", s[i]);
             n = 1;
         }
         i += n;
@@ -440,22 +354,22 @@ static void append_clean_text(text_buf *b, const char *text, size_t len)
 
 /* Protocol bytes: printable ASCII as is, everything else escaped C-style,
  * so that one displayed character is one byte and the caret lines up. */
-static void append_shown_bytes(text_buf *b, const unsigned char *s, size_t len)
+static void append_shown_bytes(ec_textbuf *b, const unsigned char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = s[i];
         if (c == '\\')
-            buf_puts(b, "\\\\");
+            ec_textbuf_puts(b, "\\\\");
         else if (c == '\n')
-            buf_puts(b, "\\n");
+            ec_textbuf_puts(b, "\\n");
         else if (c == '\r')
-            buf_puts(b, "\\r");
+            ec_textbuf_puts(b, "\\r");
         else if (c == '\t')
-            buf_puts(b, "\\t");
+            ec_textbuf_puts(b, "\\t");
         else if (c >= 0x20 && c < 0x7f)
-            buf_append(b, &c, 1);
+            ec_textbuf_append(b, &c, 1);
         else
-            buf_printf(b, "\\x%02x", c);
+            ec_textbuf_printf(b, "\\x%02x", c);
     }
 }
 
@@ -467,10 +381,10 @@ static char *shown_text(const ec_report *r, const char *text)
     char *redacted = ec_redact(text ? text : "", text ? strlen(text) : 0, secret_of(r));
     if (!redacted)
         return NULL;
-    text_buf b = {0};
+    ec_textbuf b = {0};
     append_clean_text(&b, redacted, strlen(redacted));
     free(redacted);
-    return buf_take(&b);
+    return ec_textbuf_take(&b);
 }
 
 /* Bytes, redacted (also as raw key bytes) then escaped (malloc'd). */
@@ -480,10 +394,10 @@ static char *shown_bytes(const ec_report *r, const unsigned char *bytes, size_t 
     char *redacted = redact_n((const char *)bytes, len, secret_of(r), &n);
     if (!redacted)
         return NULL;
-    text_buf b = {0};
+    ec_textbuf b = {0};
     append_shown_bytes(&b, (const unsigned char *)redacted, n);
     free(redacted);
-    return buf_take(&b);
+    return ec_textbuf_take(&b);
 }
 
 /* Column of byte `offset` in the shown form of bytes (same redaction). */
@@ -501,28 +415,28 @@ static const char *const verdict_colors[EC_VERDICT_COUNT_] = {
     "\033[32m", "\033[1;31m", "\033[33m", "\033[36m", "\033[2m",
 };
 
-static void append_window(text_buf *b, const char *shown, size_t from, size_t width)
+static void append_window(ec_textbuf *b, const char *shown, size_t from, size_t width)
 {
     size_t len = strlen(shown);
     if (from > len)
         from = len;
     size_t n = len - from < width ? len - from : width;
     if (from)
-        buf_puts(b, "...");
-    buf_append(b, shown + from, n);
+        ec_textbuf_puts(b, "...");
+    ec_textbuf_append(b, shown + from, n);
     if (from + n < len)
-        buf_puts(b, "...");
+        ec_textbuf_puts(b, "...");
 }
 
-static void console_details(const ec_report *r, const ec_case_result *c, text_buf *b)
+static void console_details(const ec_report *r, const ec_case_result *c, ec_textbuf *b)
 {
     char *req = shown_text(r, c->requirement);
     char *sent = shown_text(r, c->sent);
     char *repro = shown_text(r, c->repro);
-    buf_printf(b, "      id:          %s\n", c->id);
-    buf_printf(b, "      section:     %s\n", c->section);
+    ec_textbuf_printf(b, "      id:          %s\n", c->id);
+    ec_textbuf_printf(b, "      section:     %s\n", c->section);
     if (req && *req)
-        buf_printf(b, "      requirement: %s\n", req);
+        ec_textbuf_printf(b, "      requirement: %s\n", req);
     if (c->expected || c->actual) {
         char *exp = c->expected ? shown_bytes(r, c->expected, c->expected_len) : strdup("(none)");
         char *act = c->actual ? shown_bytes(r, c->actual, c->actual_len) : strdup("(none)");
@@ -534,24 +448,24 @@ static void console_details(const ec_report *r, const ec_case_result *c, text_bu
             col = shown_column(r, base, off);
             from = col > CONSOLE_WINDOW / 3 ? col - CONSOLE_WINDOW / 3 : 0;
         }
-        buf_puts(b, "      expected:    ");
+        ec_textbuf_puts(b, "      expected:    ");
         append_window(b, exp ? exp : "", from, CONSOLE_WINDOW);
-        buf_printf(b, "   (%zu bytes)\n      actual:      ", c->expected_len);
+        ec_textbuf_printf(b, "   (%zu bytes)\n      actual:      ", c->expected_len);
         append_window(b, act ? act : "", from, CONSOLE_WINDOW);
-        buf_printf(b, "   (%zu bytes)\n", c->actual_len);
+        ec_textbuf_printf(b, "   (%zu bytes)\n", c->actual_len);
         if (c->diff_offset >= 0) {
             size_t pad = 19 + (col - from) + (from ? 3 : 0);
             for (size_t i = 0; i < pad; i++)
-                buf_puts(b, " ");
-            buf_printf(b, "^ first difference at byte %ld\n", c->diff_offset);
+                ec_textbuf_puts(b, " ");
+            ec_textbuf_printf(b, "^ first difference at byte %ld\n", c->diff_offset);
         }
         free(exp);
         free(act);
     }
     if (sent && *sent)
-        buf_printf(b, "      sent:        %s\n", sent);
+        ec_textbuf_printf(b, "      sent:        %s\n", sent);
     if (repro && *repro)
-        buf_printf(b, "      repro:       %s\n", repro);
+        ec_textbuf_printf(b, "      repro:       %s\n", repro);
     free(req);
     free(sent);
     free(repro);
@@ -563,22 +477,22 @@ int ec_report_write_console(const ec_report *report, FILE *out, int color, int v
         return -1;
     if (color < 0)
         color = isatty(fileno(out)) && !getenv("NO_COLOR");
-    text_buf b = {0};
+    ec_textbuf b = {0};
     for (size_t i = 0; i < report->count; i++) {
         const ec_case_result *c = &report->results[i].view;
         char *id = shown_text(report, c->id);
         char *msg = shown_text(report, c->message);
         const char *name = ec_verdict_name(c->verdict);
         if (color)
-            buf_printf(&b, "%s%-10s\033[0m ", verdict_colors[c->verdict], name);
+            ec_textbuf_printf(&b, "%s%-10s\033[0m ", verdict_colors[c->verdict], name);
         else
-            buf_printf(&b, "%-10s ", name);
-        buf_puts(&b, id ? id : "");
+            ec_textbuf_printf(&b, "%-10s ", name);
+        ec_textbuf_puts(&b, id ? id : "");
         if (msg && *msg) {
-            buf_puts(&b, "  ");
-            buf_puts(&b, msg);
+            ec_textbuf_puts(&b, "  ");
+            ec_textbuf_puts(&b, msg);
         }
-        buf_printf(&b, "  (%ld ms)\n", c->elapsed_ms);
+        ec_textbuf_printf(&b, "  (%ld ms)\n", c->elapsed_ms);
         if (c->verdict == EC_VERDICT_FAIL || verbose)
             console_details(report, c, &b);
         free(id);
@@ -586,19 +500,19 @@ int ec_report_write_console(const ec_report *report, FILE *out, int color, int v
     }
     ec_report_totals t = ec_report_get_totals(report);
     char *target = shown_text(report, report->target);
-    buf_printf(&b, "\n%s (%s role) against %s: %zu cases", report->suite, report->role,
+    ec_textbuf_printf(&b, "\n%s (%s role) against %s: %zu cases", report->suite, report->role,
                target ? target : "", t.total);
     for (int v = 0; v < EC_VERDICT_COUNT_; v++)
         if (t.by_verdict[v]) {
             if (color)
-                buf_printf(&b, ", %s%zu %s\033[0m", verdict_colors[v], t.by_verdict[v],
+                ec_textbuf_printf(&b, ", %s%zu %s\033[0m", verdict_colors[v], t.by_verdict[v],
                            verdict_names[v]);
             else
-                buf_printf(&b, ", %zu %s", t.by_verdict[v], verdict_names[v]);
+                ec_textbuf_printf(&b, ", %zu %s", t.by_verdict[v], verdict_names[v]);
         }
-    buf_puts(&b, t.by_verdict[EC_VERDICT_FAIL] ? "\nresult: FAIL\n" : "\nresult: OK\n");
+    ec_textbuf_puts(&b, t.by_verdict[EC_VERDICT_FAIL] ? "\nresult: FAIL\n" : "\nresult: OK\n");
     free(target);
-    char *text = buf_take(&b);
+    char *text = ec_textbuf_take(&b);
     if (!text)
         return -1;
     int rc = fputs(text, out) < 0 ? -1 : 0;
@@ -608,24 +522,24 @@ int ec_report_write_console(const ec_report *report, FILE *out, int color, int v
 
 /* ---- JUnit XML ----------------------------------------------------------- */
 
-static void append_xml(text_buf *b, const char *s, int attribute)
+static void append_xml(ec_textbuf *b, const char *s, int attribute)
 {
     for (; s && *s; s++) {
         switch (*s) {
-        case '&': buf_puts(b, "&amp;"); break;
-        case '<': buf_puts(b, "&lt;"); break;
-        case '>': buf_puts(b, "&gt;"); break;
-        case '"': buf_puts(b, "&quot;"); break;
-        case '\'': buf_puts(b, "&apos;"); break;
-        case '\n': buf_puts(b, attribute ? "&#10;" : "\n"); break;
-        case '\t': buf_puts(b, attribute ? "&#9;" : "\t"); break;
-        default: buf_append(b, s, 1); break;
+        case '&': ec_textbuf_puts(b, "&amp;"); break;
+        case '<': ec_textbuf_puts(b, "&lt;"); break;
+        case '>': ec_textbuf_puts(b, "&gt;"); break;
+        case '"': ec_textbuf_puts(b, "&quot;"); break;
+        case '\'': ec_textbuf_puts(b, "&apos;"); break;
+        case '\n': ec_textbuf_puts(b, attribute ? "&#10;" : "\n"); break;
+        case '\t': ec_textbuf_puts(b, attribute ? "&#9;" : "\t"); break;
+        default: ec_textbuf_append(b, s, 1); break;
         }
     }
 }
 
 /* A text field, cleaned, redacted and XML-escaped. */
-static void xml_text(text_buf *b, const ec_report *r, const char *s, int attribute)
+static void xml_text(ec_textbuf *b, const ec_report *r, const char *s, int attribute)
 {
     char *t = shown_text(r, s);
     if (!t) {
@@ -639,21 +553,21 @@ static void xml_text(text_buf *b, const ec_report *r, const char *s, int attribu
 /* "expected: …\nactual: …\nfirst difference at byte N" for failure text. */
 static char *comparison_text(const ec_report *r, const ec_case_result *c)
 {
-    text_buf b = {0};
+    ec_textbuf b = {0};
     if (c->expected || c->actual) {
         char *exp = c->expected ? shown_bytes(r, c->expected, c->expected_len) : strdup("(none)");
         char *act = c->actual ? shown_bytes(r, c->actual, c->actual_len) : strdup("(none)");
-        buf_printf(&b, "expected (%zu bytes): ", c->expected_len);
-        buf_puts(&b, exp ? exp : "");
-        buf_printf(&b, "\nactual (%zu bytes): ", c->actual_len);
-        buf_puts(&b, act ? act : "");
-        buf_puts(&b, "\n");
+        ec_textbuf_printf(&b, "expected (%zu bytes): ", c->expected_len);
+        ec_textbuf_puts(&b, exp ? exp : "");
+        ec_textbuf_printf(&b, "\nactual (%zu bytes): ", c->actual_len);
+        ec_textbuf_puts(&b, act ? act : "");
+        ec_textbuf_puts(&b, "\n");
         if (c->diff_offset >= 0)
-            buf_printf(&b, "first difference at byte %ld\n", c->diff_offset);
+            ec_textbuf_printf(&b, "first difference at byte %ld\n", c->diff_offset);
         free(exp);
         free(act);
     }
-    return buf_take(&b);
+    return ec_textbuf_take(&b);
 }
 
 static void iso_time(time_t t, char *out, size_t size)
@@ -667,7 +581,7 @@ int ec_report_write_junit(const ec_report *report, FILE *out)
 {
     if (!report || !out)
         return -1;
-    text_buf b = {0};
+    ec_textbuf b = {0};
     ec_report_totals t = ec_report_get_totals(report);
     long total_ms = 0;
     for (size_t i = 0; i < report->count; i++)
@@ -675,9 +589,9 @@ int ec_report_write_junit(const ec_report *report, FILE *out)
     char when[32];
     iso_time(report->started, when, sizeof when);
 
-    buf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
+    ec_textbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
     xml_text(&b, report, report->suite, 1);
-    buf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
+    ec_textbuf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
                t.total, t.by_verdict[EC_VERDICT_FAIL], t.by_verdict[EC_VERDICT_SKIP],
                (double)total_ms / 1000.0);
 
@@ -701,62 +615,62 @@ int ec_report_write_junit(const ec_report *report, FILE *out)
             skipped += c->verdict == EC_VERDICT_SKIP;
             ms += c->elapsed_ms;
         }
-        buf_puts(&b, "  <testsuite name=\"");
+        ec_textbuf_puts(&b, "  <testsuite name=\"");
         xml_text(&b, report, report->suite, 1);
-        buf_puts(&b, " SPEC ");
+        ec_textbuf_puts(&b, " SPEC ");
         xml_text(&b, report, section, 1);
-        buf_printf(&b,
+        ec_textbuf_printf(&b,
                    "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
                    "time=\"%.3f\" timestamp=\"%s\" hostname=\"localhost\">\n",
                    tests, failures, skipped, (double)ms / 1000.0, when);
-        buf_puts(&b, "    <properties>\n      <property name=\"role\" value=\"");
+        ec_textbuf_puts(&b, "    <properties>\n      <property name=\"role\" value=\"");
         xml_text(&b, report, report->role, 1);
-        buf_puts(&b, "\"/>\n      <property name=\"target\" value=\"");
+        ec_textbuf_puts(&b, "\"/>\n      <property name=\"target\" value=\"");
         xml_text(&b, report, report->target, 1);
-        buf_puts(&b, "\"/>\n    </properties>\n");
+        ec_textbuf_puts(&b, "\"/>\n    </properties>\n");
         for (size_t j = i; j < report->count; j++) {
             const ec_case_result *c = &report->results[j].view;
             if (strcmp(c->section, section) != 0)
                 continue;
-            buf_puts(&b, "    <testcase name=\"");
+            ec_textbuf_puts(&b, "    <testcase name=\"");
             xml_text(&b, report, c->id, 1);
-            buf_puts(&b, "\" classname=\"");
+            ec_textbuf_puts(&b, "\" classname=\"");
             xml_text(&b, report, report->suite, 1);
-            buf_puts(&b, ".section");
+            ec_textbuf_puts(&b, ".section");
             xml_text(&b, report, section, 1);
-            buf_printf(&b, "\" time=\"%.3f\">\n", (double)c->elapsed_ms / 1000.0);
+            ec_textbuf_printf(&b, "\" time=\"%.3f\">\n", (double)c->elapsed_ms / 1000.0);
             char *cmp = comparison_text(report, c);
             if (c->verdict == EC_VERDICT_FAIL) {
-                buf_puts(&b, "      <failure message=\"");
+                ec_textbuf_puts(&b, "      <failure message=\"");
                 xml_text(&b, report, c->message, 1);
-                buf_puts(&b, "\" type=\"FAIL\">");
+                ec_textbuf_puts(&b, "\" type=\"FAIL\">");
                 append_xml(&b, cmp ? cmp : "", 0);
-                buf_puts(&b, "repro: ");
+                ec_textbuf_puts(&b, "repro: ");
                 xml_text(&b, report, c->repro, 0);
-                buf_puts(&b, "</failure>\n");
+                ec_textbuf_puts(&b, "</failure>\n");
             } else if (c->verdict == EC_VERDICT_SKIP) {
-                buf_puts(&b, "      <skipped message=\"");
+                ec_textbuf_puts(&b, "      <skipped message=\"");
                 xml_text(&b, report, c->message, 1);
-                buf_puts(&b, "\"/>\n");
+                ec_textbuf_puts(&b, "\"/>\n");
             }
-            buf_puts(&b, "      <system-out>verdict: ");
-            buf_puts(&b, ec_verdict_name(c->verdict));
-            buf_puts(&b, "\nrequirement: ");
+            ec_textbuf_puts(&b, "      <system-out>verdict: ");
+            ec_textbuf_puts(&b, ec_verdict_name(c->verdict));
+            ec_textbuf_puts(&b, "\nrequirement: ");
             xml_text(&b, report, c->requirement, 0);
-            buf_puts(&b, "\nmessage: ");
+            ec_textbuf_puts(&b, "\nmessage: ");
             xml_text(&b, report, c->message, 0);
-            buf_puts(&b, "\nsent: ");
+            ec_textbuf_puts(&b, "\nsent: ");
             xml_text(&b, report, c->sent, 0);
-            buf_puts(&b, "\n");
+            ec_textbuf_puts(&b, "\n");
             if (c->verdict != EC_VERDICT_FAIL)
                 append_xml(&b, cmp ? cmp : "", 0);
-            buf_puts(&b, "</system-out>\n    </testcase>\n");
+            ec_textbuf_puts(&b, "</system-out>\n    </testcase>\n");
             free(cmp);
         }
-        buf_puts(&b, "  </testsuite>\n");
+        ec_textbuf_puts(&b, "  </testsuite>\n");
     }
-    buf_puts(&b, "</testsuites>\n");
-    char *text = buf_take(&b);
+    ec_textbuf_puts(&b, "</testsuites>\n");
+    char *text = ec_textbuf_take(&b);
     if (!text)
         return -1;
     int rc = fputs(text, out) < 0 ? -1 : 0;
@@ -839,7 +753,7 @@ int ec_report_write_json(const ec_report *report, FILE *out)
 
 /* ---- HTML ---------------------------------------------------------------- */
 
-static void html_text(text_buf *b, const ec_report *r, const char *s)
+static void html_text(ec_textbuf *b, const ec_report *r, const char *s)
 {
     char *t = shown_text(r, s);
     if (!t) {
@@ -850,11 +764,11 @@ static void html_text(text_buf *b, const ec_report *r, const char *s)
     free(t);
 }
 
-static void html_bytes(text_buf *b, const ec_report *r, const unsigned char *bytes, size_t len,
+static void html_bytes(ec_textbuf *b, const ec_report *r, const unsigned char *bytes, size_t len,
                        long diff)
 {
     if (!bytes) {
-        buf_puts(b, "<i>(none)</i>");
+        ec_textbuf_puts(b, "<i>(none)</i>");
         return;
     }
     char *all = shown_bytes(r, bytes, len);
@@ -871,9 +785,9 @@ static void html_bytes(text_buf *b, const ec_report *r, const unsigned char *byt
         all[col] = '\0';
         append_xml(b, all, 0);
         all[col] = saved;
-        buf_puts(b, "<mark>");
+        ec_textbuf_puts(b, "<mark>");
         append_xml(b, all + col, 0);
-        buf_puts(b, "</mark>");
+        ec_textbuf_puts(b, "</mark>");
     } else {
         append_xml(b, all, 0);
     }
@@ -884,13 +798,13 @@ int ec_report_write_html(const ec_report *report, FILE *out)
 {
     if (!report || !out)
         return -1;
-    text_buf b = {0};
+    ec_textbuf b = {0};
     ec_report_totals t = ec_report_get_totals(report);
     char when[32];
     iso_time(report->started, when, sizeof when);
-    buf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>");
+    ec_textbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>");
     html_text(&b, report, report->suite);
-    buf_puts(&b, " — emoncrypt report</title>\n<style>\n"
+    ec_textbuf_puts(&b, " — emoncrypt report</title>\n<style>\n"
                  "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n"
                  "table{border-collapse:collapse;width:100%}\n"
                  "td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\n"
@@ -900,55 +814,55 @@ int ec_report_write_html(const ec_report *report, FILE *out)
                  ".NON-STRICT{color:#9a6700}.INFO{color:#0969da}.SKIP{color:#888}\n"
                  "</style>\n</head>\n<body>\n<h1>");
     html_text(&b, report, report->suite);
-    buf_puts(&b, "</h1>\n<p>role: ");
+    ec_textbuf_puts(&b, "</h1>\n<p>role: ");
     html_text(&b, report, report->role);
-    buf_puts(&b, " · target: <code>");
+    ec_textbuf_puts(&b, " · target: <code>");
     html_text(&b, report, report->target);
-    buf_printf(&b, "</code> · started %sZ</p>\n<p>%zu cases", when, t.total);
+    ec_textbuf_printf(&b, "</code> · started %sZ</p>\n<p>%zu cases", when, t.total);
     for (int v = 0; v < EC_VERDICT_COUNT_; v++)
         if (t.by_verdict[v])
-            buf_printf(&b, ", <span class=\"%s\">%zu %s</span>", verdict_names[v],
+            ec_textbuf_printf(&b, ", <span class=\"%s\">%zu %s</span>", verdict_names[v],
                        t.by_verdict[v], verdict_names[v]);
-    buf_printf(&b, " — result: <b class=\"%s\">%s</b></p>\n", t.by_verdict[EC_VERDICT_FAIL] ? "FAIL" : "PASS",
+    ec_textbuf_printf(&b, " — result: <b class=\"%s\">%s</b></p>\n", t.by_verdict[EC_VERDICT_FAIL] ? "FAIL" : "PASS",
                t.by_verdict[EC_VERDICT_FAIL] ? "FAIL" : "OK");
-    buf_puts(&b, "<table>\n<tr><th>verdict</th><th>case</th><th>§</th><th>details</th>"
+    ec_textbuf_puts(&b, "<table>\n<tr><th>verdict</th><th>case</th><th>§</th><th>details</th>"
                  "<th>ms</th></tr>\n");
     for (size_t i = 0; i < report->count; i++) {
         const ec_case_result *c = &report->results[i].view;
         const char *v = ec_verdict_name(c->verdict);
-        buf_printf(&b, "<tr><td class=\"%s\">%s</td><td><code>", v, v);
+        ec_textbuf_printf(&b, "<tr><td class=\"%s\">%s</td><td><code>", v, v);
         html_text(&b, report, c->id);
-        buf_puts(&b, "</code></td><td>");
+        ec_textbuf_puts(&b, "</code></td><td>");
         html_text(&b, report, c->section);
-        buf_puts(&b, "</td><td>");
+        ec_textbuf_puts(&b, "</td><td>");
         html_text(&b, report, c->message);
-        buf_printf(&b, "<details%s><summary>more</summary>\n<p><i>",
+        ec_textbuf_printf(&b, "<details%s><summary>more</summary>\n<p><i>",
                    c->verdict == EC_VERDICT_FAIL ? " open=\"open\"" : "");
         html_text(&b, report, c->requirement);
-        buf_puts(&b, "</i></p>\n");
+        ec_textbuf_puts(&b, "</i></p>\n");
         if (c->expected || c->actual) {
-            buf_printf(&b, "<p>expected (%zu bytes):</p><pre>", c->expected_len);
+            ec_textbuf_printf(&b, "<p>expected (%zu bytes):</p><pre>", c->expected_len);
             html_bytes(&b, report, c->expected, c->expected_len, c->diff_offset);
-            buf_printf(&b, "</pre><p>actual (%zu bytes):</p><pre>", c->actual_len);
+            ec_textbuf_printf(&b, "</pre><p>actual (%zu bytes):</p><pre>", c->actual_len);
             html_bytes(&b, report, c->actual, c->actual_len, c->diff_offset);
-            buf_puts(&b, "</pre>\n");
+            ec_textbuf_puts(&b, "</pre>\n");
             if (c->diff_offset >= 0)
-                buf_printf(&b, "<p>first difference at byte %ld</p>\n", c->diff_offset);
+                ec_textbuf_printf(&b, "<p>first difference at byte %ld</p>\n", c->diff_offset);
         }
         if (c->sent && *c->sent) {
-            buf_puts(&b, "<p>sent: ");
+            ec_textbuf_puts(&b, "<p>sent: ");
             html_text(&b, report, c->sent);
-            buf_puts(&b, "</p>\n");
+            ec_textbuf_puts(&b, "</p>\n");
         }
         if (c->repro && *c->repro) {
-            buf_puts(&b, "<p>reproduce:</p><pre>");
+            ec_textbuf_puts(&b, "<p>reproduce:</p><pre>");
             html_text(&b, report, c->repro);
-            buf_puts(&b, "</pre>\n");
+            ec_textbuf_puts(&b, "</pre>\n");
         }
-        buf_printf(&b, "</details></td><td>%ld</td></tr>\n", c->elapsed_ms);
+        ec_textbuf_printf(&b, "</details></td><td>%ld</td></tr>\n", c->elapsed_ms);
     }
-    buf_puts(&b, "</table>\n</body>\n</html>\n");
-    char *text = buf_take(&b);
+    ec_textbuf_puts(&b, "</table>\n</body>\n</html>\n");
+    char *text = ec_textbuf_take(&b);
     if (!text)
         return -1;
     int rc = fputs(text, out) < 0 ? -1 : 0;
