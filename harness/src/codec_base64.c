@@ -224,11 +224,22 @@ ec_status ec_b64_decode_strict(const char *in, size_t n, ec_b64_alphabet alpha,
     if (out_cap < decoded_len)
         return b64_fail(fault, EC_E_BUFFER, in, n, 0);
 
+    /* Every character is known good here: whole quads first, four
+     * sextets into three bytes at a time, then the 2 or 3 left over. */
+    const signed char *values = alpha == EC_B64_URL ? b64_url_values : b64_std_values;
+    const unsigned char *u = (const unsigned char *)in;
+    size_t o = 0, i = 0;
+    for (; i + 4 <= data_len; i += 4) {
+        uint32_t quad = (uint32_t)values[u[i]] << 18 | (uint32_t)values[u[i + 1]] << 12 |
+                        (uint32_t)values[u[i + 2]] << 6 | (uint32_t)values[u[i + 3]];
+        out[o++] = (uint8_t)(quad >> 16);
+        out[o++] = (uint8_t)(quad >> 8);
+        out[o++] = (uint8_t)quad;
+    }
     uint32_t bits = 0;
     unsigned bit_count = 0;
-    size_t o = 0;
-    for (size_t i = 0; i < data_len; i++) {
-        bits = bits << 6 | (uint32_t)b64_value((unsigned char)in[i], alpha);
+    for (; i < data_len; i++) {
+        bits = bits << 6 | (uint32_t)values[u[i]];
         bit_count += 6;
         if (bit_count >= 8) {
             bit_count -= 8;
@@ -266,11 +277,27 @@ ec_status ec_b64_decode_compat(const char *in, size_t n, uint8_t *out,
     if (out_cap < ec_b64_decoded_max(sextets))
         return EC_E_BUFFER;
 
+    const unsigned char *u = (const unsigned char *)in;
     uint32_t bits = 0;
     unsigned bit_count = 0;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        int v = b64_compat_value((unsigned char)in[i]);
+        /* Fast path: at a byte boundary (bit_count 0), four good characters
+         * in a row are three bytes; anything else goes one by one. */
+        if (bit_count == 0 && i + 4 <= n) {
+            int a = b64_compat_values[u[i]], b = b64_compat_values[u[i + 1]],
+                c = b64_compat_values[u[i + 2]], d = b64_compat_values[u[i + 3]];
+            if ((a | b | c | d) >= 0) {
+                uint32_t quad = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+                                (uint32_t)d;
+                out[o++] = (uint8_t)(quad >> 16);
+                out[o++] = (uint8_t)(quad >> 8);
+                out[o++] = (uint8_t)quad;
+                i += 3;
+                continue;
+            }
+        }
+        int v = b64_compat_value(u[i]);
         if (v < 0)
             continue;
         bits = bits << 6 | (uint32_t)v;
