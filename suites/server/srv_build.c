@@ -15,12 +15,14 @@
 
 /* ---- probes ---------------------------------------------------------------- */
 
+/* see srv.h */
 void srv_probe_init(srv_probe *p)
 {
     memset(p, 0, sizeof *p);
     snprintf(p->method, sizeof p->method, "POST");
 }
 
+/* see srv.h */
 void srv_probe_free(srv_probe *p)
 {
     free(p->query);
@@ -40,10 +42,14 @@ static void replace_str(char **slot, const char *v)
     *slot = v ? strdup(v) : NULL;
 }
 
+/* see srv.h */
 void srv_probe_set_ctype(srv_probe *p, const char *v) { replace_str(&p->content_type, v); }
+/* see srv.h */
 void srv_probe_set_auth(srv_probe *p, const char *v) { replace_str(&p->authorization, v); }
+/* see srv.h */
 void srv_probe_set_query(srv_probe *p, const char *v) { replace_str(&p->query, v); }
 
+/* see srv.h */
 void srv_probe_set_body(srv_probe *p, const void *b, size_t n)
 {
     uint8_t *copy = malloc(n + 1);
@@ -57,6 +63,7 @@ void srv_probe_set_body(srv_probe *p, const void *b, size_t n)
     p->body_len = n;
 }
 
+/* see srv.h */
 void srv_probe_add_header(srv_probe *p, const char *name, const char *value)
 {
     if (p->n_extra >= SRV_MAX_EXTRA_HEADERS)
@@ -68,6 +75,7 @@ void srv_probe_add_header(srv_probe *p, const char *name, const char *value)
 
 /* ---- templates --------------------------------------------------------------- */
 
+/* see srv.h */
 uint32_t srv_next_marker(srv_ctx *ctx)
 {
     ctx->marker += 10;

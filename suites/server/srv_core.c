@@ -17,6 +17,7 @@
 #include "emoncrypt/message.h"
 #include "emoncrypt/serve.h"
 
+/* see srv.h */
 void srv_expect_free(srv_expect *e)
 {
     free(e->body);
@@ -111,6 +112,7 @@ int srv_expect_answer(srv_ctx *ctx, const srv_probe *p, int strict, srv_expect *
 
 /* ---- outcome helpers ---------------------------------------------------- */
 
+/* see srv.h */
 void srv_say(srv_outcome *out, const char *fmt, ...)
 {
     char buf[1024];
@@ -122,6 +124,7 @@ void srv_say(srv_outcome *out, const char *fmt, ...)
     out->message = strdup(buf);
 }
 
+/* see srv.h */
 void srv_set_bytes(srv_outcome *out, const void *exp, size_t exp_len, const void *act,
                    size_t act_len)
 {
@@ -213,6 +216,7 @@ static int matches(const srv_expect *e, const srv_reply *r, int compare_ctype)
     return 1;
 }
 
+/* see srv.h */
 char *srv_reply_text(const srv_reply *r)
 {
     char buf[400];

@@ -7,11 +7,13 @@
 
 #include "emoncrypt/httpclient.h"
 
+/* see srv.h */
 void *srv_http_client_new(void)
 {
     return ec_http_client_new();
 }
 
+/* see srv.h */
 void srv_http_client_free(void *client)
 {
     ec_http_client_free(client);
