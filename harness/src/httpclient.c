@@ -231,7 +231,7 @@ static void set_message(ec_http_response *r, ec_http_error e, const char *fmt, .
 
 /* Sort a libcurl failure into an error kind with a sentence. */
 static void classify(ec_http_response *r, CURLcode rc, const char *url, long timeout_ms,
-                     const char *curl_text, long os_errno)
+                     const char *curl_text, long os_errno, int connected)
 {
     char where[128];
     url_authority(url, where, sizeof where);
@@ -248,7 +248,10 @@ static void classify(ec_http_response *r, CURLcode rc, const char *url, long tim
         set_message(r, EC_HTTP_ERR_CONNECT, "could not resolve the host in %s", where);
         break;
     case CURLE_OPERATION_TIMEDOUT:
-        if (r->status == 0 && r->status_line == NULL && strstr(curl_text, "onnect"))
+        /* Whether a connection was made, not libcurl's error text: after a
+         * kept-alive connection turns out dead, the text is that stale
+         * "Connection reset" while the timeout hit a new, connected one. */
+        if (r->status == 0 && r->status_line == NULL && !connected)
             set_message(r, EC_HTTP_ERR_CONNECT, "could not connect to %s within the timeout",
                         where);
         else
@@ -421,8 +424,13 @@ ec_status ec_http_client_send(ec_http_client *client, const ec_http_client_reque
     } else if (rc != CURLE_OK) {
         long os_errno = 0;
         curl_easy_getinfo(c, CURLINFO_OS_ERRNO, &os_errno);
+        /* Connected (afresh or over a kept-alive connection) once the
+         * request could start going out. */
+        curl_off_t connect_us = 0, pretransfer_us = 0;
+        curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connect_us);
+        curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pretransfer_us);
         classify(resp, rc, req->url, timeout_ms, errbuf[0] ? errbuf : curl_easy_strerror(rc),
-                 os_errno);
+                 os_errno, connect_us > 0 || pretransfer_us > 0);
         st = resp->error == EC_HTTP_ERR_ARG ? EC_E_ARG : EC_E_IO;
     }
 out:
