@@ -130,7 +130,7 @@ cp ready out/ready 2>/dev/null
 
 # Every command above must have run (not a usage error for this script's
 # own mistake): the ones that should pass did.
-for must_pass in encode-http encode-json send test-server test-client explain-capture; do
+for must_pass in encode-http encode-json send test-server test-client explain explain-capture replay; do
     if [[ "$(cat out/$must_pass.rc)" != 0 ]]; then
         echo "secret_scan: '$must_pass' exited $(cat out/$must_pass.rc); stderr:" >&2
         head -5 "out/$must_pass.err" >&2
