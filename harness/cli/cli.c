@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "emoncrypt/message.h"
+#include "emoncrypt/report.h"
 
 /* Inputs larger than this are a mistake, not a plaintext. */
 #define CLI_INPUT_MAX ((size_t)64 * 1024 * 1024)
@@ -226,6 +228,106 @@ int cli_read_input(const char *what, const char *arg, uint8_t **data,
     *data = copy;
     *len = n;
     return 0;
+}
+
+int cli_identity_option(int c, const char *arg, cli_identity *id)
+{
+    switch (c) {
+    case 'u':
+        if (!arg[0] || strspn(arg, "0123456789") != strlen(arg)) {
+            cli_usage_error("--userid: expected the numeric user id, got '%s'", arg);
+            return CLI_OPTION_BAD;
+        }
+        id->userid = arg;
+        return CLI_OPTION_TAKEN;
+    case 'k':
+        if (cli_parse_hex16("--apikey", arg, id->apikey) != 0)
+            return CLI_OPTION_BAD;
+        id->apikey_hex = arg;
+        return CLI_OPTION_TAKEN;
+    case 'p':
+        if (cli_parse_profile("--profile", arg, &id->profile) != 0)
+            return CLI_OPTION_BAD;
+        return CLI_OPTION_TAKEN;
+    case CLI_OPT_USERNAME:
+        id->username = arg;
+        return CLI_OPTION_TAKEN;
+    default:
+        return CLI_OPTION_NOT_MINE;
+    }
+}
+
+int cli_identity_check_legacy(const cli_identity *id, int legacy_profile)
+{
+    if (id->profile == legacy_profile && id->username == NULL) {
+        cli_usage_error("--profile legacy needs --username");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_report_outputs_option(int c, const char *arg, cli_report_outputs *out)
+{
+    switch (c) {
+    case CLI_OPT_JUNIT: out->junit = arg; break;
+    case CLI_OPT_JSON: out->json = arg; break;
+    case CLI_OPT_HTML: out->html = arg; break;
+    case 'q': out->quiet = 1; break;
+    case CLI_OPT_SHOW_SECRETS: out->show_secrets = 1; break;
+    default: return CLI_OPTION_NOT_MINE;
+    }
+    return CLI_OPTION_TAKEN;
+}
+
+int cli_report_outputs_write(const struct ec_report *report, const cli_report_outputs *out)
+{
+    const struct {
+        const char *path;
+        ec_report_format format;
+        const char *opt;
+    } files[] = {
+        {out->junit, EC_REPORT_JUNIT, "--junit"},
+        {out->json, EC_REPORT_JSON, "--json"},
+        {out->html, EC_REPORT_HTML, "--html"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        if (files[i].path == NULL)
+            continue;
+        if (ec_report_write_path(report, files[i].format, files[i].path) != 0) {
+            cli_usage_error("%s: cannot write %s", files[i].opt, files[i].path);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cli_common_option(int c, const char *arg, char **argv, cli_identity *id,
+                      cli_report_outputs *out)
+{
+    int taken = CLI_OPTION_NOT_MINE;
+    if (id != NULL)
+        taken = cli_identity_option(c, arg, id);
+    if (taken == CLI_OPTION_NOT_MINE && out != NULL)
+        taken = cli_report_outputs_option(c, arg, out);
+    if (taken == CLI_OPTION_NOT_MINE)
+        cli_option_error(c, argv);
+    return taken == CLI_OPTION_TAKEN ? 0 : -1;
+}
+
+void cli_on_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+void cli_default_stop_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
 }
 
 void cli_put_shell_quoted(FILE *out, const char *s)

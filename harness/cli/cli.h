@@ -83,6 +83,88 @@ int cli_read_input(const char *what, const char *arg, uint8_t **data,
 /* Reads all of a file (path "-" = stdin) the same way. */
 int cli_read_file(const char *path, uint8_t **data, size_t *len);
 
+/* Long-only options several commands share get these codes, above every
+ * command's own (which start at 256), so the shared parsers below can
+ * recognise them in any command's getopt_long loop. */
+enum {
+    CLI_OPT_USERNAME = 0x1000,
+    CLI_OPT_JUNIT,
+    CLI_OPT_JSON,
+    CLI_OPT_HTML,
+    CLI_OPT_SHOW_SECRETS
+};
+
+/* What a shared option parser returns for one getopt_long result. */
+enum {
+    CLI_OPTION_BAD = -1,       /* it was this parser's, and wrong: the error
+                                * line is printed; exit EC_EXIT_USAGE */
+    CLI_OPTION_NOT_MINE = 0,   /* not this parser's option */
+    CLI_OPTION_TAKEN = 1       /* parsed and stored */
+};
+
+/* The account a command posts as or judges for:
+ *   -u, --userid N     digits only
+ *   -k, --apikey HEX   32 hex digits; apikey_hex keeps the text as typed
+ *                      (the suites re-derive the key from it), apikey the
+ *                      bytes (callers wipe it before returning)
+ *   -p, --profile P    aes128cbc, aes128cbcgz or legacy
+ *   --username U       (CLI_OPT_USERNAME) the legacy profile's username
+ * The caller sets the default profile before parsing. */
+typedef struct {
+    const char *userid;
+    const char *apikey_hex;
+    uint8_t apikey[16];
+    int profile;
+    const char *username;
+} cli_identity;
+
+/* Parses c (a getopt_long result) and its arg into id when c is one of
+ * the identity options above.  Returns CLI_OPTION_*. */
+int cli_identity_option(int c, const char *arg, cli_identity *id);
+
+/* After parsing: with the legacy profile, --username must be given.
+ * Returns 0, or prints "--profile legacy needs --username" and returns -1. */
+int cli_identity_check_legacy(const cli_identity *id, int legacy_profile);
+
+/* Where a command that produces an ec_report writes it, and how:
+ *   --junit FILE, --json FILE, --html FILE   (CLI_OPT_JUNIT/JSON/HTML)
+ *   -q, --quiet                               quiet = 1
+ *   --show-secrets                            (CLI_OPT_SHOW_SECRETS)
+ * quiet means what the command's help says it means. */
+typedef struct {
+    const char *junit;
+    const char *json;
+    const char *html;
+    int quiet;
+    int show_secrets;
+} cli_report_outputs;
+
+/* Stores c and its arg into out when c is one of the options above.
+ * Returns CLI_OPTION_NOT_MINE or CLI_OPTION_TAKEN. */
+int cli_report_outputs_option(int c, const char *arg, cli_report_outputs *out);
+
+struct ec_report;
+
+/* Writes report to each file out names (JUnit, then JSON, then HTML).
+ * Returns 0, or prints "--junit: cannot write PATH" (etc.) for the first
+ * that fails and returns -1. */
+int cli_report_outputs_write(const struct ec_report *report, const cli_report_outputs *out);
+
+/* The default: branch of a getopt_long loop: c is parsed by
+ * cli_identity_option (when id is not NULL), else by
+ * cli_report_outputs_option (when out is not NULL), else it is an unknown
+ * option or a missing value (cli_option_error).  Returns 0 when stored;
+ * -1 after printing the one error line (the command exits EC_EXIT_USAGE). */
+int cli_common_option(int c, const char *arg, char **argv, cli_identity *id,
+                      cli_report_outputs *out);
+
+/* Installs handler for SIGINT and SIGTERM (sigaction, no flags), so a
+ * long-running command stops cleanly and reports on Ctrl-C. */
+void cli_on_stop_signals(void (*handler)(int));
+
+/* Puts SIGINT and SIGTERM back to their default action. */
+void cli_default_stop_signals(void);
+
 /* Writes s single-quoted for a POSIX shell ('it'\''s'). */
 void cli_put_shell_quoted(FILE *out, const char *s);
 

@@ -45,7 +45,7 @@ static const char *const format_names[] = {"http", "curl", "json", NULL};
 
 static const char *const padding_names[] = {"strip", "keep", NULL};
 
-enum { OPT_IV = 256, OPT_USERNAME, OPT_BULK, OPT_NODE, OPT_MISTAKE, OPT_URL,
+enum { OPT_IV = 256, OPT_BULK, OPT_NODE, OPT_MISTAKE, OPT_URL,
        OPT_PADDING };
 
 static const struct option encode_options[] = {
@@ -53,7 +53,7 @@ static const struct option encode_options[] = {
     {"userid", required_argument, NULL, 'u'},
     {"iv", required_argument, NULL, OPT_IV},
     {"profile", required_argument, NULL, 'p'},
-    {"username", required_argument, NULL, OPT_USERNAME},
+    {"username", required_argument, NULL, CLI_OPT_USERNAME},
     {"bulk", no_argument, NULL, OPT_BULK},
     {"node", required_argument, NULL, OPT_NODE},
     {"b64-padding", required_argument, NULL, OPT_PADDING},
@@ -231,9 +231,9 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
 {
     ec_request_params params;
     memset(&params, 0, sizeof params);
-    params.profile = EC_PROFILE_AES128CBC;
     params.endpoint = EC_ENDPOINT_POST;
-    int have_key = 0, have_iv = 0, format = FORMAT_HTTP, padding = 0;
+    cli_identity id = {.profile = EC_PROFILE_AES128CBC};
+    int have_iv = 0, format = FORMAT_HTTP, padding = 0;
     const char *url_text = ENCODE_DEFAULT_URL;
     uint8_t *plaintext = NULL;
     size_t plaintext_len = 0;
@@ -244,12 +244,6 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":k:u:p:f:h", encode_options, NULL)) != -1) {
         switch (c) {
-        case 'k':
-            if (cli_parse_hex16("--apikey", optarg, params.key) != 0)
-                goto out;
-            params.apikey_hex = optarg;
-            have_key = 1;
-            break;
         case 'u':
             if (optarg[0] == 0 || strpbrk(optarg, "\n") != NULL) {
                 cli_usage_error("--userid: expected a user id, got an empty or multi-line value");
@@ -261,16 +255,6 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
             if (cli_parse_hex16("--iv", optarg, params.iv) != 0)
                 goto out;
             have_iv = 1;
-            break;
-        case 'p': {
-            int profile;
-            if (cli_parse_profile("--profile", optarg, &profile) != 0)
-                goto out;
-            params.profile = (ec_profile)profile;
-            break;
-        }
-        case OPT_USERNAME:
-            params.username = optarg;
             break;
         case OPT_BULK:
             params.endpoint = EC_ENDPOINT_BULK;
@@ -311,10 +295,16 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
             rc = EC_EXIT_PASS;
             goto out;
         default:
-            rc = cli_option_error(c, argv);
-            goto out;
+            /* -k, -p, --username; this command's -u takes any one-line id */
+            if (cli_common_option(c, optarg, argv, &id, NULL) != 0)
+                goto out;
+            break;
         }
     }
+    memcpy(params.key, id.apikey, sizeof params.key);
+    params.apikey_hex = id.apikey_hex;
+    params.profile = (ec_profile)id.profile;
+    params.username = id.username;
 
     if (optind >= argc) {
         cli_usage_error("expected PLAINTEXT (or - for stdin, @FILE for a file)");
@@ -325,7 +315,7 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
                         argc - optind);
         goto out;
     }
-    if (!have_key) {
+    if (params.apikey_hex == NULL) {
         cli_usage_error("--apikey is required");
         goto out;
     }
@@ -383,6 +373,7 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
 
 out:
     ec_wipe(params.key, sizeof params.key);
+    ec_wipe(id.apikey, sizeof id.apikey);
     ec_request_free(&request);
     free(plaintext);
     return rc;

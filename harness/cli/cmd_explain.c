@@ -52,7 +52,7 @@ const char cmd_explain_usage[] =
 enum { FORMAT_TEXT, FORMAT_JSON };
 static const char *const format_names[] = {"text", "json", NULL};
 
-enum { OPT_PATH = 256, OPT_METHOD, OPT_USERNAME, OPT_STRICT };
+enum { OPT_PATH = 256, OPT_METHOD, OPT_STRICT };
 
 static const struct option explain_options[] = {
     {"apikey", required_argument, NULL, 'k'},
@@ -61,7 +61,7 @@ static const struct option explain_options[] = {
     {"content-type", required_argument, NULL, 't'},
     {"path", required_argument, NULL, OPT_PATH},
     {"method", required_argument, NULL, OPT_METHOD},
-    {"username", required_argument, NULL, OPT_USERNAME},
+    {"username", required_argument, NULL, CLI_OPT_USERNAME},
     {"capture", required_argument, NULL, 'c'},
     {"index", required_argument, NULL, 'i'},
     {"strict", no_argument, NULL, OPT_STRICT},
@@ -284,16 +284,11 @@ int cmd_explain(const ec_cli_command *self, int argc, char **argv)
     uint8_t *body = NULL;
     size_t body_len = 0;
     int rc = EC_EXIT_USAGE;
-    uint8_t key_check[EC_KEY_LEN];
+    cli_identity id = {0};
 
     int c;
     while ((c = getopt_long(argc, argv, ":k:u:a:t:c:i:f:h", explain_options, NULL)) != -1) {
         switch (c) {
-        case 'k':
-            if (cli_parse_hex16("--apikey", optarg, key_check) != 0)
-                goto out;
-            in.apikey_hex = optarg;
-            break;
         case 'u':
             if (optarg[0] == 0 || strlen(optarg) > 60) {
                 cli_usage_error("--userid: expected a user id of 1 to 60 characters");
@@ -317,9 +312,6 @@ int cmd_explain(const ec_cli_command *self, int argc, char **argv)
             break;
         case OPT_METHOD:
             in.method = optarg;
-            break;
-        case OPT_USERNAME:
-            in.username = optarg;
             break;
         case 'c':
             capture = optarg;
@@ -346,10 +338,14 @@ int cmd_explain(const ec_cli_command *self, int argc, char **argv)
             rc = EC_EXIT_PASS;
             goto out;
         default:
-            rc = cli_option_error(c, argv);
-            goto out;
+            /* -k and --username; this command's -u takes any short id */
+            if (cli_common_option(c, optarg, argv, &id, NULL) != 0)
+                goto out;
+            break;
         }
     }
+    in.apikey_hex = id.apikey_hex;
+    in.username = id.username;
     if (in.apikey_hex == NULL) {
         cli_usage_error("--apikey is required (the key decrypts the request; it is never printed)");
         goto out;
@@ -405,7 +401,7 @@ int cmd_explain(const ec_cli_command *self, int argc, char **argv)
 out:
     if (fflush(stdout) != 0 && rc == EC_EXIT_PASS)
         rc = cli_fail("cannot write the output");
-    ec_wipe(key_check, sizeof key_check);
+    ec_wipe(id.apikey, sizeof id.apikey);
     free(body);
     return rc;
 }

@@ -53,14 +53,14 @@ const char cmd_send_usage[] =
     "  -q, --quiet             no line per post\n"
     "  -h, --help              show this help\n";
 
-enum { OPT_USERNAME = 256, OPT_NODE, OPT_BULK, OPT_ROWS_PER_POST, OPT_INTERVAL, OPT_RETRY_MS,
+enum { OPT_NODE = 256, OPT_BULK, OPT_ROWS_PER_POST, OPT_INTERVAL, OPT_RETRY_MS,
        OPT_MAX_BACKOFF, OPT_TIMEOUT, OPT_UNDELIVERED, OPT_MUTANT, OPT_LIST_MUTANTS };
 
 static const struct option send_options[] = {
     {"userid", required_argument, NULL, 'u'},
     {"apikey", required_argument, NULL, 'k'},
     {"profile", required_argument, NULL, 'p'},
-    {"username", required_argument, NULL, OPT_USERNAME},
+    {"username", required_argument, NULL, CLI_OPT_USERNAME},
     {"node", required_argument, NULL, OPT_NODE},
     {"bulk", required_argument, NULL, OPT_BULK},
     {"rows-per-post", required_argument, NULL, OPT_ROWS_PER_POST},
@@ -102,7 +102,6 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
 {
     ec_sender_options o;
     memset(&o, 0, sizeof o);
-    o.profile = EC_PROFILE_AES128CBC;
     o.retries = 5;
     o.interval_ms = 10000;
     o.retry_ms = 10000;
@@ -110,7 +109,7 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
     o.timeout_ms = 3000;
     o.log = stderr;
     const char *bulk = NULL;
-    uint8_t key[16];
+    cli_identity id = {.profile = EC_PROFILE_AES128CBC};
     uint8_t *input = NULL;
     size_t input_len = 0;
     ec_sender_rows rows = {0};
@@ -119,23 +118,6 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, ":u:k:p:r:qh", send_options, NULL)) != -1) {
         switch (c) {
-        case 'u':
-            if (!optarg[0] || strspn(optarg, "0123456789") != strlen(optarg)) {
-                cli_usage_error("--userid: expected the numeric user id, got '%s'", optarg);
-                goto out;
-            }
-            o.userid = optarg;
-            break;
-        case 'k':
-            if (cli_parse_hex16("--apikey", optarg, key) != 0)
-                goto out;
-            o.apikey_hex = optarg;
-            break;
-        case 'p':
-            if (cli_parse_profile("--profile", optarg, &o.profile) != 0)
-                goto out;
-            break;
-        case OPT_USERNAME: o.username = optarg; break;
         case OPT_NODE: o.node = optarg; break;
         case OPT_BULK: bulk = optarg; break;
         case OPT_ROWS_PER_POST: {
@@ -195,10 +177,15 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
             rc = EC_EXIT_PASS;
             goto out;
         default:
-            rc = cli_option_error(c, argv);
-            goto out;
+            if (cli_common_option(c, optarg, argv, &id, NULL) != 0)
+                goto out;
+            break;
         }
     }
+    o.userid = id.userid;
+    o.apikey_hex = id.apikey_hex;
+    o.profile = id.profile;
+    o.username = id.username;
     if (optind >= argc) {
         rc = cli_usage_error("expected URL (see --help)");
         goto out;
@@ -218,10 +205,8 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("--apikey is required");
         goto out;
     }
-    if (o.profile == EC_PROFILE_LEGACY && o.username == NULL) {
-        rc = cli_usage_error("--profile legacy needs --username");
+    if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
         goto out;
-    }
     if (bulk != NULL) {
         if (optind < argc) {
             rc = cli_usage_error("--bulk takes its rows from the file; unexpected '%s'",
@@ -252,17 +237,11 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
         o.plaintext_len = input_len;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_on_stop_signals(on_signal);
     o.stop = &stop_sending;
     ec_sender_result res;
     int r = ec_sender_run(&o, &res);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    cli_default_stop_signals();
     if (r == 2) {
         rc = cli_usage_error("%s", res.message);
         goto out;
@@ -275,6 +254,6 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
 out:
     ec_sender_rows_free(&rows);
     free(input);
-    memset(key, 0, sizeof key);
+    memset(id.apikey, 0, sizeof id.apikey);
     return rc;
 }

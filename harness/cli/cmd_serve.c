@@ -177,12 +177,7 @@ int cmd_serve(const ec_cli_command *self, int argc, char **argv)
     cfg.users = &users;
 
     /* Signals first, so a Ctrl-C during start-up still stops cleanly. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_on_stop_signals(on_signal);
     signal(SIGPIPE, SIG_IGN);
 
     ec_serve *server = NULL;

@@ -59,16 +59,15 @@ const char cmd_test_client_usage[] =
     "      --list            list the scenarios and checks and exit\n"
     "  -h, --help            show this help\n";
 
-enum { OPT_LISTEN = 256, OPT_USERNAME, OPT_LINGER, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE,
-       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST, OPT_SELF_TEST,
-       OPT_SELF_TEST_MUTANT };
+enum { OPT_LISTEN = 256, OPT_LINGER, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE, OPT_LIST,
+       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT };
 
 static const struct option test_client_options[] = {
     {"userid", required_argument, NULL, 'u'},
     {"apikey", required_argument, NULL, 'k'},
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"profile", required_argument, NULL, 'p'},
-    {"username", required_argument, NULL, OPT_USERNAME},
+    {"username", required_argument, NULL, CLI_OPT_USERNAME},
     {"scenario", required_argument, NULL, 's'},
     {"requests", required_argument, NULL, 'n'},
     {"duration", required_argument, NULL, 'd'},
@@ -76,12 +75,12 @@ static const struct option test_client_options[] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"capture", required_argument, NULL, OPT_CAPTURE},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
-    {"junit", required_argument, NULL, OPT_JUNIT},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"html", required_argument, NULL, OPT_HTML},
+    {"junit", required_argument, NULL, CLI_OPT_JUNIT},
+    {"json", required_argument, NULL, CLI_OPT_JSON},
+    {"html", required_argument, NULL, CLI_OPT_HTML},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
-    {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+    {"show-secrets", no_argument, NULL, CLI_OPT_SHOW_SECRETS},
     {"list", no_argument, NULL, OPT_LIST},
     {"self-test", no_argument, NULL, OPT_SELF_TEST},
     /* Test-only, not in the help: the self-test device is a mutant. */
@@ -167,18 +166,6 @@ static int parse_count(const char *opt, const char *text, unsigned *out)
     return 0;
 }
 
-static int write_report(const ec_report *report, ec_report_format format, const char *path,
-                        const char *opt)
-{
-    if (path == NULL)
-        return 0;
-    if (ec_report_write_path(report, format, path) != 0) {
-        cli_usage_error("%s: cannot write %s", opt, path);
-        return -1;
-    }
-    return 0;
-}
-
 static void list_all(void)
 {
     printf("Scenarios (--scenario NAME; all runs them in this order):\n");
@@ -196,9 +183,9 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     ec_client_suite_options opt;
     memset(&opt, 0, sizeof opt);
     opt.listen = "127.0.0.1:8080";
-    opt.profile = EC_PROFILE_AES128CBC;
-    opt.verbose = 1;
-    const char *junit = NULL, *json = NULL, *html = NULL, *port_file = NULL;
+    cli_identity id = {.profile = EC_PROFILE_AES128CBC};
+    cli_report_outputs outputs = {0};
+    const char *port_file = NULL;
     int self_testing = 0;
     const ec_sender_mutant *self_mutant = NULL;
     self_test st;
@@ -207,31 +194,13 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     int device_started = 0;
     unsigned duration_s = 0;
     int verbose = 0, rc = EC_EXIT_USAGE;
-    uint8_t key[16];
     ec_report *report = NULL;
     ec_client_suite *suite = NULL;
 
     int c;
     while ((c = getopt_long(argc, argv, ":u:k:p:s:n:d:vqh", test_client_options, NULL)) != -1) {
         switch (c) {
-        case 'u':
-            if (!optarg[0] || strspn(optarg, "0123456789") != strlen(optarg)) {
-                cli_usage_error("--userid: expected the numeric user id, got '%s'", optarg);
-                goto out;
-            }
-            opt.userid = optarg;
-            break;
-        case 'k':
-            if (cli_parse_hex16("--apikey", optarg, key) != 0)
-                goto out;
-            opt.apikey_hex = optarg;
-            break;
         case OPT_LISTEN: opt.listen = optarg; break;
-        case 'p':
-            if (cli_parse_profile("--profile", optarg, &opt.profile) != 0)
-                goto out;
-            break;
-        case OPT_USERNAME: opt.username = optarg; break;
         case 's':
             opt.scenario = optarg; /* checked when the suite starts */
             break;
@@ -251,12 +220,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         case OPT_STRICT: opt.strict = 1; break;
         case OPT_CAPTURE: opt.capture_path = optarg; break;
         case OPT_PORT_FILE: port_file = optarg; break;
-        case OPT_JUNIT: junit = optarg; break;
-        case OPT_JSON: json = optarg; break;
-        case OPT_HTML: html = optarg; break;
         case 'v': verbose = 1; break;
-        case 'q': opt.verbose = 0; break;
-        case OPT_SHOW_SECRETS: opt.show_secrets = 1; break;
         case OPT_SELF_TEST: self_testing = 1; break;
         case OPT_SELF_TEST_MUTANT:
             self_testing = 1;
@@ -275,10 +239,17 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
             rc = EC_EXIT_PASS;
             goto out;
         default:
-            rc = cli_option_error(c, argv);
-            goto out;
+            if (cli_common_option(c, optarg, argv, &id, &outputs) != 0)
+                goto out;
+            break;
         }
     }
+    opt.userid = id.userid;
+    opt.apikey_hex = id.apikey_hex;
+    opt.profile = id.profile;
+    opt.username = id.username;
+    opt.verbose = !outputs.quiet;
+    opt.show_secrets = outputs.show_secrets;
     if (optind < argc) {
         rc = cli_usage_error("unexpected argument '%s'", argv[optind]);
         goto out;
@@ -287,10 +258,8 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("--userid and --apikey are required");
         goto out;
     }
-    if (opt.profile == EC_PROFILE_LEGACY && opt.username == NULL) {
-        rc = cli_usage_error("--profile legacy needs --username");
+    if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
         goto out;
-    }
     if (self_mutant != NULL && opt.scenario == NULL)
         opt.scenario = self_mutant->scenario;
     if (self_testing && opt.linger_ms == 0)
@@ -298,12 +267,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
 
     /* The handler is in place before the first request can arrive: a
      * Ctrl-C at any time after that reports. */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_on_stop_signals(on_signal);
     char err[256] = "";
     if (ec_client_suite_start(&opt, &suite, err, sizeof err) != EC_OK) {
         rc = cli_usage_error("%s", err);
@@ -361,8 +325,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     }
     ec_client_suite_finish(suite, report);
     running = NULL;
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    cli_default_stop_signals();
     ec_report_write_console(report, stdout, -1, verbose);
     ec_report_totals t = ec_report_get_totals(report);
     fprintf(stdout, "emoncrypt test-client: %s%s: %zu PASS, %zu FAIL, %zu NON-STRICT, %zu INFO, "
@@ -370,9 +333,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
             t.by_verdict[EC_VERDICT_PASS], t.by_verdict[EC_VERDICT_FAIL],
             t.by_verdict[EC_VERDICT_NON_STRICT], t.by_verdict[EC_VERDICT_INFO],
             t.by_verdict[EC_VERDICT_SKIP]);
-    if (write_report(report, EC_REPORT_JUNIT, junit, "--junit") != 0 ||
-        write_report(report, EC_REPORT_JSON, json, "--json") != 0 ||
-        write_report(report, EC_REPORT_HTML, html, "--html") != 0)
+    if (cli_report_outputs_write(report, &outputs) != 0)
         goto out;
     rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
 out:
@@ -382,10 +343,9 @@ out:
     }
     ec_sender_rows_free(&st.rows);
     running = NULL;
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    cli_default_stop_signals();
     ec_client_suite_free(suite);
     ec_report_free(report);
-    memset(key, 0, sizeof key);
+    memset(id.apikey, 0, sizeof id.apikey);
     return rc;
 }

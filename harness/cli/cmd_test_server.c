@@ -55,14 +55,14 @@ const char cmd_test_server_usage[] =
     "\n"
     "CMOCKA_MESSAGE_OUTPUT=xml (with CMOCKA_XML_FILE) gives CMocka's own XML.\n";
 
-enum { OPT_USERNAME = 256, OPT_STRICT, OPT_CASE, OPT_SECTION, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL,
-       OPT_JUNIT, OPT_JSON, OPT_HTML, OPT_SHOW_SECRETS, OPT_LIST, OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY };
+enum { OPT_STRICT = 256, OPT_CASE, OPT_SECTION, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL, OPT_LIST,
+       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY };
 
 static const struct option test_server_options[] = {
     {"userid", required_argument, NULL, 'u'},
     {"apikey", required_argument, NULL, 'k'},
     {"profile", required_argument, NULL, 'p'},
-    {"username", required_argument, NULL, OPT_USERNAME},
+    {"username", required_argument, NULL, CLI_OPT_USERNAME},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"case", required_argument, NULL, OPT_CASE},
     {"section", required_argument, NULL, OPT_SECTION},
@@ -72,61 +72,31 @@ static const struct option test_server_options[] = {
     {"readkey", required_argument, NULL, OPT_READKEY},
     {"vectors", required_argument, NULL, OPT_VECTORS},
     {"no-vectors", no_argument, NULL, OPT_NO_VECTORS},
-    {"junit", required_argument, NULL, OPT_JUNIT},
-    {"json", required_argument, NULL, OPT_JSON},
-    {"html", required_argument, NULL, OPT_HTML},
+    {"junit", required_argument, NULL, CLI_OPT_JUNIT},
+    {"json", required_argument, NULL, CLI_OPT_JSON},
+    {"html", required_argument, NULL, CLI_OPT_HTML},
     {"verbose", no_argument, NULL, 'v'},
     {"quiet", no_argument, NULL, 'q'},
-    {"show-secrets", no_argument, NULL, OPT_SHOW_SECRETS},
+    {"show-secrets", no_argument, NULL, CLI_OPT_SHOW_SECRETS},
     {"list", no_argument, NULL, OPT_LIST},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
-static int write_report(const ec_report *report, ec_report_format format, const char *path,
-                        const char *opt)
-{
-    if (!path)
-        return 0;
-    if (ec_report_write_path(report, format, path) != 0) {
-        cli_usage_error("%s: cannot write %s", opt, path);
-        return -1;
-    }
-    return 0;
-}
-
 int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
 {
     ec_server_suite_options opt;
     memset(&opt, 0, sizeof opt);
-    opt.profile = EC_PROFILE_AES128CBC;
-    const char *junit = NULL, *json = NULL, *html = NULL;
+    cli_identity id = {.profile = EC_PROFILE_AES128CBC};
+    cli_report_outputs outputs = {0};
     const char **ids = NULL;
     size_t n_ids = 0;
-    int verbose = 0, quiet = 0, rc = EC_EXIT_USAGE;
+    int verbose = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
-    uint8_t key[16];
 
     int c;
     while ((c = getopt_long(argc, argv, ":u:k:p:vqh", test_server_options, NULL)) != -1) {
         switch (c) {
-        case 'u':
-            if (!optarg[0] || strspn(optarg, "0123456789") != strlen(optarg)) {
-                cli_usage_error("--userid: expected the numeric user id, got '%s'", optarg);
-                goto out;
-            }
-            opt.userid = optarg;
-            break;
-        case 'k':
-            if (cli_parse_hex16("--apikey", optarg, key) != 0)
-                goto out;
-            opt.apikey_hex = optarg;
-            break;
-        case 'p':
-            if (cli_parse_profile("--profile", optarg, &opt.profile) != 0)
-                goto out;
-            break;
-        case OPT_USERNAME: opt.username = optarg; break;
         case OPT_STRICT: opt.strict = 1; break;
         case OPT_CASE: {
             const char **grown = realloc(ids, (n_ids + 1) * sizeof *ids);
@@ -164,12 +134,7 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         }
         case OPT_VECTORS: opt.vectors_path = optarg; break;
         case OPT_NO_VECTORS: opt.vectors_path = ""; break;
-        case OPT_JUNIT: junit = optarg; break;
-        case OPT_JSON: json = optarg; break;
-        case OPT_HTML: html = optarg; break;
         case 'v': verbose = 1; break;
-        case 'q': quiet = 1; break;
-        case OPT_SHOW_SECRETS: opt.show_secrets = 1; break;
         case OPT_LIST:
             for (size_t i = 0; i < ec_server_suite_case_count(); i++)
                 printf("%-52s %s\n", ec_server_suite_case_id(i), ec_server_suite_case_requirement(i));
@@ -182,10 +147,17 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
             rc = EC_EXIT_PASS;
             goto out;
         default:
-            rc = cli_option_error(c, argv);
-            goto out;
+            if (cli_common_option(c, optarg, argv, &id, &outputs) != 0)
+                goto out;
+            break;
         }
     }
+    opt.userid = id.userid;
+    opt.apikey_hex = id.apikey_hex;
+    opt.profile = id.profile;
+    opt.username = id.username;
+    opt.show_secrets = outputs.show_secrets;
+    int quiet = outputs.quiet;
     if (optind >= argc) {
         rc = cli_usage_error("missing URL (the Emoncms base, e.g. http://127.0.0.1:8080)");
         goto out;
@@ -199,10 +171,8 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("--userid and --apikey are required");
         goto out;
     }
-    if (opt.profile == EC_PROFILE_LEGACY && !opt.username) {
-        rc = cli_usage_error("--profile legacy needs --username");
+    if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
         goto out;
-    }
     opt.case_ids = ids;
     opt.case_id_count = n_ids;
     opt.progress = !quiet;
@@ -238,14 +208,12 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
             t.total, opt.base_url, outcome.elapsed_ms, opt.strict ? " (strict)" : "",
             t.by_verdict[EC_VERDICT_PASS], t.by_verdict[EC_VERDICT_FAIL], t.by_verdict[EC_VERDICT_NON_STRICT],
             t.by_verdict[EC_VERDICT_INFO], t.by_verdict[EC_VERDICT_SKIP]);
-    if (write_report(report, EC_REPORT_JUNIT, junit, "--junit") != 0 ||
-        write_report(report, EC_REPORT_JSON, json, "--json") != 0 ||
-        write_report(report, EC_REPORT_HTML, html, "--html") != 0)
+    if (cli_report_outputs_write(report, &outputs) != 0)
         goto out;
     rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
 out:
     ec_report_free(report);
     free(ids);
-    memset(key, 0, sizeof key);
+    memset(id.apikey, 0, sizeof id.apikey);
     return rc;
 }
