@@ -15,7 +15,6 @@
 
 #include <cmocka.h>
 
-/* message.h before httpclient.h: both name an ec_http_request. */
 #include "emoncrypt/message.h"
 #include "emoncrypt/capture.h"
 #include "emoncrypt/codec.h"

@@ -1,5 +1,5 @@
 /* emoncrypt — the sender's HTTP exchanges, over httpclient.h (see
- * transport.h for why this file exists). */
+ * transport.h). */
 #include "client/transport.h"
 
 #include <stdio.h>
@@ -44,7 +44,7 @@ int cs_transport_send(cs_transport *t, const char *method, const char *url,
         hs[n].name = headers[i];
         hs[n].value = headers[i + 1];
     }
-    ec_http_request req = {
+    ec_http_client_request req = {
         .method = method,
         .url = url,
         .headers = hs,

@@ -1,7 +1,8 @@
-/* emoncrypt — the sender's view of httpclient.h, in its own file because
- * httpclient.h and message.h both name a type ec_http_request and cannot
- * meet in one translation unit.  Adds nothing to the HTTP client: one POST
- * or GET, its answer, and the Retry-After header read as seconds. */
+/* emoncrypt — the sender's view of httpclient.h: one POST or GET with
+ * headers given as a NULL-terminated name/value list, its answer copied
+ * into one NUL-terminated body, and the Retry-After header read as
+ * seconds.  The sender (sender.c) and the client-suite tests that post
+ * raw requests to the mock (tests/test_client_checks.c) share it. */
 #ifndef EMONCRYPT_CLIENT_TRANSPORT_H
 #define EMONCRYPT_CLIENT_TRANSPORT_H
 

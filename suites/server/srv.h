@@ -1,11 +1,10 @@
 /* emoncrypt server-role suite — internals shared by the case files
  * (s<SECTION>_<area>.c), the runner and the verifiers.
  *
- * This header includes neither message.h nor httpclient.h: both declare a
- * type named ec_http_request, so the sender (srv_send.c, over httpclient)
- * and the protocol-core side (srv_core.c and the case files, over
- * message.h) live in different translation units and meet here, in plain
- * types.
+ * This header includes neither message.h nor httpclient.h: the sender
+ * (srv_send.c, over httpclient) and the protocol-core side (srv_core.c and
+ * the case files, over message.h) meet here, in plain types, so a case
+ * file sees what it sends and what came back and nothing of the transport.
  */
 #ifndef EMONCRYPT_SUITES_SERVER_SRV_H
 #define EMONCRYPT_SUITES_SERVER_SRV_H

@@ -52,7 +52,8 @@ typedef struct {
 
 /* One request.  All pointers are borrowed for the duration of the call.
  * (Named ec_http_client_request because message.h owns ec_http_request,
- * the server-side view of a request; see the alias at the end.) */
+ * the server-side view of a request; the two headers may meet in one
+ * file.) */
 typedef struct {
     const char *method;           /* "POST", "GET", anything; NULL = "GET" */
     const char *url;              /* "http://127.0.0.1:8080/input/post" */
@@ -118,14 +119,6 @@ const char *ec_http_response_header(const ec_http_response *resp, const char *na
  * Returns a malloc'd string the caller frees, or NULL when out of memory. */
 char *ec_http_curl_command(const ec_http_client_request *req, const char *secret,
                            int show_secret);
-
-/* Transitional: code written before the rename may still say
- * ec_http_request in a file that does not include message.h.  Include
- * message.h first (or define EC_HTTPCLIENT_NO_OLD_NAME) to use both
- * headers in one file; new code should use ec_http_client_request. */
-#if !defined(EMONCRYPT_MESSAGE_H) && !defined(EC_HTTPCLIENT_NO_OLD_NAME)
-typedef ec_http_client_request ec_http_request;
-#endif
 
 #ifdef __cplusplus
 }
