@@ -23,15 +23,18 @@
 #define DEFAULT_REPLAY_CACHE 4096
 #define ROWS_PATH "/emoncrypt/rows"
 
-/* One stored row, kept in memory as well so the read endpoint can answer
- * without re-reading the file. */
+#define DEFAULT_ROWS_KEPT 10000
+
+/* One stored row, kept in memory as well so the read endpoints can answer
+ * without re-reading the file.  The three strings share one allocation
+ * ("userid\0node\0name\0"), so a row costs one malloc chunk. */
 typedef struct {
-    char userid[32];
     int64_t time;
-    char *node;
-    char *name;
     double value;
     int is_null;
+    char *userid;               /* owned; node and name point into it */
+    const char *node;
+    const char *name;
 } stored_row;
 
 struct ec_serve {
@@ -45,8 +48,9 @@ struct ec_serve {
 
     pthread_mutex_t lock;           /* guards everything below */
     int store_fd;                   /* -1 = memory only */
-    stored_row *rows;
-    size_t rows_n, rows_cap;
+    stored_row *rows;               /* ring of the newest rows_cap rows */
+    size_t rows_n, rows_cap, rows_oldest;
+    uint64_t rows_total;            /* every row stored since start */
     uint8_t (*replay)[EC_SHA256_LEN]; /* ring of request digests */
     size_t replay_cap, replay_n, replay_next;
     uint64_t requests, accepted;
@@ -246,34 +250,44 @@ static int store_rows(ec_serve *s, const char *userid, const ec_dataset *rows)
         if (fsync(s->store_fd) != 0)
             return -1;
     }
-    if (s->rows_n + rows->n > s->rows_cap) {
-        size_t cap = s->rows_cap ? s->rows_cap : 256;
-        while (cap < s->rows_n + rows->n)
-            cap *= 2;
-        stored_row *grown = realloc(s->rows, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        s->rows = grown;
-        s->rows_cap = cap;
-    }
+    /* Only the newest rows_cap rows stay in memory: the read endpoints are
+     * for a suite reading back what it just sent, and memory must not grow
+     * with every request of a long run.  The oldest row makes room. */
     for (size_t i = 0; i < rows->n; i++) {
         const ec_row *r = &rows->rows[i];
-        stored_row *d = &s->rows[s->rows_n];
-        memset(d, 0, sizeof *d);
-        snprintf(d->userid, sizeof d->userid, "%s", userid);
+        const char *node = r->node ? r->node : "";
+        const char *name = r->name ? r->name : "";
+        size_t id_len = strlen(userid), node_len = strlen(node), name_len = strlen(name);
+        char *text = malloc(id_len + node_len + name_len + 3);
+        if (!text)
+            return -1;
+        memcpy(text, userid, id_len + 1);
+        memcpy(text + id_len + 1, node, node_len + 1);
+        memcpy(text + id_len + 1 + node_len + 1, name, name_len + 1);
+        stored_row *d;
+        if (s->rows_n < s->rows_cap) {
+            d = &s->rows[(s->rows_oldest + s->rows_n) % s->rows_cap];
+            s->rows_n++;
+        } else {
+            d = &s->rows[s->rows_oldest];
+            s->rows_oldest = (s->rows_oldest + 1) % s->rows_cap;
+            free(d->userid);
+        }
         d->time = r->time;
-        d->node = strdup(r->node ? r->node : "");
-        d->name = strdup(r->name ? r->name : "");
         d->value = r->value;
         d->is_null = r->is_null;
-        if (!d->node || !d->name) {
-            free(d->node);
-            free(d->name);
-            return -1;
-        }
-        s->rows_n++;
+        d->userid = text;
+        d->node = text + id_len + 1;
+        d->name = text + id_len + 1 + node_len + 1;
+        s->rows_total++;
     }
     return 0;
+}
+
+/* The i-th row in memory, oldest first (i < rows_n).  Called with s->lock held. */
+static const stored_row *row_at(const ec_serve *s, size_t i)
+{
+    return &s->rows[(s->rows_oldest + i) % s->rows_cap];
 }
 
 /* ---- the replay cache (strict) ------------------------------------------- */
@@ -388,7 +402,7 @@ static void answer_rows(ec_serve *s, const ec_httpd_request *req, ec_httpd_reply
     json_t *arr = json_array();
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->rows_n; i++) {
-        const stored_row *r = &s->rows[i];
+        const stored_row *r = row_at(s, i);
         if (want_node && strcmp(r->node, node) != 0)
             continue;
         if (want_user && strcmp(r->userid, userid) != 0)
@@ -435,7 +449,7 @@ static void answer_input_get(ec_serve *s, const ec_httpd_request *req, ec_httpd_
     json_t *obj = json_object();
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < s->rows_n; i++) {
-        const stored_row *r = &s->rows[i];
+        const stored_row *r = row_at(s, i);
         if (strcmp(r->userid, user->userid) != 0 || strcmp(r->node, node) != 0)
             continue;
         json_object_set_new(obj, r->name, json_pack("{s:I s:o}", "time", (json_int_t)r->time, "value",
@@ -635,7 +649,9 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     s->store_fd = -1;
     s->replay_cap = cfg->replay_cache_size ? cfg->replay_cache_size : DEFAULT_REPLAY_CACHE;
     s->replay = calloc(s->replay_cap, sizeof *s->replay);
-    if (!s->replay) {
+    s->rows_cap = cfg->rows_kept ? cfg->rows_kept : DEFAULT_ROWS_KEPT;
+    s->rows = calloc(s->rows_cap, sizeof *s->rows);
+    if (!s->replay || !s->rows) {
         ec_serve_stop(s);
         return EC_E_NOMEM;
     }
@@ -691,7 +707,7 @@ void ec_serve_stats(ec_serve *s, uint64_t *requests, uint64_t *accepted,
     if (accepted)
         *accepted = s->accepted;
     if (rows_stored)
-        *rows_stored = s->rows_n;
+        *rows_stored = s->rows_total;
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -712,10 +728,8 @@ void ec_serve_stop(ec_serve *s)
         fsync(s->store_fd);
         close(s->store_fd);
     }
-    for (size_t i = 0; i < s->rows_n; i++) {
-        free(s->rows[i].node);
-        free(s->rows[i].name);
-    }
+    for (size_t i = 0; s->rows && i < s->rows_n; i++)
+        free(s->rows[(s->rows_oldest + i) % s->rows_cap].userid);
     free(s->rows);
     free(s->replay);
     pthread_mutex_destroy(&s->lock);

@@ -9,10 +9,12 @@
  *  - strict hardening the core cannot do alone: a replay cache;
  *  - limits: a body cap (413) and an idle timeout per connection;
  *  - read endpoints for the conformance suite, served to loopback
- *    clients only: GET /emoncrypt/rows?node=NODE[&userid=U] returns every
- *    stored row as JSON, in the order stored; GET /input/get/NODE?apikey=K
+ *    clients only: GET /emoncrypt/rows?node=NODE[&userid=U] returns the
+ *    stored rows as JSON, in the order stored; GET /input/get/NODE?apikey=K
  *    answers as Emoncms does (each input's last time and value), with K the
- *    user's write key (serve has no read keys);
+ *    user's write key (serve has no read keys).  Both see only the last
+ *    rows_kept rows (a ring, so memory stays flat however long serve
+ *    runs); the store file keeps every row;
  *  - mutants: deliberately broken variants selected by name, each of which
  *    the server-role suite must FAIL with a named case (ec_serve_mutants).
  *
@@ -117,6 +119,8 @@ typedef struct {
     const char *mutant;             /* NULL, or a name of ec_serve_mutants() */
     FILE *log;                      /* one line per request, or NULL; never
                                        contains a key */
+    size_t rows_kept;               /* rows the read endpoints can see (the
+                                       newest); 0 = 10000 */
 } ec_serve_config;
 
 typedef struct ec_serve ec_serve;
@@ -133,7 +137,8 @@ unsigned ec_serve_port(const ec_serve *s);
 /* "http://127.0.0.1:PORT" into buf; returns buf. */
 const char *ec_serve_base_url(const ec_serve *s, char *buf, size_t size);
 
-/* Requests answered and rows stored so far. */
+/* Requests answered and rows stored so far (all of them, also those the
+ * read endpoints no longer see). */
 void ec_serve_stats(ec_serve *s, uint64_t *requests, uint64_t *accepted,
                     uint64_t *rows_stored);
 
