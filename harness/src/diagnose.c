@@ -12,6 +12,8 @@
 
 #include <zlib.h>
 
+#include "protocol_internal.h"
+
 /* One way to read the body back: which bytes are the IV, which key. */
 typedef struct {
     uint8_t iv[EC_IV_LEN];
@@ -295,26 +297,15 @@ static int rebuild_matches(const ec_diagnose_config *cfg, const ec_answer *a,
     return same;
 }
 
-/* The text of the received body that is base64 (the legacy form's data=). */
+/* The text of the received body that is base64 (the legacy form's data=;
+ * all of the body when it has none). */
 static void body_text(const ec_answer *a, const ec_http_request *req,
                       const char **text, size_t *len)
 {
     *text = (const char *)req->body;
     *len = req->body_len;
-    if (a->profile != EC_PROFILE_LEGACY || req->body == NULL)
-        return;
-    const char *s = (const char *)req->body;
-    size_t n = req->body_len;
-    for (size_t i = 0; i + 5 <= n; i++) {
-        if ((i == 0 || s[i - 1] == '&') && memcmp(s + i, "data=", 5) == 0) {
-            size_t end = i + 5;
-            while (end < n && s[end] != '&')
-                end++;
-            *text = s + i + 5;
-            *len = end - i - 5;
-            return;
-        }
-    }
+    if (a->profile == EC_PROFILE_LEGACY && req->body != NULL)
+        ec_form_data_field((const char *)req->body, req->body_len, text, len);
 }
 
 /* see diagnose.h */

@@ -22,6 +22,7 @@
 #include "emoncrypt/diagnose.h"
 #include "emoncrypt/plaintext.h"
 #include "emoncrypt/report.h"
+#include "protocol_internal.h"
 
 const char ec_explain_wrong_key_text[] = "the key is wrong (no mistake I know makes it valid)";
 
@@ -76,56 +77,6 @@ static void put(const redactor *r, char *field, const char *fmt, ...)
     char *clean = ec_redact(buf, strlen(buf), r->secret);
     cut_copy(field, EC_EXPLAIN_FIELD, clean != NULL ? clean : "[out of memory]");
     free(clean);
-}
-
-/* Printable form of bytes: printable ASCII and valid UTF-8 as is, other
- * bytes as \xNN, the raw key bytes as [REDACTED]; at most cap-1 chars
- * (cut with "..."). */
-static void escape_bytes(const redactor *r, const uint8_t *p, size_t n, char *out,
-                         size_t cap)
-{
-    if (cap < 8) {
-        if (cap > 0)
-            out[0] = 0;
-        return;
-    }
-    size_t used = 0;
-    for (size_t i = 0; i < n; i++) {
-        char piece[16];
-        size_t len;
-        if (n - i >= EC_KEY_LEN && memcmp(p + i, r->key, EC_KEY_LEN) == 0) {
-            len = (size_t)snprintf(piece, sizeof piece, "[REDACTED]");
-            i += EC_KEY_LEN - 1;
-        } else if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
-            piece[0] = (char)p[i];
-            len = 1;
-        } else if (p[i] == '\\') {
-            len = (size_t)snprintf(piece, sizeof piece, "\\\\");
-        } else if (p[i] >= 0xC2 && p[i] <= 0xF4) {
-            /* Keep a well-formed UTF-8 sequence (node names may be Unicode). */
-            size_t want = p[i] >= 0xF0 ? 4 : p[i] >= 0xE0 ? 3 : 2;
-            size_t k = 1;
-            while (k < want && i + k < n && (p[i + k] & 0xC0) == 0x80)
-                k++;
-            if (k == want) {
-                memcpy(piece, p + i, want);
-                len = want;
-                i += want - 1;
-            } else {
-                len = (size_t)snprintf(piece, sizeof piece, "\\x%02x", p[i]);
-            }
-        } else {
-            len = (size_t)snprintf(piece, sizeof piece, "\\x%02x", p[i]);
-        }
-        /* Room is kept for "..." and the NUL after every piece. */
-        if (used + len + 4 > cap) {
-            memcpy(out + used, "...", 4);
-            return;
-        }
-        memcpy(out + used, piece, len);
-        used += len;
-    }
-    out[used] = 0;
 }
 
 static void hex_of(const uint8_t *p, size_t n, char *out, size_t cap)
@@ -216,26 +167,15 @@ static void b64_count(const char *s, size_t n, b64_census *c)
     }
 }
 
-/* The base64 text of the body: all of it, or the legacy form's data=. */
+/* The base64 text of the body: all of it, or the legacy form's data=
+ * (empty when it has none). */
 static void b64_text_of(int legacy, const uint8_t *body, size_t n, const char **text,
                         size_t *len)
 {
     *text = (const char *)body;
     *len = n;
-    if (!legacy || body == NULL)
-        return;
-    const char *s = (const char *)body;
-    for (size_t i = 0; i + 5 <= n; i++) {
-        if ((i == 0 || s[i - 1] == '&') && memcmp(s + i, "data=", 5) == 0) {
-            size_t end = i + 5;
-            while (end < n && s[end] != '&')
-                end++;
-            *text = s + i + 5;
-            *len = end - i - 5;
-            return;
-        }
-    }
-    *len = 0;
+    if (legacy && body != NULL && !ec_form_data_field((const char *)body, n, text, len))
+        *len = 0;
 }
 
 /* ---- inflating the gz profile's bytes ------------------------------------ */
@@ -682,7 +622,7 @@ static void layers_decryption(work *w, ec_explanation *e, int can_decrypt)
         return;
     }
     char shown[EC_EXPLAIN_FIELD];
-    escape_bytes(&w->red, w->app, w->app_len, shown, sizeof shown);
+    ec_escape_bytes(w->app, w->app_len, w->red.key, 1, shown, sizeof shown);
     put(&w->red, p->actual, "%s", shown);
     p->ok = !w->app_recovered && is_text(w->app, w->app_len);
     /* The pairs Emoncms keeps, by name. */
@@ -1004,7 +944,7 @@ ec_status ec_explain_request(const ec_explain_input *in, ec_explanation *out)
     out->http_status = a->http_status;
     snprintf(out->answer_content_type, sizeof out->answer_content_type, "%s", a->content_type);
     if (a->answer != NULL)
-        escape_bytes(&w.red, (const uint8_t *)a->answer, a->answer_len, out->answer,
+        ec_escape_bytes((const uint8_t *)a->answer, a->answer_len, w.red.key, 1, out->answer,
                      sizeof out->answer);
     out->reproduced = w.diag.reproduced;
     out->mistakes = w.diag.reproduced ? w.diag.mistakes & ~(unsigned)EC_MISTAKE_NO_B64_PADDING : 0;

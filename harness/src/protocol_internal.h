@@ -1,10 +1,13 @@
-/* emoncrypt — helpers shared by plaintext.c, app.c and message.c; not part
- * of the public API. */
+/* emoncrypt — helpers shared by the library's own files (plaintext.c,
+ * app.c, message.c, explain.c, diagnose.c, replay.c); not part of the
+ * public API. */
 #ifndef EMONCRYPT_PROTOCOL_INTERNAL_H
 #define EMONCRYPT_PROTOCOL_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "emoncrypt/codec.h"
 
 /* 1 when s[0..n) is well-formed UTF-8 as PCRE2 checks it. */
 int ec_utf8_valid(const char *s, size_t n);
@@ -16,5 +19,17 @@ int ec_utf8_valid(const char *s, size_t n);
  * (preg_replace returns NULL, which PHP reads as ""). */
 char *ec_filter_chars(const char *s, size_t n, const char *extra, int *valid);
 
+/* Printable form of the bytes p[0..n) into out (cap bytes, NUL-terminated):
+ * printable ASCII other than a backslash as is, every other byte as \xNN;
+ * with keep_utf8, a backslash as two and a well-formed UTF-8 sequence as
+ * is; with redact_key (EC_KEY_LEN bytes) not NULL, each occurrence of
+ * those raw bytes as [REDACTED].  Cut with "..." when it does not fit; cap < 8 gives "". */
+void ec_escape_bytes(const uint8_t *p, size_t n, const uint8_t *redact_key, int keep_utf8,
+                     char *out, size_t cap);
+
+/* The value of the first data= field of the form s[0..n) (the legacy
+ * profile's body, username=U&data=BASE64): returns 1 and sets *value and
+ * *len (not NUL-terminated, points into s), or returns 0. */
+int ec_form_data_field(const char *s, size_t n, const char **value, size_t *len);
 
 #endif

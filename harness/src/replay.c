@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "protocol_internal.h"
+
 /* see replay.h */
 int ec_replay_header_skipped(const char *name)
 {
@@ -16,29 +18,6 @@ int ec_replay_header_skipped(const char *name)
         if (strcasecmp(name, transport[i]) == 0)
             return 1;
     return 0;
-}
-
-/* Printable form of bytes, cut with "..." to cap. */
-static void shown(const uint8_t *p, size_t n, char *out, size_t cap)
-{
-    size_t used = 0;
-    for (size_t i = 0; i < n; i++) {
-        char piece[8];
-        size_t len;
-        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\') {
-            piece[0] = (char)p[i];
-            len = 1;
-        } else {
-            len = (size_t)snprintf(piece, sizeof piece, "\\x%02x", p[i]);
-        }
-        if (used + len + 4 > cap) {
-            memcpy(out + used, "...", 4);
-            return;
-        }
-        memcpy(out + used, piece, len);
-        used += len;
-    }
-    out[used] = 0;
 }
 
 static int contains(const void *hay, size_t n, const char *needle)
@@ -92,7 +71,7 @@ ec_status ec_replay_record(ec_http_client *client, const ec_replay_config *cfg,
         out->captured_status = rec->reply_status;
         snprintf(out->captured_content_type, sizeof out->captured_content_type, "%s",
                  rec->reply_content_type ? rec->reply_content_type : "");
-        shown(rec->reply_body, rec->reply_body_len, out->captured_body,
+        ec_escape_bytes(rec->reply_body, rec->reply_body_len, NULL, 0, out->captured_body,
               sizeof out->captured_body);
     }
 
@@ -154,7 +133,8 @@ ec_status ec_replay_record(ec_http_client *client, const ec_replay_config *cfg,
     out->replayed_status = resp.status;
     snprintf(out->replayed_content_type, sizeof out->replayed_content_type, "%s",
              resp.content_type ? resp.content_type : "");
-    shown(resp.body, resp.body_len, out->replayed_body, sizeof out->replayed_body);
+    ec_escape_bytes(resp.body, resp.body_len, NULL, 0, out->replayed_body,
+                    sizeof out->replayed_body);
 
     /* Compare. */
     char a[96], b[96];
