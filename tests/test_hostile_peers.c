@@ -338,7 +338,8 @@ static void idle_connections_1000(void **state)
         (void)connect(fds[i], (struct sockaddr *)&a, sizeof a);
     }
     /* While they sit there, another client gets an answer or a clear
-     * refusal (a close), not a hang. */
+     * refusal (a close), not a hang: at the latest once the idle timeout
+     * has freed the slots (before that it may wait in the listen queue). */
     char ack[EC_ACK_LEN + 1];
     char *req = correct_request(t, 0, ack);
     int fd = hs_connect(t->port);
@@ -346,10 +347,14 @@ static void idle_connections_1000(void **state)
         hs_send_str(fd, req);
         char answer[4096];
         int closed;
+        int limit_ms = (int)t->idle_s * 1000 + 5000;
         double start = hs_now_ms();
-        size_t got = hs_read(fd, answer, sizeof answer, 5000, 5000, &closed);
-        assert_true(got > 0 || closed);
-        assert_true(hs_now_ms() - start < 5000);
+        size_t got = hs_read(fd, answer, sizeof answer, limit_ms, limit_ms, &closed);
+        if (got == 0 && !closed)
+            fail_msg("a client arriving among 1,000 idle connections heard nothing in %d ms",
+                     limit_ms);
+        print_message("a client among the idle connections: %s after %.0f ms\n",
+                      got ? "answered" : "closed", hs_now_ms() - start);
         close(fd);
     }
     free(req);
