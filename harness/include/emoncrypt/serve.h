@@ -18,8 +18,9 @@
  *  - mutants: deliberately broken variants selected by name, each of which
  *    the server-role suite must FAIL with a named case (ec_serve_mutants).
  *
- * Threads: the HTTP server answers on several threads; the store and the
- * replay cache are guarded inside.
+ * Threads: the HTTP server answers on a pool of threads (one per core,
+ * each polling many connections); the store and the replay cache are
+ * guarded inside.
  */
 #ifndef EMONCRYPT_SERVE_H
 #define EMONCRYPT_SERVE_H
