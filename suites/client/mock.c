@@ -597,6 +597,9 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     hc.on_event = on_event;
     hc.ctx = s;
     hc.max_body = opt->max_body;
+    /* Room for a load generator's 64 kept-alive connections (wrk -c 64
+     * got refused connections from the default 32). */
+    hc.max_connections = 128;
     hc.idle_timeout_s = 10;
     s->started = now_s();
     s->last_request = s->started;
