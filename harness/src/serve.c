@@ -23,18 +23,23 @@
 #define DEFAULT_REPLAY_CACHE 4096
 #define ROWS_PATH "/emoncrypt/rows"
 
-#define DEFAULT_ROWS_KEPT 10000
+#define DEFAULT_ROWS_KEPT 4096
+#define ROW_INLINE_TEXT 40
 
 /* One stored row, kept in memory as well so the read endpoints can answer
- * without re-reading the file.  The three strings share one allocation
- * ("userid\0node\0name\0"), so a row costs one malloc chunk. */
+ * without re-reading the file.  The three strings are laid out as
+ * "userid\0node\0name\0" inside the row when they fit (the usual case),
+ * so the ring, allocated once, is all the memory rows take; longer ones
+ * get one allocation of their own. */
 typedef struct {
     int64_t time;
     double value;
     int is_null;
-    char *userid;               /* owned; node and name point into it */
+    char *heap_text;            /* owned, or NULL when in inline_text */
+    const char *userid;         /* into inline_text or heap_text */
     const char *node;
     const char *name;
+    char inline_text[ROW_INLINE_TEXT];
 } stored_row;
 
 struct ec_serve {
@@ -258,12 +263,10 @@ static int store_rows(ec_serve *s, const char *userid, const ec_dataset *rows)
         const char *node = r->node ? r->node : "";
         const char *name = r->name ? r->name : "";
         size_t id_len = strlen(userid), node_len = strlen(node), name_len = strlen(name);
-        char *text = malloc(id_len + node_len + name_len + 3);
-        if (!text)
+        size_t text_len = id_len + node_len + name_len + 3;
+        char *heap_text = NULL;
+        if (text_len > ROW_INLINE_TEXT && !(heap_text = malloc(text_len)))
             return -1;
-        memcpy(text, userid, id_len + 1);
-        memcpy(text + id_len + 1, node, node_len + 1);
-        memcpy(text + id_len + 1 + node_len + 1, name, name_len + 1);
         stored_row *d;
         if (s->rows_n < s->rows_cap) {
             d = &s->rows[(s->rows_oldest + s->rows_n) % s->rows_cap];
@@ -271,8 +274,13 @@ static int store_rows(ec_serve *s, const char *userid, const ec_dataset *rows)
         } else {
             d = &s->rows[s->rows_oldest];
             s->rows_oldest = (s->rows_oldest + 1) % s->rows_cap;
-            free(d->userid);
+            free(d->heap_text);
         }
+        char *text = heap_text ? heap_text : d->inline_text;
+        memcpy(text, userid, id_len + 1);
+        memcpy(text + id_len + 1, node, node_len + 1);
+        memcpy(text + id_len + 1 + node_len + 1, name, name_len + 1);
+        d->heap_text = heap_text;
         d->time = r->time;
         d->value = r->value;
         d->is_null = r->is_null;
@@ -739,7 +747,7 @@ void ec_serve_stop(ec_serve *s)
         close(s->store_fd);
     }
     for (size_t i = 0; s->rows && i < s->rows_n; i++)
-        free(s->rows[(s->rows_oldest + i) % s->rows_cap].userid);
+        free(s->rows[(s->rows_oldest + i) % s->rows_cap].heap_text);
     free(s->rows);
     free(s->replay);
     pthread_mutex_destroy(&s->lock);

@@ -121,7 +121,7 @@ typedef struct {
     FILE *log;                      /* one line per request, or NULL; never
                                        contains a key */
     size_t rows_kept;               /* rows the read endpoints can see (the
-                                       newest); 0 = 10000 */
+                                       newest); 0 = 4096 */
 } ec_serve_config;
 
 typedef struct ec_serve ec_serve;
