@@ -1,4 +1,4 @@
 # cmake --install + pkg-config, checked from a scratch prefix.
 add_test(NAME install/pkg-config
-  COMMAND ${PROJECT_SOURCE_DIR}/tests/install/check.sh ${CMAKE_BINARY_DIR} ${PROJECT_SOURCE_DIR} ${CMAKE_C_COMPILER})
+  COMMAND ${PROJECT_SOURCE_DIR}/tests/install/check.sh ${CMAKE_BINARY_DIR} ${PROJECT_SOURCE_DIR} ${CMAKE_C_COMPILER} ${EMONCRYPT_SANITIZE})
 set_tests_properties(install/pkg-config PROPERTIES TIMEOUT 120 LABELS install)
