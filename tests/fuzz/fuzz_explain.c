@@ -57,7 +57,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* documented: EC_OK whatever the bytes, with a valid key */
     if (e.layer_count > EC_EXPLAIN_MAX_LAYERS)
         abort();
-    int input_has_key = contains(data, size, FUZZ_KEY);
+    /* The key text can only come from the input.  JSON escapes a control
+     * byte as "\u00XX", whose last digits can run on into input text, so
+     * "PO01\x12" + "3456789abcdef0123…" prints the key without the key
+     * being in the input (a false alarm found in CI): an escape supplies at
+     * most the key's first three characters, so the input counts as
+     * holding the key when it holds the rest. */
+    int input_has_key = contains(data, size, FUZZ_KEY + 3);
     char *json = ec_explanation_json(&e, 0);
     if (json == NULL)
         abort();
