@@ -11,6 +11,8 @@
 #                                           ('=' kept, nulls) judged correct
 #   client_pair.sh EMONCRYPT self-test      --self-test (send in-process), and a mutant
 #   client_pair.sh EMONCRYPT limits         --requests and --duration end a run
+#   client_pair.sh EMONCRYPT incomplete     a run too short for a correct device:
+#                                           INCOMPLETE, exit 2, --duration named
 #   client_pair.sh EMONCRYPT mutant-list LIST   LIST (a,b,…) = send's table
 set -u
 exe=$1
@@ -146,10 +148,43 @@ limits)
         --duration 1 -q >"$work/report.txt" 2>"$work/server.txt"
     rc=$?
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
-    [ "$rc" -eq 1 ] || fail "a run that saw nothing exited $rc, expected 1 (scenarios not completed)"
+    [ "$rc" -eq 2 ] || fail "a run that saw nothing exited $rc, expected 2 (INCOMPLETE: scenarios not completed)"
     [ "$ms" -lt 3000 ] || fail "--duration 1 took $ms ms"
-    grep -Eq "^FAIL +client/7.scenario/happy .*not completed" "$work/report.txt" || fail "no 'not completed' FAIL"
+    grep -Eq "^INCOMPLETE +client/7.scenario/happy .*not completed" "$work/report.txt" || fail "no 'not completed' INCOMPLETE"
     echo "limits: --requests and --duration end the run"
+    ;;
+incomplete)
+    # Issue 11 point 5: a correct device with a fixed retry wait (1 s here,
+    # 10 s in the field) and a run too short for it: INCOMPLETE, not FAIL,
+    # exit 2, and the report says which --duration this device needs; a
+    # run of that length completes and exits 0.
+    rows_csv 60 >"$work/rows.csv"
+    fixed=(--rows-per-post 2 --interval-ms 1000 --retry-ms 1000 --max-backoff-ms 1000
+           --timeout-ms 800 --retries -1)
+    start_server --scenario happy,wrong-ack,http-500,happy -q --duration 3
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --bulk "$work/rows.csv" \
+        "${fixed[@]}" 2>"$work/send.txt" &
+    device=$!
+    wait_server
+    kill "$device" 2>/dev/null; wait "$device" 2>/dev/null
+    [ "$server_rc" -eq 2 ] || fail "a too-short run of a correct device exited $server_rc, expected 2"
+    if grep -Eq "^FAIL " "$work/report.txt"; then fail "a too-short run FAILs a correct device"; fi
+    grep -Eq "^INCOMPLETE +client/7.scenario/" "$work/report.txt" || fail "no INCOMPLETE scenario"
+    grep -q "^result: INCOMPLETE" "$work/report.txt" || fail "the result line does not say INCOMPLETE"
+    need=$(grep -o -- "run with --duration [0-9]*" "$work/report.txt" | head -1 | awk '{print $4}')
+    [ -n "$need" ] || fail "the report does not say which --duration the device needs"
+    grep -q "posts again ~1.[0-9] s after" "$work/report.txt" || fail "the device's 1 s interval is not named"
+    [ "$need" -le 40 ] || fail "--duration $need suggested for a device that needs ~8 s"
+    rm -f "$work/port"
+    start_server --scenario happy,wrong-ack,http-500,happy -q --duration "$need"
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --bulk "$work/rows.csv" \
+        "${fixed[@]}" 2>"$work/send.txt" &
+    device=$!
+    wait_server
+    kill "$device" 2>/dev/null; wait "$device" 2>/dev/null
+    [ "$server_rc" -eq 0 ] || fail "the run with the suggested --duration $need exited $server_rc"
+    grep -q "4/4 scenarios complete" "$work/report.txt" || fail "the suggested --duration $need was not enough"
+    echo "incomplete: exit 2 with --duration $need suggested; that run completes"
     ;;
 self-test)
     # No device at hand: the reference client runs inside test-client, and

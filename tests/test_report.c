@@ -159,6 +159,51 @@ static void verdicts_sections_and_diff(void **state)
     ec_report_free(ok);
 }
 
+/* INCOMPLETE (issue 11): its own name in every writer, exit code 2 when it
+ * is the only problem, 1 as soon as there is a FAIL too. */
+static void incomplete_is_its_own_verdict(void **state)
+{
+    (void)state;
+    assert_string_equal(ec_verdict_name(EC_VERDICT_INCOMPLETE), "INCOMPLETE");
+    assert_int_equal(ec_verdict_from_name("incomplete"), EC_VERDICT_INCOMPLETE);
+    ec_report *r = ec_report_new("client", "client", "device");
+    ec_case_result p = {.id = "client/7.scenario/happy", .verdict = EC_VERDICT_PASS,
+                        .diff_offset = -1};
+    ec_case_result i = {.id = "client/7.scenario/http-500", .verdict = EC_VERDICT_INCOMPLETE,
+                        .message = "not completed: run with --duration 160", .diff_offset = -1};
+    assert_int_equal(ec_report_add(r, &p), EC_OK);
+    assert_int_equal(ec_report_add(r, &i), EC_OK);
+    assert_int_equal(ec_report_exit_code(r), 2);
+    assert_int_equal(ec_report_get_totals(r).by_verdict[EC_VERDICT_INCOMPLETE], 1);
+    for (int f = EC_REPORT_CONSOLE; f <= EC_REPORT_HTML; f++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        assert_non_null(out);
+        if (f == EC_REPORT_CONSOLE)
+            assert_int_equal(ec_report_write_console(r, out, 0, 0), 0);
+        else if (f == EC_REPORT_JUNIT)
+            assert_int_equal(ec_report_write_junit(r, out), 0);
+        else if (f == EC_REPORT_JSON)
+            assert_int_equal(ec_report_write_json(r, out), 0);
+        else
+            assert_int_equal(ec_report_write_html(r, out), 0);
+        fclose(out);
+        assert_non_null(strstr(text, "INCOMPLETE"));
+        if (f == EC_REPORT_CONSOLE)
+            assert_non_null(strstr(text, "result: INCOMPLETE"));
+        if (f == EC_REPORT_JUNIT) /* counted as skipped, never as a failure */
+            assert_non_null(strstr(text, "failures=\"0\" errors=\"0\" skipped=\"1\""));
+        if (f == EC_REPORT_JSON)
+            assert_non_null(strstr(text, "\"exit_code\": 2"));
+        free(text);
+    }
+    ec_case_result x = {.id = "client/2.iv/fresh", .verdict = EC_VERDICT_FAIL, .diff_offset = -1};
+    assert_int_equal(ec_report_add(r, &x), EC_OK);
+    assert_int_equal(ec_report_exit_code(r), 1);
+    ec_report_free(r);
+}
+
 static void redact_every_form(void **state)
 {
     (void)state;
@@ -424,6 +469,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(verdicts_sections_and_diff),
+        cmocka_unit_test(incomplete_is_its_own_verdict),
         cmocka_unit_test(redact_every_form),
         cmocka_unit_test(console_marks_the_failure),
         cmocka_unit_test(console_windows_long_values),

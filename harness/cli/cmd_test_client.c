@@ -29,7 +29,9 @@ const char cmd_test_client_usage[] =
     "an error text, HTTP 500, a timeout, ...) so its reaction can be judged.\n"
     "The run ends after --requests or --duration, once every scenario is done\n"
     "and the device has been quiet for a second, or on Ctrl-C; then the report\n"
-    "is printed.  Exit 0: no FAIL; 1: a FAIL; 2: usage error.\n"
+    "is printed.  Exit 0: no FAIL; 1: a FAIL; 2: usage error, or INCOMPLETE:\n"
+    "the run ended before the device had posted enough to judge every\n"
+    "scenario (the report says how long this device needs: --duration).\n"
     "\n"
     "Options:\n"
     "  -u, --userid N        the device's user id\n"
@@ -329,13 +331,17 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     ec_report_write_console(report, stdout, -1, verbose);
     ec_report_totals t = ec_report_get_totals(report);
     fprintf(stdout, "emoncrypt test-client: %s%s: %zu PASS, %zu FAIL, %zu NON-STRICT, %zu INFO, "
-            "%zu SKIP\n", ec_client_suite_summary(suite), opt.strict ? " (strict)" : "",
+            "%zu SKIP, %zu INCOMPLETE\n", ec_client_suite_summary(suite),
+            opt.strict ? " (strict)" : "",
             t.by_verdict[EC_VERDICT_PASS], t.by_verdict[EC_VERDICT_FAIL],
             t.by_verdict[EC_VERDICT_NON_STRICT], t.by_verdict[EC_VERDICT_INFO],
-            t.by_verdict[EC_VERDICT_SKIP]);
+            t.by_verdict[EC_VERDICT_SKIP], t.by_verdict[EC_VERDICT_INCOMPLETE]);
     if (cli_report_outputs_write(report, &outputs) != 0)
         goto out;
-    rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
+    /* 2 when the only problem is that not enough was seen (INCOMPLETE). */
+    rc = ec_report_exit_code(report) == 1   ? EC_EXIT_FAIL
+         : ec_report_exit_code(report) == 2 ? EC_EXIT_USAGE
+                                            : EC_EXIT_PASS;
 out:
     if (device_started) {
         st.stop = 1;

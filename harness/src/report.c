@@ -111,7 +111,7 @@ struct ec_report {
 };
 
 static const char *const verdict_names[EC_VERDICT_COUNT_] = {
-    "PASS", "FAIL", "NON-STRICT", "INFO", "SKIP",
+    "PASS", "FAIL", "NON-STRICT", "INFO", "SKIP", "INCOMPLETE",
 };
 
 const char *ec_verdict_name(ec_verdict v)
@@ -293,7 +293,8 @@ ec_report_totals ec_report_get_totals(const ec_report *report)
 
 int ec_report_exit_code(const ec_report *report)
 {
-    return ec_report_get_totals(report).by_verdict[EC_VERDICT_FAIL] ? 1 : 0;
+    ec_report_totals t = ec_report_get_totals(report);
+    return t.by_verdict[EC_VERDICT_FAIL] ? 1 : t.by_verdict[EC_VERDICT_INCOMPLETE] ? 2 : 0;
 }
 
 /* ---- turning stored bytes into printable, redacted text ------------------ */
@@ -412,7 +413,7 @@ static size_t shown_column(const ec_report *r, const unsigned char *bytes, size_
 /* ---- console ------------------------------------------------------------- */
 
 static const char *const verdict_colors[EC_VERDICT_COUNT_] = {
-    "\033[32m", "\033[1;31m", "\033[33m", "\033[36m", "\033[2m",
+    "\033[32m", "\033[1;31m", "\033[33m", "\033[36m", "\033[2m", "\033[35m",
 };
 
 static void append_window(ec_textbuf *b, const char *shown, size_t from, size_t width)
@@ -510,7 +511,9 @@ int ec_report_write_console(const ec_report *report, FILE *out, int color, int v
             else
                 ec_textbuf_printf(&b, ", %zu %s", t.by_verdict[v], verdict_names[v]);
         }
-    ec_textbuf_puts(&b, t.by_verdict[EC_VERDICT_FAIL] ? "\nresult: FAIL\n" : "\nresult: OK\n");
+    ec_textbuf_puts(&b, t.by_verdict[EC_VERDICT_FAIL] ? "\nresult: FAIL\n"
+                        : t.by_verdict[EC_VERDICT_INCOMPLETE] ? "\nresult: INCOMPLETE\n"
+                                                              : "\nresult: OK\n");
     free(target);
     char *text = ec_textbuf_take(&b);
     if (!text)
@@ -592,7 +595,8 @@ int ec_report_write_junit(const ec_report *report, FILE *out)
     ec_textbuf_puts(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"");
     xml_text(&b, report, report->suite, 1);
     ec_textbuf_printf(&b, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
-               t.total, t.by_verdict[EC_VERDICT_FAIL], t.by_verdict[EC_VERDICT_SKIP],
+               t.total, t.by_verdict[EC_VERDICT_FAIL],
+               t.by_verdict[EC_VERDICT_SKIP] + t.by_verdict[EC_VERDICT_INCOMPLETE],
                (double)total_ms / 1000.0);
 
     /* Sections in order of first appearance; each result is written under
@@ -612,7 +616,7 @@ int ec_report_write_junit(const ec_report *report, FILE *out)
                 continue;
             tests++;
             failures += c->verdict == EC_VERDICT_FAIL;
-            skipped += c->verdict == EC_VERDICT_SKIP;
+            skipped += c->verdict == EC_VERDICT_SKIP || c->verdict == EC_VERDICT_INCOMPLETE;
             ms += c->elapsed_ms;
         }
         ec_textbuf_puts(&b, "  <testsuite name=\"");
@@ -648,8 +652,10 @@ int ec_report_write_junit(const ec_report *report, FILE *out)
                 ec_textbuf_puts(&b, "repro: ");
                 xml_text(&b, report, c->repro, 0);
                 ec_textbuf_puts(&b, "</failure>\n");
-            } else if (c->verdict == EC_VERDICT_SKIP) {
-                ec_textbuf_puts(&b, "      <skipped message=\"");
+            } else if (c->verdict == EC_VERDICT_SKIP || c->verdict == EC_VERDICT_INCOMPLETE) {
+                ec_textbuf_puts(&b, c->verdict == EC_VERDICT_INCOMPLETE
+                                        ? "      <skipped message=\"INCOMPLETE: "
+                                        : "      <skipped message=\"");
                 xml_text(&b, report, c->message, 1);
                 ec_textbuf_puts(&b, "\"/>\n");
             }
@@ -811,7 +817,8 @@ int ec_report_write_html(const ec_report *report, FILE *out)
                  "pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:90%}\n"
                  "mark{background:#fbb}\n"
                  ".PASS{color:#1a7f37}.FAIL{color:#cf222e;font-weight:bold}"
-                 ".NON-STRICT{color:#9a6700}.INFO{color:#0969da}.SKIP{color:#888}\n"
+                 ".NON-STRICT{color:#9a6700}.INFO{color:#0969da}.SKIP{color:#888}"
+                 ".INCOMPLETE{color:#8250df}\n"
                  "</style>\n</head>\n<body>\n<h1>");
     html_text(&b, report, report->suite);
     ec_textbuf_puts(&b, "</h1>\n<p>role: ");
@@ -823,8 +830,11 @@ int ec_report_write_html(const ec_report *report, FILE *out)
         if (t.by_verdict[v])
             ec_textbuf_printf(&b, ", <span class=\"%s\">%zu %s</span>", verdict_names[v],
                        t.by_verdict[v], verdict_names[v]);
-    ec_textbuf_printf(&b, " — result: <b class=\"%s\">%s</b></p>\n", t.by_verdict[EC_VERDICT_FAIL] ? "FAIL" : "PASS",
-               t.by_verdict[EC_VERDICT_FAIL] ? "FAIL" : "OK");
+    ec_textbuf_printf(&b, " — result: <b class=\"%s\">%s</b></p>\n",
+               t.by_verdict[EC_VERDICT_FAIL] ? "FAIL"
+               : t.by_verdict[EC_VERDICT_INCOMPLETE] ? "INCOMPLETE" : "PASS",
+               t.by_verdict[EC_VERDICT_FAIL] ? "FAIL"
+               : t.by_verdict[EC_VERDICT_INCOMPLETE] ? "INCOMPLETE" : "OK");
     ec_textbuf_puts(&b, "<table>\n<tr><th>verdict</th><th>case</th><th>§</th><th>details</th>"
                  "<th>ms</th></tr>\n");
     for (size_t i = 0; i < report->count; i++) {

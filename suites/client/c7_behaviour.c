@@ -451,6 +451,92 @@ static const char *describe_reply(const ec_scripted_reply *s, char *out, size_t 
     return out;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n), or -1 when n == 0 (sorts v). */
+static double median(double *v, size_t n)
+{
+    if (n == 0)
+        return -1;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* see client_internal.h */
+unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
+{
+    /* The device's own pace: gaps between consecutive accepted posts of
+     * this run, after an ack (its posting interval) and after anything
+     * else (its retry wait). */
+    double *after_ack = calloc(run->request_count + 1, sizeof *after_ack);
+    double *after_fail = calloc(run->request_count + 1, sizeof *after_fail);
+    size_t n_ack = 0, n_fail = 0, posts = 0;
+    const cs_request *prev = NULL;
+    for (size_t i = run->resumed; after_ack && after_fail && i < run->request_count; i++) {
+        const cs_request *r = &run->requests[i];
+        if (!r->accepted)
+            continue;
+        posts++;
+        if (prev != NULL) {
+            double gap = r->arrival - prev->arrival;
+            if (cs_delivered(prev))
+                after_ack[n_ack++] = gap;
+            else
+                after_fail[n_fail++] = gap;
+        }
+        prev = r;
+    }
+    double g_ack = median(after_ack, n_ack), g_fail = median(after_fail, n_fail);
+    free(after_ack);
+    free(after_fail);
+    if (g_ack < 0)
+        g_ack = g_fail;
+    if (g_fail < 0)
+        g_fail = g_ack;
+    /* The posts still needed, each after the answer before it. */
+    size_t left = 0;
+    double need = 0;
+    for (size_t i = 0; i < run->scenario_count; i++) {
+        const ec_client_scenario *sc = run->scenarios[i];
+        size_t seen = 0;
+        for (size_t k = 0; k < run->request_count; k++)
+            seen += run->requests[k].scenario == (int)i;
+        for (size_t k = seen; k <= sc->step_count; k++) {
+            left++;
+            int after_failure = k > 0 && !sc->expect_delivered;
+            need += after_failure ? g_fail : g_ack;
+        }
+    }
+    double elapsed = run->ended > run->started ? run->ended - run->started : 0;
+    if (left == 0) {
+        snprintf(out, cap, "every scenario has its posts");
+        return 0;
+    }
+    if (g_ack < 0) {
+        snprintf(out, cap, "%s, so its interval is unknown; the scenarios need %zu more "
+                 "accepted posts: give --duration at least %zu times the device's posting "
+                 "interval (or run again with --state FILE to continue where this run stopped)",
+                 posts == 0 ? "no accepted post arrived in this run" : "only one accepted post "
+                 "arrived in this run", left, left + 1);
+        return 0;
+    }
+    /* 25 % margin, rounded up to 10 s. */
+    double total = (elapsed + need) * 1.25;
+    unsigned suggest = (unsigned)((total + 9.999) / 10) * 10;
+    if (suggest < 10)
+        suggest = 10;
+    unsigned more = (unsigned)((need * 1.25 + 9.999) / 10) * 10;
+    snprintf(out, cap, "this device posts again ~%.1f s after an ack and ~%.1f s after any "
+             "other answer, so the %zu posts still needed take ~%.0f s more: run with "
+             "--duration %u (or run again with --state FILE to continue, ~%u s more)",
+             g_ack, g_fail, left, need, suggest, more ? more : 10);
+    return suggest;
+}
+
 /* see client_internal.h */
 void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
 {
@@ -467,9 +553,12 @@ void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
             observed = 1;
     }
     if (steps_seen < sc->step_count || !observed) {
-        cs_outcome_set(o, EC_VERDICT_FAIL, "not completed: the run ended after %zu of %zu "
-                       "scripted answers%s; let the device post longer", steps_seen,
-                       sc->step_count, steps_seen == sc->step_count ? " and before the next post" : "");
+        /* Not a fault of the device: the run did not see enough. */
+        char need[400];
+        c7_time_needed(run, need, sizeof need);
+        cs_outcome_set(o, EC_VERDICT_INCOMPLETE, "not completed: the run ended after %zu of %zu "
+                       "scripted answers%s; %s", steps_seen, sc->step_count,
+                       steps_seen == sc->step_count ? " and before the next post" : "", need);
         snprintf(o->actual, sizeof o->actual, "incomplete");
         return;
     }

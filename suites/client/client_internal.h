@@ -87,6 +87,10 @@ typedef struct {
     size_t request_count, request_cap;
     cs_event *events;
     size_t event_count, event_cap;
+    double started, ended;        /* Unix seconds: the run's start, and its end
+                                     (set when the verdicts are computed) */
+    size_t resumed;               /* requests[0..resumed) came from --state: posts
+                                     of an earlier run, no bytes kept */
 } cs_run;
 
 /* A delivered post: the device got the correct ack, all of it. */
@@ -142,6 +146,10 @@ void c7_retry_interval(const cs_run *, cs_outcome *);
 
 /* The verdict of one scenario of the run list (index i). */
 void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o);
+/* How long this device needs for the scenarios still to run, from its
+ * observed intervals: a sentence ending in the --duration to give, into
+ * out.  Returns the seconds suggested for the whole run (0: unknown). */
+unsigned c7_time_needed(const cs_run *run, char *out, size_t cap);
 
 /* Helpers shared by the check files. */
 void cs_outcome_set(cs_outcome *o, ec_verdict v, const char *fmt, ...)

@@ -29,7 +29,7 @@ struct ec_client_suite {
     size_t step_pos;              /* its next step; step_count = observation */
     int scenarios_done;
     int stopped;
-    char summary[256];
+    char summary[768];
 };
 
 static double now_s(void)
@@ -602,6 +602,7 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     hc.max_connections = 128;
     hc.idle_timeout_s = 10;
     s->started = now_s();
+    s->run.started = s->started;
     s->last_request = s->started;
     ec_status st = ec_httpd_start(&hc, &s->httpd, errbuf, errbuf_size);
     if (st != EC_OK) {
@@ -763,6 +764,7 @@ static void aggregate(const cs_run *run, size_t c, cs_outcome *out, char *sent, 
 size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
 {
     stop_server(s);
+    s->run.ended = now_s();
     const cs_run *run = &s->run;
     size_t well_formed = (size_t)-1;
     for (size_t c = 0; c < cs_check_count; c++) {
@@ -824,9 +826,13 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
     size_t posts = 0;
     for (size_t i = 0; i < run->request_count; i++)
         posts += run->requests[i].is_post;
+    char need[400] = "";
+    if (complete < run->scenario_count)
+        c7_time_needed(run, need, sizeof need);
     snprintf(s->summary, sizeof s->summary,
-             "%zu requests (%zu posts), %zu/%zu scenarios complete, %.1f s",
-             run->request_count, posts, complete, run->scenario_count, now_s() - s->started);
+             "%zu requests (%zu posts), %zu/%zu scenarios complete, %.1f s%s%s",
+             run->request_count - run->resumed, posts, complete, run->scenario_count,
+             now_s() - s->started, need[0] ? "; INCOMPLETE: " : "", need);
     return run->request_count;
 }
 

@@ -24,10 +24,12 @@ typedef enum {
     EC_VERDICT_NON_STRICT, /* compatible with Emoncms but not with the strict profile */
     EC_VERDICT_INFO,       /* an observation, no judgement */
     EC_VERDICT_SKIP,       /* not run (profile off, precondition missing) */
+    EC_VERDICT_INCOMPLETE, /* could not be judged yet: not enough traffic seen (the
+                              client role's scenarios); not a fault, exit code 2 */
     EC_VERDICT_COUNT_
 } ec_verdict;
 
-/* "PASS", "FAIL", "NON-STRICT", "INFO", "SKIP". */
+/* "PASS", "FAIL", "NON-STRICT", "INFO", "SKIP", "INCOMPLETE". */
 const char *ec_verdict_name(ec_verdict v);
 /* Reverse of ec_verdict_name (case-insensitive); -1 when unknown. */
 int ec_verdict_from_name(const char *name);
@@ -88,8 +90,9 @@ const ec_case_result *ec_report_result(const ec_report *report, size_t i);
 /* Counts per verdict. */
 ec_report_totals ec_report_get_totals(const ec_report *report);
 
-/* 0 when no result is FAIL, else 1.  (Exit 2 — target unreachable — is the
- * caller's decision before any case runs.) */
+/* 1 when a result is FAIL; else 2 when a result is INCOMPLETE (the run did
+ * not see enough to judge: run it longer); else 0.  (Exit 2 — target
+ * unreachable — is otherwise the caller's decision before any case runs.) */
 int ec_report_exit_code(const ec_report *report);
 
 /* Console: one line per case and a summary.  A FAIL also prints id,
