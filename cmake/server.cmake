@@ -9,7 +9,8 @@ set(EMONCRYPT_SERVE_MUTANTS
   accept-wrong-hmac hmac-case-insensitive hmac-uppercase-only auth-extra-colon hmac-timing
   padding-oracle oracle-status ignore-iv accept-partial-block
   ctype-case-insensitive ctype-parameters store-rejected drop-last-bulk-row
-  reorder-rows ignore-sentat empty-body-text unknown-user-404 no-replay-cache)
+  reorder-rows ignore-sentat empty-body-text unknown-user-404 no-replay-cache
+  emoncms-no-gz emoncms-bulk-json-500)
 
 if(EMONCRYPT_TESTS)
   add_executable(server_suite_check ${PROJECT_SOURCE_DIR}/tests/server_suite_check.c)
@@ -28,6 +29,14 @@ if(EMONCRYPT_TESTS)
     add_test(NAME server/mutant/${m} COMMAND server_suite_check mutant ${m})
     set_tests_properties(server/mutant/${m} PROPERTIES TIMEOUT 60 LABELS "server;mutant")
   endforeach()
+
+  # Known Emoncms behaviours by version (issue 19): the FAIL a mutant that
+  # answers as an old release gets names the upstream fix.
+  add_test(NAME server/known/bulk-json-500 COMMAND server_suite_check known emoncms-bulk-json-500
+    "known Emoncms bug, fixed in 11.9.8 (27cc63e4)")
+  add_test(NAME server/known/no-gz COMMAND server_suite_check known emoncms-no-gz
+    "fixed in 11.2.3 (c1c32c5b)")
+  set_tests_properties(server/known/bulk-json-500 server/known/no-gz PROPERTIES TIMEOUT 60 LABELS server)
 
   # Stored-data checks through Emoncms's own read API (--readkey), which
   # shows only each input's last value: the reference passes, and the

@@ -519,6 +519,39 @@ static ec_status mut_unknown_user_text(const ec_serve_mutant_env *env, const ec_
     return st;
 }
 
+/* ---- old Emoncms releases (issue 19) ---------------------------------- */
+
+static ec_status mut_emoncms_no_gz(const ec_serve_mutant_env *env, const ec_http_request *req,
+                                   ec_answer *a)
+{
+    /* Emoncms before 11.2.3 (c1c32c5b): aes128cbcgz is an unknown
+     * Content-Type, the Authorization header is read as an API key. */
+    ec_status st = core(env, req, a);
+    if (st == EC_OK && req->content_type && strcmp(req->content_type, "aes128cbcgz") == 0) {
+        static const char text[] = "Invalid API key";
+        ec_dataset_free(&a->rows);
+        a->http_status = 401;
+        snprintf(a->content_type, sizeof a->content_type, "text/html; charset=UTF-8");
+        set_answer(a, text, sizeof text - 1);
+    }
+    return st;
+}
+
+static ec_status mut_emoncms_bulk_json_500(const ec_serve_mutant_env *env, const ec_http_request *req,
+                                           ec_answer *a)
+{
+    /* Emoncms before 11.9.8 (27cc63e4) on PHP 8: invalid bulk JSON is a
+     * TypeError, HTTP 500 with an empty body. */
+    static const char bad[] = "{\"success\": false, \"message\": \"Format error, json string supplied is not valid\"}";
+    ec_status st = core(env, req, a);
+    if (st == EC_OK && a->answer && a->answer_len == sizeof bad - 1 && memcmp(a->answer, bad, a->answer_len) == 0) {
+        a->http_status = 500;
+        snprintf(a->content_type, sizeof a->content_type, "text/html; charset=UTF-8");
+        set_answer(a, "", 0);
+    }
+    return st;
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 static const ec_serve_mutant mutants[] = {
@@ -591,6 +624,12 @@ static const ec_serve_mutant mutants[] = {
     { "unknown-user-404", "server/4.auth/unknown-user",
       "answers an unknown user id with HTTP 404 instead of 200 'User not found'",
       0, 0, 0, mut_unknown_user_text },
+    { "emoncms-no-gz", "server/3.gz/post",
+      "Emoncms before 11.2.3: answers aes128cbcgz with 401 'Invalid API key'",
+      0, 0, 0, mut_emoncms_no_gz },
+    { "emoncms-bulk-json-500", "server/5.app/bulk-bad-json",
+      "Emoncms before 11.9.8 on PHP 8: invalid bulk JSON is HTTP 500 with an empty body",
+      0, 0, 0, mut_emoncms_bulk_json_500 },
     { "no-replay-cache", "server/4.quirk/replay",
       "a strict server without its replay cache: accepts a byte-identical request twice",
       1, 1, 1, NULL },

@@ -292,6 +292,15 @@ void srv_set_bytes(srv_outcome *out, const void *exp, size_t exp_len, const void
 /* A short printable rendering of a reply ("200 text/plain \"abc…\""), malloc'd. */
 char *srv_reply_text(const srv_reply *r);
 
+/* ---- known Emoncms behaviours by version (known_bugs.c, issue 19) --------- */
+
+/* The note of a known Emoncms bug or missing feature that explains this
+ * answer to this case ("known Emoncms bug, fixed in 11.9.8 (27cc63e4): …"),
+ * or NULL. */
+const char *srv_known_behaviour(const char *case_id, const srv_reply *r);
+/* When out is a FAIL and r matches a known behaviour, append its note. */
+void srv_note_known(const srv_case *c, const srv_reply *r, srv_outcome *out);
+
 /* ---- stored data (srv_core.c) --------------------------------------------- */
 
 /* Read the rows stored for the suite's node: from emoncrypt serve's
