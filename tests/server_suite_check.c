@@ -88,6 +88,7 @@ static void target_stop(target *t)
 }
 
 static const char *readkey;   /* read back through /input/get (Emoncms's API) */
+static int require_gz;        /* --require gz */
 
 static int run_suite(const char *base, int strict, ec_report **report, ec_server_suite_outcome *out)
 {
@@ -100,6 +101,7 @@ static int run_suite(const char *base, int strict, ec_report **report, ec_server
     /* generous: ctest runs many of these at once on a loaded machine */
     opt.timeout_ms = 10000;
     opt.readkey = readkey;
+    opt.require_gz = require_gz;
     *report = ec_report_new("server", "server", base);
     ec_report_set_secret(*report, APIKEY, 0);
     return ec_server_suite_run(&opt, *report, out);
@@ -187,6 +189,50 @@ static int check_reference(int strict)
         }
     }
     ec_report_free(report);
+    return bad;
+}
+
+/* Feature detection (issue 19): against a server without aes128cbcgz
+ * (the emoncms-no-gz mutant) no case FAILs, every gz case SKIPs with the
+ * probe's reason and one INFO server/3.gz/feature says so; against the
+ * reference there is no such INFO and server/3.gz/post PASSes. */
+static int check_gz_probe(void)
+{
+    int bad = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const char *mutant = pass == 0 ? "emoncms-no-gz" : NULL;
+        target t;
+        if (target_start(&t, 0, mutant) != 0)
+            return 1;
+        ec_report *report = NULL;
+        ec_server_suite_outcome out;
+        int rc = run_suite(t.base, 0, &report, &out);
+        target_stop(&t);
+        size_t info = 0, gz_skipped = 0, fails = 0, gz_post_pass = 0;
+        for (size_t i = 0; i < ec_report_count(report); i++) {
+            const ec_case_result *r = ec_report_result(report, i);
+            if (r->verdict == EC_VERDICT_FAIL)
+                fails++;
+            if (strcmp(r->id, "server/3.gz/feature") == 0 && r->verdict == EC_VERDICT_INFO)
+                info++;
+            if (strncmp(r->id, "server/3.gz/", 12) == 0 && r->verdict == EC_VERDICT_SKIP && r->message &&
+                strstr(r->message, "no aes128cbcgz: Emoncms before 11.2.3"))
+                gz_skipped++;
+            if (strcmp(r->id, "server/3.gz/post") == 0 && r->verdict == EC_VERDICT_PASS)
+                gz_post_pass = 1;
+        }
+        int ok = pass == 0 ? rc == 0 && fails == 0 && info == 1 && gz_skipped >= 6
+                           : rc == 0 && fails == 0 && info == 0 && gz_post_pass;
+        fprintf(stderr, "server_suite_check: gz probe against %s: %zu FAIL, %zu INFO server/3.gz/feature, "
+                "%zu gz cases SKIPped for no aes128cbcgz, 3.gz/post %s: %s\n",
+                mutant ? mutant : "the reference", fails, info, gz_skipped, gz_post_pass ? "PASS" : "not PASS",
+                ok ? "as it must" : "WRONG");
+        if (!ok) {
+            print_fails(report);
+            bad = 1;
+        }
+        ec_report_free(report);
+    }
     return bad;
 }
 
@@ -368,6 +414,11 @@ int main(int argc, char **argv)
         return check_reference(0);
     if (argc >= 2 && strcmp(argv[1], "reference-strict") == 0)
         return check_reference(1);
+    if (argc >= 2 && strcmp(argv[1], "gz-probe") == 0)
+        return check_gz_probe();
+    /* the gz cases of a server without aes128cbcgz run (and FAIL) only with --require gz */
+    if (argc >= 3 && strcmp(argv[2], "emoncms-no-gz") == 0)
+        require_gz = 1;
     if (argc >= 4 && strcmp(argv[1], "known") == 0)
         return check_known(argv[2], argv[3]);
     if (argc >= 3 && strcmp(argv[1], "mutant") == 0)

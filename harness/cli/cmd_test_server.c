@@ -44,6 +44,8 @@ const char cmd_test_server_usage[] =
     "                        server/8.vectors/TCID (default: the source tree's\n"
     "                        vectors/emoncms_input_v1.json when present)\n"
     "      --no-vectors      generated cases only\n"
+    "      --require gz      a server without aes128cbcgz (Emoncms before 11.2.3)\n"
+    "                        FAILs; default: one probe, its gz cases SKIP + INFO\n"
     "      --junit FILE      write JUnit XML\n"
     "      --json FILE       write a JSON report\n"
     "      --html FILE       write an HTML report\n"
@@ -56,7 +58,7 @@ const char cmd_test_server_usage[] =
     "CMOCKA_MESSAGE_OUTPUT=xml (with CMOCKA_XML_FILE) gives CMocka's own XML.\n";
 
 enum { OPT_STRICT = 256, OPT_CASE, OPT_SECTION, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL, OPT_LIST,
-       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY };
+       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY, OPT_REQUIRE };
 
 static const struct option test_server_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -72,6 +74,7 @@ static const struct option test_server_options[] = {
     {"readkey", required_argument, NULL, OPT_READKEY},
     {"vectors", required_argument, NULL, OPT_VECTORS},
     {"no-vectors", no_argument, NULL, OPT_NO_VECTORS},
+    {"require", required_argument, NULL, OPT_REQUIRE},
     {"junit", required_argument, NULL, CLI_OPT_JUNIT},
     {"json", required_argument, NULL, CLI_OPT_JSON},
     {"html", required_argument, NULL, CLI_OPT_HTML},
@@ -134,6 +137,13 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         }
         case OPT_VECTORS: opt.vectors_path = optarg; break;
         case OPT_NO_VECTORS: opt.vectors_path = ""; break;
+        case OPT_REQUIRE:
+            if (strcmp(optarg, "gz") != 0) {
+                cli_usage_error("--require: the only optional feature is 'gz' (aes128cbcgz), got '%s'", optarg);
+                goto out;
+            }
+            opt.require_gz = 1;
+            break;
         case 'v': verbose = 1; break;
         case OPT_LIST:
             for (size_t i = 0; i < ec_server_suite_case_count(); i++)

@@ -103,6 +103,8 @@ struct srv_ctx {
     int unreachable;
     char unreachable_message[300];
     struct srv_slow *slow;       /* background slow-request probes */
+    int gz_absent;               /* the gz probe got 401 "Invalid API key" */
+    char gz_reason[200];
 };
 
 /* ---- a case --------------------------------------------------------------- */
@@ -298,6 +300,8 @@ char *srv_reply_text(const srv_reply *r);
  * answer to this case ("known Emoncms bug, fixed in 11.9.8 (27cc63e4): …"),
  * or NULL. */
 const char *srv_known_behaviour(const char *case_id, const srv_reply *r);
+/* 1 when the case needs aes128cbcgz (the gz cases and gz vectors). */
+int srv_needs_gz(const char *case_id);
 /* When out is a FAIL and r matches a known behaviour, append its note. */
 void srv_note_known(const srv_case *c, const srv_reply *r, srv_outcome *out);
 

@@ -220,6 +220,59 @@ const char *ec_server_suite_case_requirement(size_t i)
     return c ? c->requirement : NULL;
 }
 
+/* Feature detection (issue 19): one correct aes128cbcgz post.  A server
+ * that answers it 401 "Invalid API key" (Emoncms before 11.2.3, c1c32c5b)
+ * does not speak aes128cbcgz: its gz cases SKIP with one reason and one
+ * INFO result says so, or, with --require gz, that result is a FAIL and
+ * the gz cases run (and FAIL, naming the release that added it). */
+static void probe_gz(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report *report,
+                     const srv_group *extra)
+{
+    if (opt->profile == 2)
+        return;
+    int wanted = 0;
+    for (size_t g = 0; g < srv_group_count + (extra != NULL) && !wanted; g++) {
+        const srv_group *grp = g < srv_group_count ? &srv_groups[g] : extra;
+        for (size_t i = 0; i < *grp->count && !wanted; i++)
+            wanted = selected(opt, &grp->cases[i]) && srv_needs_gz(grp->cases[i].id);
+    }
+    if (!wanted)
+        return;
+    static const srv_spec spec = { .profile = 1, .plaintext = "node=${node}&csv=${v}" };
+    srv_probe p;
+    srv_probe_init(&p);
+    char *why = NULL;
+    if (srv_build(ctx, &spec, srv_next_marker(ctx), &p, NULL, &why) != 0) {
+        free(why);
+        srv_probe_free(&p);
+        return;
+    }
+    srv_reply r;
+    srv_send(ctx, &p, &r);
+    srv_probe_free(&p);
+    static const char refused[] = "Invalid API key";
+    ctx->gz_absent = r.net == SRV_NET_OK && r.status == 401 && r.body_len == sizeof refused - 1 &&
+                     memcmp(r.body, refused, r.body_len) == 0;
+    srv_reply_free(&r);
+    if (!ctx->gz_absent)
+        return;
+    snprintf(ctx->gz_reason, sizeof ctx->gz_reason,
+             "no aes128cbcgz: Emoncms before 11.2.3 or a server without it "
+             "(a correct aes128cbcgz post got 401 \"Invalid API key\")");
+    ec_case_result res;
+    memset(&res, 0, sizeof res);
+    res.id = "server/3.gz/feature";
+    res.requirement = "aes128cbcgz is optional (Emoncms 11.2.3 and later, c1c32c5b); --require gz makes it required.";
+    res.verdict = opt->require_gz ? EC_VERDICT_FAIL : EC_VERDICT_INFO;
+    res.diff_offset = -1;
+    char msg[400];
+    snprintf(msg, sizeof msg, "%s%s", ctx->gz_reason,
+             opt->require_gz ? "; --require gz: the gz cases run and FAIL"
+                             : "; the gz cases SKIP (--require gz makes this a FAIL)");
+    res.message = msg;
+    ec_report_add(report, &res);
+}
+
 /* Every selected case, one CMocka group per section, slow probes around. */
 static void run_all(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report *report,
                     size_t total, const srv_group *extra)
@@ -236,7 +289,10 @@ static void run_all(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report 
             const srv_case *c = &grp->cases[i];
             if (!selected(opt, c))
                 continue;
-            slots[n] = (srv_slot){ ctx, c, report, ++index, total, skip_reason_for(opt, c) };
+            const char *skip = skip_reason_for(opt, c);
+            if (!skip && ctx->gz_absent && !opt->require_gz && srv_needs_gz(c->id))
+                skip = ctx->gz_reason;
+            slots[n] = (srv_slot){ ctx, c, report, ++index, total, skip };
             tests[n] = (struct CMUnitTest){ c->id, run_case_test, NULL, NULL, &slots[n] };
             n++;
         }
@@ -338,6 +394,8 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
             total += selected(opt, &srv_groups[g].cases[i]);
     for (size_t i = 0; vectors.count && i < *vectors.count; i++)
         total += selected(opt, &vectors.cases[i]);
+
+    probe_gz(&ctx, opt, report, vectors.count ? &vectors : NULL);
 
     int cmocka_prints = opt->cmocka_output || getenv("CMOCKA_MESSAGE_OUTPUT") != NULL;
     if (!cmocka_prints) {
