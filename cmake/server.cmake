@@ -49,6 +49,17 @@ if(EMONCRYPT_TESTS)
     set_tests_properties(server/readkey/${m} PROPERTIES TIMEOUT 60 LABELS server)
   endforeach()
 
+  # Issue 11: emulations of a real Emoncms account (the 32-node account
+  # limit; values kept as FLOAT with 6 digits): two runs on the same serve
+  # process give 0 FAIL each.  own-vectors: user 1 with the vectors' key
+  # sends every vector as it is (none SKIPs as "cannot re-key").
+  add_test(NAME server/emulate/account-node-limit COMMAND server_suite_check emulate account-node-limit)
+  add_test(NAME server/emulate/float-store COMMAND server_suite_check emulate float-store)
+  add_test(NAME server/emulate/float-store-readkey COMMAND server_suite_check emulate float-store readkey)
+  add_test(NAME server/own-vectors COMMAND server_suite_check own-vectors)
+  set_tests_properties(server/emulate/account-node-limit server/emulate/float-store
+    server/emulate/float-store-readkey server/own-vectors PROPERTIES TIMEOUT 120 LABELS server)
+
   # The CLI end to end: a closed port (found, not fixed) -> exit 2, one line, < 2 s.
   add_test(NAME server/cli-unreachable COMMAND server_suite_check cli-unreachable $<TARGET_FILE:emoncrypt>)
   set_tests_properties(server/cli-unreachable PROPERTIES TIMEOUT 30 LABELS server)

@@ -128,6 +128,9 @@ int cmd_serve(const ec_cli_command *self, int argc, char **argv)
             const ec_serve_mutant *m = ec_serve_mutants(&count);
             for (size_t i = 0; i < count; i++)
                 printf("%-24s %-40s %s\n", m[i].name, m[i].catching_case, m[i].description);
+            m = ec_serve_emulations(&count);
+            for (size_t i = 0; i < count; i++)
+                printf("%-24s %-40s %s\n", m[i].name, "(emulation: 0 FAIL, every run)", m[i].description);
             rc = EC_EXIT_PASS;
             goto out;
         }

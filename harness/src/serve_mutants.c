@@ -9,8 +9,11 @@
  * suite to that.
  */
 #include "emoncrypt/serve.h"
+#include "emoncrypt/plaintext.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -552,6 +555,98 @@ static ec_status mut_emoncms_bulk_json_500(const ec_serve_mutant_env *env, const
     return st;
 }
 
+
+/* ---- emulations of a real Emoncms account (issue 11) ------------------- */
+
+/* Emoncms limits an account to 32 distinct node ids over its whole life
+ * (the input table), not per request: the 33rd new node of any later post
+ * is answered success:false "Reached the maximal allowed number of
+ * different NodeIds, limit is 32. Node 'X' was ignored." and its rows are
+ * not stored.  One account per process (every user shares the set). */
+#define ACCOUNT_NODES 32
+static pthread_mutex_t account_lock = PTHREAD_MUTEX_INITIALIZER;
+static char account_nodes[ACCOUNT_NODES][128];
+static size_t account_n;
+
+static int account_has(const char *node)
+{
+    for (size_t i = 0; i < account_n; i++)
+        if (strcmp(account_nodes[i], node) == 0)
+            return 1;
+    return 0;
+}
+
+static ec_status emu_account_node_limit(const ec_serve_mutant_env *env, const ec_http_request *req,
+                                        ec_answer *a)
+{
+    ec_status st = core(env, req, a);
+    if (st != EC_OK || a->rows.n == 0)
+        return st;
+    pthread_mutex_lock(&account_lock);
+    size_t keep = a->rows.n;
+    const char *refused = NULL;
+    for (size_t i = 0; i < a->rows.n; i++) {
+        const char *node = a->rows.rows[i].node ? a->rows.rows[i].node : "";
+        if (account_has(node))
+            continue;
+        if (account_n >= ACCOUNT_NODES) {
+            keep = i;
+            refused = node;
+            break;
+        }
+        snprintf(account_nodes[account_n++], sizeof account_nodes[0], "%s", node);
+    }
+    if (refused) {
+        char msg[200], body[300];
+        size_t len = 0;
+        snprintf(msg, sizeof msg,
+                 "Error: Reached the maximal allowed number of different NodeIds, limit is %d. Node '%.40s' was ignored.",
+                 ACCOUNT_NODES, refused);
+        if (ec_app_error_body(msg, body, sizeof body, &len) == EC_OK) {
+            set_answer(a, body, len);
+            a->fault = EC_F_APP;
+            a->http_status = 200;
+        }
+        for (size_t i = keep; i < a->rows.n; i++) {
+            free(a->rows.rows[i].node);
+            free(a->rows.rows[i].name);
+        }
+        a->rows.n = keep;
+    }
+    pthread_mutex_unlock(&account_lock);
+    return st;
+}
+
+/* Emoncms keeps input.value in a MariaDB FLOAT column and /input/get
+ * answers it with 6 significant digits: 6296221 reads back 6296220. */
+static ec_status emu_float_store(const ec_serve_mutant_env *env, const ec_http_request *req, ec_answer *a)
+{
+    ec_status st = core(env, req, a);
+    for (size_t i = 0; st == EC_OK && i < a->rows.n; i++) {
+        char text[40];
+        snprintf(text, sizeof text, "%.6g", (double)(float)a->rows.rows[i].value);
+        a->rows.rows[i].value = strtod(text, NULL);
+    }
+    return st;
+}
+
+static const ec_serve_mutant emulations[] = {
+    { "account-node-limit", "",
+      "a real Emoncms account: at most 32 distinct node ids over the account's life, the 33rd refused",
+      0, 0, 0, emu_account_node_limit },
+    { "float-store", "",
+      "a real Emoncms: stored values kept as a 32-bit FLOAT and read back with 6 significant digits",
+      0, 0, 0, emu_float_store },
+};
+
+/* see serve.h */
+const ec_serve_mutant *ec_serve_emulations(size_t *count)
+{
+    if (count)
+        *count = sizeof emulations / sizeof emulations[0];
+    return emulations;
+}
+
 /* ---- the table ----------------------------------------------------------- */
 
 static const ec_serve_mutant mutants[] = {
@@ -651,5 +746,8 @@ const ec_serve_mutant *ec_serve_mutant_find(const char *name)
     for (size_t i = 0; i < sizeof mutants / sizeof mutants[0]; i++)
         if (strcmp(mutants[i].name, name) == 0)
             return &mutants[i];
+    for (size_t i = 0; i < sizeof emulations / sizeof emulations[0]; i++)
+        if (strcmp(emulations[i].name, name) == 0)
+            return &emulations[i];
     return NULL;
 }

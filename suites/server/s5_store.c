@@ -23,7 +23,7 @@ typedef struct {
 static long find_value(const srv_row *rows, size_t n, double v, size_t from)
 {
     for (size_t i = from; i < n; i++)
-        if (!rows[i].is_null && fabs(rows[i].value - v) < 1e-6)
+        if (!rows[i].is_null && srv_value_is(rows[i].value, v))
             return (long)i;
     return -1;
 }
@@ -66,6 +66,8 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
     long at[3];
     for (int i = 0; i < 3; i++)
         at[i] = find_value(rows, n, vals[i], 0);
+    char seen[240];
+    srv_rows_values(rows, n, seen, sizeof seen);
     out->verdict = EC_VERDICT_PASS;
     switch (arg->check) {
     case STORE_ALL_ROWS:
@@ -78,7 +80,7 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
                 int al = snprintf(act, sizeof act, "%s", at[0] >= 0 ? "first row" : at[1] >= 0 ? "second row" : "none");
                 out->verdict = EC_VERDICT_FAIL;
                 srv_say(out, "answered %s, but the input does not hold the last row's value %u: the last row of an "
-                        "accepted bulk post MUST be stored", got, v + 2);
+                        "accepted bulk post MUST be stored (read back: %s)", got, v + 2, seen);
                 srv_set_bytes(out, exp, (size_t)el, act, (size_t)al);
             } else {
                 srv_say(out, "answered %s; the last row's value is the input's value (only last values are readable)", got);
@@ -95,8 +97,8 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
                 len += (size_t)snprintf(missing + len, sizeof missing - len, "%s%u", len ? ", " : "", v + (uint32_t)i);
         if (len) {
             out->verdict = EC_VERDICT_FAIL;
-            srv_say(out, "answered %s, but the value%s %s %s not stored: every row of an accepted request MUST be stored",
-                    got, strchr(missing, ',') ? "s" : "", missing, strchr(missing, ',') ? "were" : "was");
+            srv_say(out, "answered %s, but the value%s %s %s not stored: every row of an accepted request MUST be stored "
+                    "(read back: %s)", got, strchr(missing, ',') ? "s" : "", missing, strchr(missing, ',') ? "were" : "was", seen);
             char exp[80], act[80];
             size_t el = 0, al = 0;
             for (int i = 0; i < want; i++) {
@@ -116,7 +118,7 @@ static void run_store(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
             if (at[2] < 0 && (at[0] >= 0 || at[1] >= 0)) {
                 out->verdict = EC_VERDICT_FAIL;
                 srv_say(out, "the input ends with the value of row %d, not of the last row (%u): rows MUST be "
-                        "processed in the order sent", at[0] >= 0 ? 1 : 2, v + 2);
+                        "processed in the order sent (read back: %s)", at[0] >= 0 ? 1 : 2, v + 2, seen);
                 srv_set_bytes(out, "last row", 8, at[0] >= 0 ? "row 1" : "row 2", 5);
             } else if (at[2] < 0) {
                 out->verdict = EC_VERDICT_SKIP;

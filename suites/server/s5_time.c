@@ -24,7 +24,7 @@ typedef struct {
 static long find_value(const srv_row *rows, size_t n, double v)
 {
     for (size_t i = 0; i < n; i++)
-        if (!rows[i].is_null && fabs(rows[i].value - v) < 1e-6)
+        if (!rows[i].is_null && srv_value_is(rows[i].value, v))
             return (long)i;
     return -1;
 }
@@ -104,9 +104,12 @@ static void run_time(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
                                          (long long)rows[at].time - now, at);
             if (arg->judged && (at < 0 || llabs((long long)(rows[at].time - e->time)) > CLOCK_SLACK) && !bad) {
                 bad = 1;
-                snprintf(bad_text, sizeof bad_text, "value %.10g: expected time now%+lld, stored %s", e->value,
-                         (long long)e->time - now,
-                         at < 0 ? "nothing" : "");
+                char seen[160] = "nothing readable";
+                if (readable == 1)
+                    srv_rows_values(rows, n, seen, sizeof seen);
+                snprintf(bad_text, sizeof bad_text, "value %.10g: expected time now%+lld, stored %s%s%s", e->value,
+                         (long long)e->time - now, at < 0 ? "nothing (read back: " : "", at < 0 ? seen : "",
+                         at < 0 ? ")" : "");
                 if (at >= 0) {
                     size_t bl = strlen(bad_text);
                     snprintf(bad_text + bl, sizeof bad_text - bl, "now%+lld", (long long)rows[at].time - now);

@@ -279,6 +279,10 @@ void srv_run_spec(srv_ctx *ctx, const srv_case *c, srv_outcome *out);
 void srv_judge(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_ctype,
                srv_outcome *out, srv_reply *reply_out);
 
+/* 1 when r is Emoncms's per-account node-limit answer ("Reached the
+ * maximal allowed number of different NodeIds"): never a case's verdict. */
+int srv_account_limit(const srv_reply *r);
+
 /* The same against expectations the caller has (e.g. a vector's). */
 void srv_judge_against(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_ctype,
                        const srv_expect *compat, const srv_expect *strict, srv_outcome *out,
@@ -314,6 +318,16 @@ void srv_note_known(const srv_case *c, const srv_reply *r, srv_outcome *out);
  * (malloc'd), 0 when unavailable (why says so: the case SKIPs), -1 on a
  * read error. */
 int srv_rows_read(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why_cap);
+
+/* Whether a value read back is the value sent, as a MariaDB FLOAT column
+ * (Emoncms's input.value) read through /input/get keeps it: 6 significant
+ * digits.  Markers are integers below 10^6, so they survive exactly and
+ * neighbours (v, v+1, v+2) never match each other. */
+int srv_value_is(double read, double sent);
+
+/* "v1, v2, ..." of the rows read back (at most cap bytes), for a FAIL to
+ * say what was read. */
+void srv_rows_values(const srv_row *rows, size_t n, char *buf, size_t cap);
 
 /* 1 when the base URL is on loopback (127.x, localhost, [::1]). */
 int srv_target_is_loopback(const srv_ctx *ctx);

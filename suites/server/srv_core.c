@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,18 @@ void srv_judge(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_
 }
 
 /* see srv.h */
+int srv_account_limit(const srv_reply *r)
+{
+    static const char needle[] = "Reached the maximal allowed number of different NodeIds";
+    if (r->net != SRV_NET_OK || !r->body || r->body_len < sizeof needle - 1)
+        return 0;
+    for (size_t i = 0; i + sizeof needle - 1 <= r->body_len; i++)
+        if (memcmp(r->body + i, needle, sizeof needle - 1) == 0)
+            return 1;
+    return 0;
+}
+
+/* see srv.h */
 void srv_judge_against(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int compare_ctype,
                        const srv_expect *compat, const srv_expect *strict, srv_outcome *out,
                        srv_reply *reply_out)
@@ -303,6 +316,16 @@ void srv_judge_against(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int 
             srv_say(out, "answered %s as a strict (hardened) server does; Emoncms answers %d \"%s\"",
                     got, compat->status, compat->body ? compat->body : "");
         }
+    } else if (srv_account_limit(&reply) &&
+               (want->accepted || (want->body && strstr(want->body, "maximal allowed number of different NodeIds")))) {
+        /* The account's node limit (Emoncms: 32 node ids per account,
+         * over its life) is a fact about the account, not this case: an
+         * accepted request refused, or a limit case refused at another
+         * node than its own 33rd because the account had nodes already. */
+        out->verdict = EC_VERDICT_SKIP;
+        srv_say(out, "not judged: the account's node limit answered %s (an account limit, used up by nodes "
+                "already stored, not the verdict of this case; an emptied account or one with fewer nodes "
+                "runs it)", got);
     } else {
         out->verdict = EC_VERDICT_FAIL;
         int has_detail = want->detail[0] && strcmp(want->detail, "ok") && strcmp(want->detail, want->fault);
@@ -477,4 +500,31 @@ int srv_rows_read(srv_ctx *ctx, srv_row **rows, size_t *n, char *why, size_t why
     *rows = out;
     *n = k;
     return 1;
+}
+
+/* see srv.h */
+int srv_value_is(double read, double sent)
+{
+    double tol = fabs(sent) * 4e-7;   /* < 0.5 below 10^6: neighbours stay apart */
+    return fabs(read - sent) <= (tol > 1e-6 ? tol : 1e-6);
+}
+
+/* see srv.h */
+void srv_rows_values(const srv_row *rows, size_t n, char *buf, size_t cap)
+{
+    size_t len = 0;
+    if (cap == 0)
+        return;
+    buf[0] = 0;
+    for (size_t i = 0; i < n && len + 1 < cap; i++) {
+        int w = rows[i].is_null ? snprintf(buf + len, cap - len, "%snull", i ? ", " : "")
+                                : snprintf(buf + len, cap - len, "%s%.9g", i ? ", " : "", rows[i].value);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+    if (len >= cap)
+        buf[cap - 1] = 0;
+    if (n == 0)
+        snprintf(buf, cap, "nothing");
 }

@@ -102,7 +102,12 @@ typedef struct {
 
 /* The table of mutants (serve_mutants.c); *count gets its length. */
 const ec_serve_mutant *ec_serve_mutants(size_t *count);
-/* The mutant named name, or NULL. */
+/* Emulations (issue 11): the reference server with a limit a real
+ * Emoncms account has (account-node-limit: 32 node ids per account;
+ * float-store: values kept as FLOAT, read back with 6 digits).  They have
+ * no catching case: the suite must give them 0 FAIL, run after run. */
+const ec_serve_mutant *ec_serve_emulations(size_t *count);
+/* The mutant or emulation named name, or NULL. */
 const ec_serve_mutant *ec_serve_mutant_find(const char *name);
 
 /* ---- the server ---------------------------------------------------------- */
