@@ -40,6 +40,11 @@ if(EMONCRYPT_TESTS)
   # --require gz the mutant's gz cases FAIL: server/mutant/emoncms-no-gz).
   add_test(NAME server/gz-probe COMMAND server_suite_check gz-probe)
   set_tests_properties(server/known/bulk-json-500 server/known/no-gz server/gz-probe PROPERTIES TIMEOUT 60 LABELS server)
+  # --profile as seen by the server (its log names aes128cbcgz requests) and
+  # --server-version (gz expected or not, known-bug notes by version).
+  add_test(NAME server/profile COMMAND server_suite_check profile)
+  add_test(NAME server/server-version COMMAND server_suite_check server-version)
+  set_tests_properties(server/profile server/server-version PROPERTIES TIMEOUT 90 LABELS server)
 
   # Stored-data checks through Emoncms's own read API (--readkey), which
   # shows only each input's last value: the reference passes, and the

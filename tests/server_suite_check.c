@@ -16,6 +16,8 @@
  *                                         runs on the same serve process, 0 FAIL each
  *   server_suite_check own-vectors        user 1 with the vectors' key: no vector SKIPs
  *                                         as "cannot re-key", none FAILs
+ *   server_suite_check profile            --profile aes128cbcgz/aes128cbc, seen in serve's log
+ *   server_suite_check server-version     --server-version selects gz and known-bug notes
  *
  * Not a CMocka program itself: the suite runs CMocka groups of its own.
  */
@@ -66,6 +68,7 @@ typedef struct {
 } target;
 
 static size_t serve_max_body;   /* 0: serve's default (256 KiB) */
+static FILE *serve_log;          /* the server's request log (issue 19 checks) */
 
 static int target_start(target *t, int strict, const char *mutant)
 {
@@ -80,6 +83,7 @@ static int target_start(target *t, int strict, const char *mutant)
     cfg.rows_endpoint = 1;
     cfg.mutant = mutant;
     cfg.max_body = serve_max_body;
+    cfg.log = serve_log;
     char err[256];
     if (ec_serve_start(&cfg, &t->server, err, sizeof err) != EC_OK) {
         fprintf(stderr, "server_suite_check: serve: %s\n", err);
@@ -97,6 +101,9 @@ static void target_stop(target *t)
 
 static const char *readkey;   /* read back through /input/get (Emoncms's API) */
 static int require_gz;        /* --require gz */
+static int profile = -1;      /* --profile (-1: none) */
+static const char *server_version;   /* --server-version */
+static int no_vectors;        /* --no-vectors */
 
 static int run_suite(const char *base, int strict, ec_report **report, ec_server_suite_outcome *out)
 {
@@ -110,6 +117,11 @@ static int run_suite(const char *base, int strict, ec_report **report, ec_server
     opt.timeout_ms = 10000;
     opt.readkey = readkey;
     opt.require_gz = require_gz;
+    opt.profile_set = profile >= 0;
+    opt.profile = profile >= 0 ? profile : 0;
+    opt.server_version = server_version;
+    if (no_vectors)
+        opt.vectors_path = "";
     *report = ec_report_new("server", "server", base);
     ec_report_set_secret(*report, APIKEY, 0);
     return ec_server_suite_run(&opt, *report, out);
@@ -197,6 +209,174 @@ static int check_reference(int strict)
         }
     }
     ec_report_free(report);
+    return bad;
+}
+
+
+/* One run with the server's request log kept: the verdict of some cases
+ * and how many requests the SERVER saw with Content-Type aes128cbcgz
+ * (serve names it in each log line as [aes128cbcgz]). */
+typedef struct {
+    int rc;
+    size_t fails, gz_lines, gz_post_lines, gz_bulk_lines;
+    ec_report *report;
+} logged_run;
+
+static int logged_suite(const char *mutant, logged_run *lr)
+{
+    memset(lr, 0, sizeof lr[0]);
+    char *text = NULL;
+    size_t len = 0;
+    serve_log = open_memstream(&text, &len);
+    if (!serve_log)
+        return -1;
+    target t;
+    const ec_serve_mutant *m = mutant ? ec_serve_mutant_find(mutant) : NULL;
+    if (target_start(&t, m ? m->serve_strict : 0, mutant) != 0) {
+        fclose(serve_log);
+        serve_log = NULL;
+        free(text);
+        return -1;
+    }
+    ec_server_suite_outcome out;
+    lr->rc = run_suite(t.base, 0, &lr->report, &out);
+    target_stop(&t);
+    fclose(serve_log);
+    serve_log = NULL;
+    for (char *line = text; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = 0;
+        if (strstr(line, " [aes128cbcgz] ")) {
+            lr->gz_lines++;
+            lr->gz_post_lines += strncmp(line, "POST /input/post", 16) == 0;
+            lr->gz_bulk_lines += strncmp(line, "POST /input/bulk", 16) == 0;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    free(text);
+    for (size_t i = 0; i < ec_report_count(lr->report); i++)
+        lr->fails += ec_report_result(lr->report, i)->verdict == EC_VERDICT_FAIL;
+    return 0;
+}
+
+static const ec_case_result *result_of(const ec_report *report, const char *id)
+{
+    for (size_t i = 0; i < ec_report_count(report); i++)
+        if (strcmp(ec_report_result(report, i)->id, id) == 0)
+            return ec_report_result(report, i);
+    return NULL;
+}
+
+static int verdict_is(const ec_report *report, const char *id, ec_verdict v, const char *needle)
+{
+    const ec_case_result *r = result_of(report, id);
+    return r && r->verdict == v && (!needle || (r->message && strstr(r->message, needle)));
+}
+
+/* --profile means what it says (issue 19), seen from the SERVER's log:
+ * aes128cbcgz sends the post, bulk, ack and crypto cases compressed (many
+ * aes128cbcgz requests to both endpoints, the reference still passes, and
+ * a server without aes128cbcgz FAILs an ordinary post case); aes128cbc
+ * sends no aes128cbcgz request at all and SKIPs the gz cases. */
+static int check_profile(void)
+{
+    int bad = 0;
+    no_vectors = 1;
+    logged_run lr;
+
+    profile = 1;
+    if (logged_suite(NULL, &lr) != 0)
+        return 1;
+    int ok = lr.rc == 0 && lr.fails == 0 && lr.gz_post_lines >= 30 && lr.gz_bulk_lines >= 10 &&
+             verdict_is(lr.report, "server/3.post/fulljson", EC_VERDICT_PASS, NULL) &&
+             verdict_is(lr.report, "server/4.crypto/hmac-wrong", EC_VERDICT_PASS, NULL);
+    fprintf(stderr, "server_suite_check: --profile aes128cbcgz vs the reference: %zu FAIL, the server saw %zu "
+            "aes128cbcgz requests (%zu post, %zu bulk): %s\n", lr.fails, lr.gz_lines, lr.gz_post_lines,
+            lr.gz_bulk_lines, ok ? "as it must" : "WRONG (want 0 FAIL, >= 30 post and >= 10 bulk)");
+    if (!ok) {
+        print_fails(lr.report);
+        bad = 1;
+    }
+    ec_report_free(lr.report);
+
+    if (logged_suite("emoncms-no-gz", &lr) != 0)
+        return 1;
+    ok = lr.rc == 0 && verdict_is(lr.report, "server/3.post/fulljson", EC_VERDICT_FAIL, NULL) &&
+         verdict_is(lr.report, "server/3.bulk/sentat", EC_VERDICT_FAIL, NULL) &&
+         verdict_is(lr.report, "server/3.gz/feature", EC_VERDICT_FAIL, "--profile aes128cbcgz needs it");
+    fprintf(stderr, "server_suite_check: --profile aes128cbcgz vs emoncms-no-gz: %zu FAIL (3.post/fulljson, "
+            "3.bulk/sentat and 3.gz/feature must be among them): %s\n", lr.fails, ok ? "as it must" : "WRONG");
+    bad |= !ok;
+    ec_report_free(lr.report);
+
+    profile = 0;
+    if (logged_suite(NULL, &lr) != 0)
+        return 1;
+    ok = lr.rc == 0 && lr.fails == 0 && lr.gz_lines == 0 &&
+         verdict_is(lr.report, "server/3.gz/post", EC_VERDICT_SKIP, "--profile aes128cbc leaves") &&
+         verdict_is(lr.report, "server/4.ack/gz-of-compressed", EC_VERDICT_SKIP, NULL) &&
+         verdict_is(lr.report, "server/3.post/fulljson", EC_VERDICT_PASS, NULL);
+    fprintf(stderr, "server_suite_check: --profile aes128cbc vs the reference: %zu FAIL, the server saw %zu "
+            "aes128cbcgz requests, gz cases SKIP: %s\n", lr.fails, lr.gz_lines, ok ? "as it must" : "WRONG");
+    if (!ok) {
+        print_fails(lr.report);
+        bad = 1;
+    }
+    ec_report_free(lr.report);
+    return bad;
+}
+
+/* --server-version selects what a version does by design (issue 19):
+ * before 11.2.3 the gz cases SKIP without any aes128cbcgz request (no
+ * probe); from 11.2.3 a missing aes128cbcgz FAILs; a known bug's note is
+ * given only to versions before its fix. */
+static int check_server_version(void)
+{
+    int bad = 0;
+    no_vectors = 1;
+    logged_run lr;
+
+    server_version = "10.8.5";
+    if (logged_suite("emoncms-no-gz", &lr) != 0)
+        return 1;
+    int ok = lr.rc == 0 && lr.fails == 0 && lr.gz_lines == 0 &&
+             verdict_is(lr.report, "server/3.gz/post", EC_VERDICT_SKIP, "the server is Emoncms 10.8.5") &&
+             verdict_is(lr.report, "server/3.gz/feature", EC_VERDICT_INFO, NULL);
+    fprintf(stderr, "server_suite_check: --server-version 10.8.5 vs emoncms-no-gz: %zu FAIL, %zu aes128cbcgz "
+            "requests, gz cases SKIP for the version: %s\n", lr.fails, lr.gz_lines, ok ? "as it must" : "WRONG");
+    if (!ok) {
+        print_fails(lr.report);
+        bad = 1;
+    }
+    ec_report_free(lr.report);
+
+    server_version = "11.16.8";
+    if (logged_suite("emoncms-no-gz", &lr) != 0)
+        return 1;
+    ok = lr.rc == 0 && verdict_is(lr.report, "server/3.gz/feature", EC_VERDICT_FAIL, "11.2.3 or later") &&
+         verdict_is(lr.report, "server/3.gz/post", EC_VERDICT_FAIL, "where it is fixed") &&
+         !verdict_is(lr.report, "server/3.gz/post", EC_VERDICT_FAIL, "fixed in 11.2.3 (c1c32c5b): before");
+    fprintf(stderr, "server_suite_check: --server-version 11.16.8 vs emoncms-no-gz: 3.gz/feature and 3.gz/post "
+            "FAIL, no 'known bug' excuse: %s\n", ok ? "as it must" : "WRONG");
+    bad |= !ok;
+    ec_report_free(lr.report);
+
+    const char *versions[] = { "10.8.5", "11.16.8" };
+    for (int i = 0; i < 2; i++) {
+        server_version = versions[i];
+        if (logged_suite("emoncms-bulk-json-500", &lr) != 0)
+            return 1;
+        int noted = verdict_is(lr.report, "server/5.app/bulk-bad-json", EC_VERDICT_FAIL,
+                               "known Emoncms bug, fixed in 11.9.8 (27cc63e4)");
+        int failed = verdict_is(lr.report, "server/5.app/bulk-bad-json", EC_VERDICT_FAIL, NULL);
+        ok = failed && noted == (i == 0);
+        fprintf(stderr, "server_suite_check: --server-version %s vs emoncms-bulk-json-500: 5.app/bulk-bad-json "
+                "FAIL %s the 11.9.8 note: %s\n", versions[i], noted ? "with" : "without", ok ? "as it must" : "WRONG");
+        bad |= !ok;
+        ec_report_free(lr.report);
+    }
+    server_version = NULL;
     return bad;
 }
 
@@ -500,6 +680,10 @@ int main(int argc, char **argv)
         return check_reference(1);
     if (argc >= 2 && strcmp(argv[1], "gz-probe") == 0)
         return check_gz_probe();
+    if (argc >= 2 && strcmp(argv[1], "profile") == 0)
+        return check_profile();
+    if (argc >= 2 && strcmp(argv[1], "server-version") == 0)
+        return check_server_version();
     /* the gz cases of a server without aes128cbcgz run (and FAIL) only with --require gz */
     if (argc >= 3 && strcmp(argv[2], "emoncms-no-gz") == 0)
         require_gz = 1;

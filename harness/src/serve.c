@@ -474,16 +474,22 @@ static void answer_input_get(ec_serve *s, const ec_httpd_request *req, ec_httpd_
     free(dump);
 }
 
-static void log_line(ec_serve *s, const ec_httpd_request *req, const ec_answer *a,
-                     size_t stored)
+static void log_line(ec_serve *s, const ec_httpd_request *req, const char *ctype,
+                     const ec_answer *a, size_t stored)
 {
     if (!s->log)
         return;
     /* The log names the step that failed and the inner cause; it never
      * prints the Authorization header or the body, which an attacker could
-     * replay. */
-    fprintf(s->log, "%s %s%s%s -> %d %s%s%s", req->method, req->path,
+     * replay.  The Content-Type is named when it is exactly one of the protocol's
+     * (so a log shows which requests came compressed), never echoed. */
+    const char *named = !ctype ? NULL
+                        : strcmp(ctype, "aes128cbcgz") == 0 ? "aes128cbcgz"
+                        : strcmp(ctype, "aes128cbc") == 0   ? "aes128cbc"
+                                                                : NULL;
+    fprintf(s->log, "%s %s%s%s%s%s%s -> %d %s%s%s", req->method, req->path,
             req->query && *req->query ? "?" : "", req->query ? req->query : "",
+            named ? " [" : "", named ? named : "", named ? "]" : "",
             a->http_status, ec_status_name(a->fault),
             a->detail != EC_OK && a->detail != a->fault ? " / " : "",
             a->detail != EC_OK && a->detail != a->fault ? ec_status_name(a->detail) : "");
@@ -611,7 +617,7 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
                    a.answer_len);
         if (a.www_authenticate[0])
             ec_httpd_reply_header(reply, "WWW-Authenticate", a.www_authenticate);
-        log_line(s, req, &a, stored);
+        log_line(s, req, hr.content_type, &a, stored);
     }
     ec_answer_free(&a);
 }

@@ -28,6 +28,13 @@ typedef struct {
     const char *apikey_hex;      /* the write API key: 32 hex digits */
     const char *username;        /* legacy profile only, else NULL */
     int profile;                 /* ec_profile: which endpoints the target speaks */
+    int profile_set;             /* 1 = --profile was given: aes128cbc leaves the
+                                    aes128cbcgz cases out, aes128cbcgz sends the
+                                    post, bulk, ack and crypto cases compressed;
+                                    0 = aes128cbc plus the gz cases (the default) */
+    const char *server_version;  /* "11.16.8": what the server is (--server-version);
+                                    NULL = read from the server's /version when it
+                                    answers one, else unknown */
     int strict;                  /* judge against the strict profile */
     const char *const *case_ids; /* run only these ids (NULL = all) */
     size_t case_id_count;

@@ -105,6 +105,9 @@ struct srv_ctx {
     struct srv_slow *slow;       /* background slow-request probes */
     int gz_absent;               /* the gz probe got 401 "Invalid API key" */
     char gz_reason[200];
+    char version[32];            /* the server's Emoncms version ("11.16.8"),
+                                    "" = unknown */
+    char version_from[40];       /* "--server-version" or "/version" */
 };
 
 /* ---- a case --------------------------------------------------------------- */
@@ -171,6 +174,10 @@ typedef struct {
     extern const size_t srv_cases_##name_##_count
 #define SRV_CASES_COUNT(name_) \
     const size_t srv_cases_##name_##_count = sizeof srv_cases_##name_ / sizeof srv_cases_##name_[0]
+
+/* 1 while this thread runs a case that --profile aes128cbcgz sends through
+ * the gz path: srv_build then compresses an aes128cbc spec (srv_runner.c). */
+int srv_gz_path(void);
 
 /* 1 when the options (--section, --case) select the case id (srv_runner.c). */
 int srv_case_selected(const ec_server_suite_options *o, const char *id);
@@ -304,10 +311,21 @@ char *srv_reply_text(const srv_reply *r);
  * answer to this case ("known Emoncms bug, fixed in 11.9.8 (27cc63e4): …"),
  * or NULL. */
 const char *srv_known_behaviour(const char *case_id, const srv_reply *r);
+/* The same, for a server of version (e.g. "11.16.8"; NULL or "" = unknown):
+ * a behaviour fixed in or before version is no longer expected (NULL). */
+const char *srv_known_behaviour_at(const char *case_id, const srv_reply *r, const char *version);
+/* Compare two dotted versions ("10.8.5" < "11.2.3"): <0, 0, >0. */
+int srv_version_cmp(const char *a, const char *b);
+/* 1 when text is a plain dotted version "N.N.N" (what Emoncms's /version answers). */
+int srv_version_valid(const char *text);
+/* The release that added aes128cbcgz (c1c32c5b). */
+#define SRV_GZ_SINCE "11.2.3"
 /* 1 when the case needs aes128cbcgz (the gz cases and gz vectors). */
 int srv_needs_gz(const char *case_id);
 /* When out is a FAIL and r matches a known behaviour, append its note. */
 void srv_note_known(const srv_case *c, const srv_reply *r, srv_outcome *out);
+/* The same, knowing the run's server version (ctx->version). */
+void srv_note_known_ctx(srv_ctx *ctx, const srv_case *c, const srv_reply *r, srv_outcome *out);
 
 /* ---- stored data (srv_core.c) --------------------------------------------- */
 

@@ -453,6 +453,11 @@ static int build_once(srv_ctx *ctx, const srv_spec *spec, uint32_t marker, srv_p
     ec_request_params rp;
     memset(&rp, 0, sizeof rp);
     rp.profile = (ec_profile)spec->profile;
+    /* --profile aes128cbcgz: an aes128cbc case of the post, bulk, ack and
+     * crypto sections goes through the gz path (compressed, Content-Type
+     * aes128cbcgz); the expectation follows from what is sent. */
+    if (srv_gz_path() && spec->profile == 0 && !spec->content_type && spec->shape == SRV_SHAPE_NONE)
+        rp.profile = EC_PROFILE_AES128CBCGZ;
     rp.endpoint = spec->bulk ? EC_ENDPOINT_BULK : EC_ENDPOINT_POST;
     memcpy(rp.key, ctx->key, EC_KEY_LEN);
     if (spec->edit == SRV_EDIT_WRONG_KEY)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,48 @@ static void outcome_free(srv_outcome *o)
     memset(o, 0, sizeof *o);
 }
 
+/* The case this thread runs goes through the gz path (--profile
+ * aes128cbcgz); thread-local, so the slow-request thread is not affected. */
+static _Thread_local int gz_path_now;
+
+/* see srv.h */
+int srv_gz_path(void)
+{
+    return gz_path_now;
+}
+
+/* The sections --profile aes128cbcgz sends compressed. */
+static int gz_path_case(const ec_server_suite_options *o, const srv_case *c)
+{
+    static const char *const sections[] = { "server/3.post/", "server/3.bulk/", "server/4.ack/",
+                                            "server/4.crypto/" };
+    if (!o->profile_set || o->profile != 1)
+        return 0;
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (strncmp(c->id, sections[i], strlen(sections[i])) == 0)
+            return 1;
+    return 0;
+}
+
+/* The case sends aes128cbcgz itself (a gz case, a gz vector, a spec row of
+ * the gz profile or Content-Type). */
+static int gz_case(const srv_case *c)
+{
+    if (srv_needs_gz(c->id))
+        return 1;
+    if (c->run == srv_run_spec && c->arg) {
+        const srv_spec *sp = c->arg;
+        if (sp->profile == 1)
+            return 1;
+        if (sp->content_type && sp->content_type != SRV_ABSENT) {
+            size_t n = strlen(sp->content_type);
+            if (n >= 5 && strncasecmp(sp->content_type + n - 5, "cbcgz", 5) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static void run_case_test(void **state)
 {
     srv_slot *slot = *state;
@@ -98,7 +141,9 @@ static void run_case_test(void **state)
                 slot->ctx->unreachable_message);
     } else {
         long t0 = now_ms();
+        gz_path_now = gz_path_case(slot->ctx->opt, slot->c);
         slot->c->run(slot->ctx, slot->c, &o);
+        gz_path_now = 0;
         if (o.elapsed_ms == 0)
             o.elapsed_ms = now_ms() - t0;
     }
@@ -165,6 +210,9 @@ static const char *skip_reason_for(const ec_server_suite_options *o, const srv_c
     }
     if ((c->profiles & SRV_P_LEGACY) && o->profile == 2 && (!o->username || !*o->username))
         return "the legacy profile needs --username";
+    if (o->profile_set && o->profile == 0 && gz_case(c))
+        return "--profile aes128cbc leaves the aes128cbcgz cases out (without --profile, or with "
+               "--profile aes128cbcgz, they run)";
     return NULL;
 }
 
@@ -228,16 +276,30 @@ const char *ec_server_suite_case_requirement(size_t i)
 static void probe_gz(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report *report,
                      const srv_group *extra)
 {
-    if (opt->profile == 2)
+    if (opt->profile == 2 || (opt->profile_set && opt->profile == 0))
         return;
+    /* --profile aes128cbcgz, or a server that says it is 11.2.3 or later,
+     * needs aes128cbcgz as --require gz does. */
+    int required = opt->require_gz || (opt->profile_set && opt->profile == 1) ||
+                   (ctx->version[0] && srv_version_cmp(ctx->version, SRV_GZ_SINCE) >= 0);
     int wanted = 0;
     for (size_t g = 0; g < srv_group_count + (extra != NULL) && !wanted; g++) {
         const srv_group *grp = g < srv_group_count ? &srv_groups[g] : extra;
         for (size_t i = 0; i < *grp->count && !wanted; i++)
-            wanted = selected(opt, &grp->cases[i]) && srv_needs_gz(grp->cases[i].id);
+            wanted = selected(opt, &grp->cases[i]) &&
+                     (srv_needs_gz(grp->cases[i].id) || gz_path_case(opt, &grp->cases[i]));
     }
     if (!wanted)
         return;
+    /* A server that says it is older than 11.2.3 has no aes128cbcgz by
+     * design: no probe, the gz cases SKIP (unless required). */
+    if (ctx->version[0] && srv_version_cmp(ctx->version, SRV_GZ_SINCE) < 0) {
+        ctx->gz_absent = 1;
+        snprintf(ctx->gz_reason, sizeof ctx->gz_reason,
+                 "no aes128cbcgz: the server is Emoncms %s (%s), before 11.2.3 (c1c32c5b) added it",
+                 ctx->version, ctx->version_from);
+        goto report;
+    }
     static const srv_spec spec = { .profile = 1, .plaintext = "node=${node}&csv=${v}" };
     srv_probe p;
     srv_probe_init(&p);
@@ -259,18 +321,53 @@ static void probe_gz(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report
     snprintf(ctx->gz_reason, sizeof ctx->gz_reason,
              "no aes128cbcgz: Emoncms before 11.2.3 or a server without it "
              "(a correct aes128cbcgz post got 401 \"Invalid API key\")");
+report:;
     ec_case_result res;
     memset(&res, 0, sizeof res);
     res.id = "server/3.gz/feature";
     res.requirement = "aes128cbcgz is optional (Emoncms 11.2.3 and later, c1c32c5b); --require gz makes it required.";
-    res.verdict = opt->require_gz ? EC_VERDICT_FAIL : EC_VERDICT_INFO;
+    res.verdict = required ? EC_VERDICT_FAIL : EC_VERDICT_INFO;
     res.diff_offset = -1;
     char msg[400];
-    snprintf(msg, sizeof msg, "%s%s", ctx->gz_reason,
-             opt->require_gz ? "; --require gz: the gz cases run and FAIL"
-                             : "; the gz cases SKIP (--require gz makes this a FAIL)");
+    const char *tail = opt->require_gz ? "; --require gz: the gz cases run and FAIL"
+                      : opt->profile_set && opt->profile == 1
+                          ? "; --profile aes128cbcgz needs it: the gz cases run and FAIL"
+                      : required ? "; the server says it is 11.2.3 or later, which has it: the gz cases run and FAIL"
+                                 : "; the gz cases SKIP (--require gz makes this a FAIL)";
+    snprintf(msg, sizeof msg, "%s%s", ctx->gz_reason, tail);
+    if (required)
+        ctx->gz_absent = 0;   /* the cases run */
     res.message = msg;
     ec_report_add(report, &res);
+}
+
+/* The server's version: --server-version, else what GET /version answers
+ * when that is a plain "N.N.N" (Emoncms answers its version there, as text;
+ * anything else, e.g. a 404 page, leaves it unknown). */
+static void find_version(srv_ctx *ctx, const ec_server_suite_options *opt)
+{
+    if (opt->server_version && *opt->server_version) {
+        snprintf(ctx->version, sizeof ctx->version, "%s", opt->server_version);
+        snprintf(ctx->version_from, sizeof ctx->version_from, "--server-version");
+        return;
+    }
+    if (opt->profile == 2)
+        return;
+    srv_reply r;
+    srv_get(ctx, ctx->base, "/version", ctx->timeout_ms < 1500 ? ctx->timeout_ms : 1500, &r);
+    if (r.net == SRV_NET_OK && r.status == 200 && r.body_len > 0 && r.body_len < sizeof ctx->version) {
+        char v[sizeof ctx->version];
+        size_t n = r.body_len;
+        while (n > 0 && (r.body[n - 1] == '\n' || r.body[n - 1] == '\r' || r.body[n - 1] == ' '))
+            n--;
+        memcpy(v, r.body, n);
+        v[n] = 0;
+        if (srv_version_valid(v)) {
+            snprintf(ctx->version, sizeof ctx->version, "%s", v);
+            snprintf(ctx->version_from, sizeof ctx->version_from, "its /version");
+        }
+    }
+    srv_reply_free(&r);
 }
 
 /* Every selected case, one CMocka group per section, slow probes around. */
@@ -290,7 +387,7 @@ static void run_all(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report 
             if (!selected(opt, c))
                 continue;
             const char *skip = skip_reason_for(opt, c);
-            if (!skip && ctx->gz_absent && !opt->require_gz && srv_needs_gz(c->id))
+            if (!skip && ctx->gz_absent && (srv_needs_gz(c->id) || gz_path_case(opt, c)))
                 skip = ctx->gz_reason;
             slots[n] = (srv_slot){ ctx, c, report, ++index, total, skip };
             tests[n] = (struct CMUnitTest){ c->id, run_case_test, NULL, NULL, &slots[n] };
@@ -363,6 +460,8 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         ec_wipe(ctx.key, sizeof ctx.key);
         return 2;
     }
+
+    find_version(&ctx, opt);
 
     srv_group vectors;
     void *vectors_state = NULL;
