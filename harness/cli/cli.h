@@ -168,4 +168,12 @@ void cli_default_stop_signals(void);
 /* Writes s single-quoted for a POSIX shell ('it'\''s'). */
 void cli_put_shell_quoted(FILE *out, const char *s);
 
+/* The default reference-vector file (issue 15): $EMONCRYPT_VECTORS if set;
+ * else, for the build tree's own binary, the source tree's
+ * vectors/emoncms_input_v1.json; else PREFIX/share/emoncrypt/vectors/…
+ * found relative to the running executable (/proc/self/exe).  Returns 0
+ * with the path in path, or -1 with a one-line reason in path (the
+ * command then exits EC_EXIT_USAGE: never fewer cases in silence). */
+int cli_default_vectors(char *path, size_t cap);
+
 #endif

@@ -46,8 +46,9 @@ const char cmd_test_server_usage[] =
     "                        from Emoncms (GET URL/input/get/NODE?apikey=…, last\n"
     "                        values only); sent in clear over http://\n"
     "      --vectors FILE    reference vectors to re-key and send as cases\n"
-    "                        server/8.vectors/TCID (default: the source tree's\n"
-    "                        vectors/emoncms_input_v1.json when present)\n"
+    "                        server/8.vectors/TCID (default: $EMONCRYPT_VECTORS,\n"
+    "                        else PREFIX/share/emoncrypt/vectors/ next to the\n"
+    "                        binary; none found is an error, exit 2)\n"
     "      --no-vectors      generated cases only\n"
     "      --require gz      a server without aes128cbcgz (Emoncms before 11.2.3)\n"
     "                        FAILs; default: one probe, its gz cases SKIP + INFO\n"
@@ -227,6 +228,14 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     }
     if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
         goto out;
+    char vectors_default[4096];
+    if (!opt.vectors_path) {
+        if (cli_default_vectors(vectors_default, sizeof vectors_default) != 0) {
+            rc = cli_usage_error("%s (or pass --vectors FILE, or --no-vectors)", vectors_default);
+            goto out;
+        }
+        opt.vectors_path = vectors_default;
+    }
     opt.case_ids = ids;
     opt.case_id_count = n_ids;
     opt.progress = !quiet;

@@ -18,10 +18,6 @@
 #include "emoncrypt/message.h"
 #include "emoncrypt/vectors.h"
 
-#ifndef EMONCRYPT_SOURCE_DIR
-#define EMONCRYPT_SOURCE_DIR "."
-#endif
-#define VECTORS_DEFAULT_FILE EMONCRYPT_SOURCE_DIR "/vectors/emoncms_input_v1.json"
 
 /* C99 guarantees string literals of 4095 characters (after adjacent
  * literals are joined); a longer body becomes a char array instead. */
@@ -36,7 +32,9 @@ const char cmd_vectors_usage[] =
     "\n"
     "Options:\n"
     "      --file F          the vector file (default: $EMONCRYPT_VECTORS, else\n"
-    "                        the project's vectors/emoncms_input_v1.json)\n"
+    "                        PREFIX/share/emoncrypt/vectors/emoncms_input_v1.json\n"
+    "                        next to the binary; the build tree's binary reads\n"
+    "                        the source tree's vectors/)\n"
     "  -p, --profile P       aes128cbc, aes128cbcgz or legacy\n"
     "  -r, --result R        valid, invalid or acceptable\n"
     "      --flag F          vectors carrying flag F (e.g. Spec8, HmacFault)\n"
@@ -479,9 +477,8 @@ static int print_c(const ec_vector_file *file, const char *generator_version,
 
 int cmd_vectors(const ec_cli_command *self, int argc, char **argv)
 {
-    const char *path = getenv("EMONCRYPT_VECTORS");
-    if (path == NULL || path[0] == 0)
-        path = VECTORS_DEFAULT_FILE;
+    char default_path[4096];
+    const char *path = NULL;
     const char *id = NULL;
     ec_vector_filter filter = ec_vector_filter_all();
     int format = FORMAT_SUMMARY;
@@ -531,6 +528,13 @@ int cmd_vectors(const ec_cli_command *self, int argc, char **argv)
         goto out;
     }
 
+    if (path == NULL) {
+        if (cli_default_vectors(default_path, sizeof default_path) != 0) {
+            cli_usage_error("%s (or pass --file F)", default_path);
+            goto out;
+        }
+        path = default_path;
+    }
     char err[512] = "";
     ec_status st = ec_vectors_load(path, &file, err, sizeof err);
     if (st != EC_OK) {

@@ -1,5 +1,6 @@
 /* emoncrypt — a fleet of simulated devices (see load.h). */
 #include "emoncrypt/load.h"
+#include "load_internal.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -133,41 +134,6 @@ static char *endpoint_url(const char *base, unsigned bulk_rows)
     return u;
 }
 
-/* A plausible reading that changes from post to post. */
-static int reading(unsigned device, uint64_t seq, unsigned channel)
-{
-    return (int)((device * 37u + (unsigned)seq * 11u + channel * 101u) % 3000u);
-}
-
-/* The plaintext of one post: post = node, time and two values as fulljson;
- * bulk = IoTaWatt's form, time=T and rows [dt,"node",v1,v2] ending at now. */
-static size_t build_plaintext(char *buf, size_t cap, unsigned device, uint64_t seq,
-                              unsigned bulk_rows, long long now)
-{
-    int n;
-    if (bulk_rows == 0) {
-        n = snprintf(buf, cap,
-                     "node=emoncrypt_load_%u&time=%lld&fulljson={\"power1\":%d,\"power2\":%d}",
-                     device, now, reading(device, seq, 1), reading(device, seq, 2));
-        return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
-    }
-    n = snprintf(buf, cap, "time=%lld&data=[", now - (long long)(bulk_rows - 1));
-    if (n < 0 || (size_t)n >= cap)
-        return 0;
-    size_t off = (size_t)n;
-    for (unsigned r = 0; r < bulk_rows; r++) {
-        n = snprintf(buf + off, cap - off, "%s[%u,\"emoncrypt_load_%u\",%d,%d]", r ? "," : "", r,
-                     device, reading(device, seq + r, 1), reading(device, seq + r, 2));
-        if (n < 0 || (size_t)n >= cap - off)
-            return 0;
-        off += (size_t)n;
-    }
-    if (off + 2 > cap)
-        return 0;
-    buf[off++] = ']';
-    buf[off] = 0;
-    return off;
-}
 
 /* Printable start of an answer, for grouping wrong answers. */
 static void answer_text(const ec_http_response *resp, char *out, size_t cap)
@@ -240,7 +206,7 @@ static void *worker_main(void *arg)
         unsigned device = w->first_device + k * w->stride;
         k = (k + 1) % w->device_count;
         long long wall = (long long)time(NULL);
-        size_t pt_len = build_plaintext(plaintext, pt_cap, device, seq++, opt->bulk_rows, wall);
+        size_t pt_len = ec_load_plaintext_(plaintext, pt_cap, device, seq++, opt->bulk_rows, wall);
 
         ec_request_params p;
         memset(&p, 0, sizeof p);

@@ -297,8 +297,10 @@ char *ec_filter_chars(const char *s, size_t n, const char *extra, int *valid)
     if (*valid) {
         const unsigned char *u = (const unsigned char *)s;
         for (size_t i = 0; i < n;) {
-            uint32_t cp;
+            uint32_t cp = 0;   /* GCC 12 -O3 cannot see utf8_decode set it (issue 15) */
             size_t l = utf8_decode(u + i, n - i, &cp);
+            if (l == 0)
+                break;         /* cannot happen: the text was checked valid above */
             int keep = is_letter_or_digit(cp) || is_pcre_space(cp) ||
                        cp == '_' || cp == '-' || cp == '.' ||
                        (cp < 0x80 && cp != 0 && extra && strchr(extra, (int)cp));

@@ -180,9 +180,9 @@ int srv_vectors_open(srv_ctx *ctx, srv_group *group, void **state, char *err, si
     char lerr[300] = "";
     if (ec_vectors_load(path, &st->file, lerr, sizeof lerr) != EC_OK) {
         free(st);
-        if (!explicit_path)
-            return 0;   /* no vector file in this tree: generated cases only */
-        snprintf(err, err_cap, "--vectors: %s", lerr);
+        /* never fewer cases in silence (issue 15): no vector file is an error */
+        snprintf(err, err_cap, "%s%s%s", explicit_path ? "--vectors: " : "", lerr,
+                 explicit_path ? "" : " (pass --vectors FILE, or --no-vectors)");
         return -1;
     }
     st->cases = calloc(st->file.n ? st->file.n : 1, sizeof *st->cases);

@@ -354,8 +354,8 @@ int srv_target_is_loopback(const srv_ctx *ctx);
 
 /* Load the vector file (opt->vectors_path; NULL = the source tree's, ""
  * = none) into a group of cases, one per vector.  Returns 0 (group->count
- * NULL or 0 when there are none), or -1 with err set when an explicitly
- * named file cannot be loaded. */
+ * NULL or 0 when there are none), or -1 with err set when the file
+ * (named or the default) cannot be loaded. */
 int srv_vectors_open(srv_ctx *ctx, srv_group *group, void **state, char *err, size_t err_cap);
 void srv_vectors_close(void *state);
 

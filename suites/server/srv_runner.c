@@ -228,9 +228,12 @@ static int preflight(srv_ctx *ctx, ec_server_suite_outcome *out)
     srv_send(ctx, &p, &r);
     srv_probe_free(&p);
     int ok = r.net == SRV_NET_OK;
-    if (!ok)
-        snprintf(out->message, sizeof out->message, "cannot reach %s: %s", ctx->base,
+    if (!ok) {
+        /* each part cut to fit the 320-byte message (GCC -Os
+         * -Wformat-truncation, issue 15) */
+        snprintf(out->message, sizeof out->message, "cannot reach %.150s: %.150s", ctx->base,
                  r.message[0] ? r.message : "no answer");
+    }
     srv_reply_free(&r);
     return ok;
 }

@@ -92,6 +92,103 @@ int ec_load_url_is_loopback(const char *url);
 ec_status ec_load_run(const ec_load_options *opt, volatile int *stop,
                       ec_load_result *result);
 
+
+/* ---- a fleet for an external load engine (Tsung) ------------------------ */
+
+/* `emoncrypt fleet export`: the same posts as ec_load_run would send, built
+ * in advance and written as a Tsung scenario plus the corpus it replays, so
+ * that Tsung's controller and agents (any number of hosts) send correct
+ * protocol traffic and match every answer against its ack.  Files in dir:
+ *
+ *   corpus.csv      one request per line, "PATH;AUTHORIZATION;BODY;ACK"
+ *                   (PATH carries "?seq=I", the line's index, so answers in
+ *                   Tsung's dump can be traced back to their line); the
+ *                   write key appears nowhere, only the MAC and ciphertext
+ *   expected.tsv    the rows each line stores, "SEQ\tUSERID\tTIME\tNODE\t
+ *                   NAME\tVALUE", as Emoncms's input code reads them
+ *   scenario.xml    the Tsung scenario: one POST per session, lines handed
+ *                   out in order (each once), answers matched to ^ACK$
+ *
+ * Line I is device I mod D (user (I mod D) mod U), its (I div D)-th post;
+ * every device's times ascend by interval_s and end at end_time.  Every
+ * request has a fresh random IV. */
+typedef struct {
+    const char *userid;              /* decimal user id */
+    uint8_t key[EC_KEY_LEN];         /* hex2bin(write apikey) */
+} ec_load_user;
+
+#define EC_LOAD_EXPORT_MAX_REQUESTS 100000000ull
+#define EC_LOAD_EXPORT_MAX_AGENTS   64u
+
+typedef struct {
+    const char *dir;                 /* created if absent; its three files replaced */
+    const char *url;                 /* the target: http://HOST[:PORT][/PREFIX] */
+    const ec_load_user *users;       /* at least one */
+    size_t n_users;
+    unsigned devices;                /* 0 = n_users; at most 32 per user (the
+                                        node limit of an Emoncms account) */
+    uint64_t requests;               /* corpus lines; 0 = 10000 */
+    unsigned bulk_rows;              /* 0 = /input/post fulljson; K = /input/bulk */
+    double interval_s;               /* a device's time step; 0 = 10; >= bulk_rows */
+    int64_t end_time;                /* the newest post's time; 0 = now */
+    double rate;                     /* Tsung's arrival rate, posts/s; 0 = 100 */
+    double duration_s;               /* Tsung's phase; 0 = requests / rate */
+    const char *const *agents;       /* "HOST" or "HOST:VMS"; none = the
+                                        controller's own VM */
+    size_t n_agents;
+} ec_load_export_options;
+
+typedef struct {
+    uint64_t requests;               /* lines written */
+    uint64_t rows;                   /* rows they carry */
+    double seconds;                  /* time taken */
+    char message[256];               /* why it failed, or "" (never a key) */
+} ec_load_export_result;
+
+/* EC_OK; EC_E_ARG (bad options: message says which); EC_E_IO (cannot
+ * create or write a file: message names it; a partial file is removed);
+ * EC_E_NOMEM. */
+ec_status ec_load_export_tsung(const ec_load_export_options *opt,
+                               ec_load_export_result *result);
+
+/* `emoncrypt fleet check`: what a Tsung run of an exported fleet did, and
+ * whether the server stored exactly what it acknowledged. */
+typedef struct {
+    const char *dir;                 /* the export's directory (expected.tsv) */
+    const char *dump_path;           /* Tsung's tsung.dump (dumptraffic="protocol") */
+    const char *store_path;          /* the server's JSONL store (emoncrypt serve
+                                        --store), or NULL: no store check */
+    const char *serve_log_path;      /* emoncrypt serve's log, or NULL: no
+                                        replay count */
+} ec_load_check_options;
+
+typedef struct {
+    uint64_t answered;               /* requests in the dump */
+    uint64_t acked;                  /* 200 whose body matched the ack */
+    uint64_t not_acked;              /* any other answer */
+    uint64_t corpus_lines;           /* lines in expected.tsv's corpus */
+    uint64_t duplicate_sends;        /* a line sent twice (the corpus wrapped) */
+    double elapsed_s;                /* first to last request in the dump */
+    double rate;                     /* answered / elapsed_s */
+    double p50_ms, p90_ms, p99_ms, max_ms, mean_ms;
+    int store_checked;
+    uint64_t rows_expected;          /* rows of the acked lines */
+    uint64_t rows_stored;            /* rows in the store */
+    uint64_t rows_lost;              /* acked, not in the store */
+    uint64_t rows_duplicated;        /* in the store more often than acked */
+    uint64_t rows_unexpected;        /* in the store, of no acked line */
+    int replays_checked;
+    uint64_t replays;                /* requests the strict server refused as replays */
+    char message[256];
+} ec_load_check_result;
+
+/* EC_OK when the files could be read (see the counts: a run is good when
+ * not_acked, rows_lost, rows_duplicated, rows_unexpected, replays and
+ * duplicate_sends are all 0); EC_E_IO / EC_E_JSON with message naming the
+ * file and line; EC_E_NOMEM. */
+ec_status ec_load_check_tsung(const ec_load_check_options *opt,
+                              ec_load_check_result *result);
+
 #ifdef __cplusplus
 }
 #endif
