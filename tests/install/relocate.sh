@@ -42,7 +42,7 @@ hidden() {
 [ $hide -eq 1 ] || echo "install/relocatable: unshare -m not permitted; source vectors left visible"
 
 # The installed serve on a free loopback port.
-"$ec" serve --listen 127.0.0.1:0 --userid 1 --apikey $key --quiet \
+"$ec" serve --listen 127.0.0.1:0 --userid 1 --apikey $key --quiet --max-body 4194304 \
     --store "$work/rows.jsonl" --ready-file "$work/url" &
 serve_pid=$!
 for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
