@@ -114,8 +114,8 @@ run test-client "$ec" test-client --self-test --listen 127.0.0.1:0 --userid 1 --
 
 body=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["request"]["body"])' out/encode-json.out 2>/dev/null)
 auth=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["request"]["authorization"])' out/encode-json.out 2>/dev/null)
-run explain "$ec" explain --apikey "$key" --authorization "$auth" "$body"
-run explain-json "$ec" explain --apikey "$key" --authorization "$auth" --format json "$body"
+run explain "$ec" explain --apikey "$key" --authorization "$auth" -- "$body"
+run explain-json "$ec" explain --apikey "$key" --authorization "$auth" --format json -- "$body"
 run explain-garbage "$ec" explain --apikey "$key" --authorization 1:00 "not base64 at all"
 run explain-capture "$ec" explain --apikey "$key" --capture out/capture.jsonl --format json
 run replay "$ec" replay --capture out/capture.jsonl "$url"
