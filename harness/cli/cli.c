@@ -34,7 +34,7 @@ void cli_set_command(const char *name)
     current_command = name;
 }
 
-static void vreport(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vreport(const char *fmt, va_list ap)
 {
     if (current_command != NULL)
         fprintf(stderr, "emoncrypt %s: ", current_command);
