@@ -153,4 +153,21 @@ if(EMONCRYPT_TESTS)
   add_test(NAME cli/help/every-command
     COMMAND ${EMONCRYPT_BASH} ${EC_CLI_DIR}/help_all.sh ${EC_CLI_EXE})
   set_tests_properties(cli/help/every-command PROPERTIES TIMEOUT 60 LABELS cli)
+
+  # ---- one number and user-id parser (cli.c) for load and fleet --------
+  emoncrypt_cli_test(usage/load-bad-number --exit 2
+    --stderr-line "emoncrypt load: --devices: expected a number from 1 to 100000, got '0'"
+    -- load http://127.0.0.1:9 --userid 1 --apikey ${EC_SPEC8_KEY} --devices 0)
+  emoncrypt_cli_test(usage/fleet-bad-number --exit 2
+    --stderr-line "emoncrypt fleet: --devices: expected a number from 1 to 100000, got 'x'"
+    -- fleet export ${CMAKE_CURRENT_BINARY_DIR}/cli-fleet-x http://127.0.0.1:9 --userid 1 --apikey ${EC_SPEC8_KEY} --devices x)
+  emoncrypt_cli_test(usage/load-bad-userid --exit 2
+    --stderr-line "emoncrypt load: --userid: expected the numeric user id, got '1a'"
+    -- load http://127.0.0.1:9 --userid 1a --apikey ${EC_SPEC8_KEY})
+  emoncrypt_cli_test(usage/fleet-long-userid --exit 2
+    --stderr-line "emoncrypt fleet: --userid: expected the numeric user id, got '123456789012345678901'"
+    -- fleet export ${CMAKE_CURRENT_BINARY_DIR}/cli-fleet-x http://127.0.0.1:9 --userid 123456789012345678901 --apikey ${EC_SPEC8_KEY})
+  emoncrypt_cli_test(usage/test-server-bad-userid --exit 2
+    --stderr-line "emoncrypt test-server: --userid: expected the numeric user id, got 'me'"
+    -- test-server http://127.0.0.1:9 --userid me --apikey ${EC_SPEC8_KEY})
 endif()

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -230,14 +231,34 @@ int cli_read_input(const char *what, const char *arg, uint8_t **data,
     return 0;
 }
 
+int cli_parse_number(const char *opt, const char *text, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    double v = strtod(text, &end);
+    if (!text[0] || *end || !isfinite(v) || v < lo || v > hi) {
+        cli_usage_error("%s: expected a number from %g to %g, got '%s'", opt, lo, hi, text);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int cli_parse_userid(const char *opt, const char *text)
+{
+    size_t n = strlen(text);
+    if (!n || n > 20 || strspn(text, "0123456789") != n) {
+        cli_usage_error("%s: expected the numeric user id, got '%s'", opt, text);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_identity_option(int c, const char *arg, cli_identity *id)
 {
     switch (c) {
     case 'u':
-        if (!arg[0] || strspn(arg, "0123456789") != strlen(arg)) {
-            cli_usage_error("--userid: expected the numeric user id, got '%s'", arg);
+        if (cli_parse_userid("--userid", arg) != 0)
             return CLI_OPTION_BAD;
-        }
         id->userid = arg;
         return CLI_OPTION_TAKEN;
     case 'k':

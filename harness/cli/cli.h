@@ -64,6 +64,15 @@ int cli_option_error(int getopt_result, char **argv);
  * in the error line ("--apikey").  Never echoes the text: it may be a key. */
 int cli_parse_hex16(const char *opt, const char *text, uint8_t out[16]);
 
+/* A decimal number from lo to hi (strtod: "2", "0.5", "1e3") -> *out.
+ * Prints "OPT: expected a number from LO to HI, got 'TEXT'" and returns
+ * -1 otherwise. */
+int cli_parse_number(const char *opt, const char *text, double lo, double hi, double *out);
+
+/* A user id: 1 to 20 decimal digits.  Returns 0, or prints
+ * "OPT: expected the numeric user id, got 'TEXT'" and returns -1. */
+int cli_parse_userid(const char *opt, const char *text);
+
 /* A profile name (aes128cbc, aes128cbcgz, legacy) -> ec_profile value. */
 int cli_parse_profile(const char *opt, const char *text, int *profile);
 

@@ -2,7 +2,6 @@
  * engine (Tsung): `fleet export` writes the scenario and its pre-encrypted
  * corpus, `fleet check` reads what a Tsung run did (load_export.c). */
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,18 +90,6 @@ static const struct option fleet_options[] = {
     {NULL, 0, NULL, 0},
 };
 
-static int number(const char *opt, const char *text, double lo, double hi, double *out)
-{
-    char *end = NULL;
-    double v = strtod(text, &end);
-    if (!text[0] || *end || !isfinite(v) || v < lo || v > hi) {
-        cli_usage_error("%s: expected a number from %g to %g, got '%s'", opt, lo, hi, text);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 typedef struct {
     const char *config, *userid, *dump, *store, *serve_log, *json;
     int have_key, quiet;
@@ -120,9 +107,8 @@ static int parse(fleet_args *a, int argc, char **argv)
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'u':
-            if (!optarg[0] || strspn(optarg, "0123456789") != strlen(optarg) ||
-                strlen(optarg) > 20)
-                return cli_usage_error("--userid: expected the numeric user id, got '%s'", optarg);
+            if (cli_parse_userid("--userid", optarg) != 0)
+                return EC_EXIT_USAGE;
             a->userid = optarg;
             break;
         case 'k':
@@ -131,35 +117,35 @@ static int parse(fleet_args *a, int argc, char **argv)
             a->have_key = 1;
             break;
         case 'D':
-            if (number("--devices", optarg, 1, EC_LOAD_MAX_DEVICES, &v))
+            if (cli_parse_number("--devices", optarg, 1, EC_LOAD_MAX_DEVICES, &v))
                 return EC_EXIT_USAGE;
             a->ex.devices = (unsigned)v;
             break;
         case 'n':
-            if (number("--requests", optarg, 1, (double)EC_LOAD_EXPORT_MAX_REQUESTS, &v))
+            if (cli_parse_number("--requests", optarg, 1, (double)EC_LOAD_EXPORT_MAX_REQUESTS, &v))
                 return EC_EXIT_USAGE;
             a->ex.requests = (uint64_t)v;
             break;
         case 'b':
-            if (number("--bulk-rows", optarg, 0, EC_LOAD_MAX_BULK_ROWS, &v))
+            if (cli_parse_number("--bulk-rows", optarg, 0, EC_LOAD_MAX_BULK_ROWS, &v))
                 return EC_EXIT_USAGE;
             a->ex.bulk_rows = (unsigned)v;
             break;
         case 'i':
-            if (number("--interval", optarg, 0.001, 86400, &a->ex.interval_s))
+            if (cli_parse_number("--interval", optarg, 0.001, 86400, &a->ex.interval_s))
                 return EC_EXIT_USAGE;
             break;
         case OPT_END_TIME:
-            if (number("--end-time", optarg, 1, 4102444800.0, &v))
+            if (cli_parse_number("--end-time", optarg, 1, 4102444800.0, &v))
                 return EC_EXIT_USAGE;
             a->ex.end_time = (int64_t)v;
             break;
         case 'r':
-            if (number("--rate", optarg, 0.001, 1e7, &a->ex.rate))
+            if (cli_parse_number("--rate", optarg, 0.001, 1e7, &a->ex.rate))
                 return EC_EXIT_USAGE;
             break;
         case 'd':
-            if (number("--duration", optarg, 0.001, 7 * 86400, &a->ex.duration_s))
+            if (cli_parse_number("--duration", optarg, 0.001, 7 * 86400, &a->ex.duration_s))
                 return EC_EXIT_USAGE;
             break;
         case 'a':

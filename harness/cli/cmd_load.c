@@ -3,7 +3,6 @@
  * the ack (harness/src/load.c does the work). */
 #include <getopt.h>
 #include <jansson.h>
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,18 +71,6 @@ static void on_signal(int sig)
 {
     (void)sig;
     stop_load = 1;
-}
-
-static int parse_number(const char *opt, const char *text, double lo, double hi, double *out)
-{
-    char *end = NULL;
-    double v = strtod(text, &end);
-    if (text[0] == 0 || *end != 0 || !isfinite(v) || v < lo || v > hi) {
-        cli_usage_error("%s: expected a number from %g to %g, got '%s'", opt, lo, hi, text);
-        return -1;
-    }
-    *out = v;
-    return 0;
 }
 
 static json_t *result_json(const ec_load_result *r)
@@ -158,10 +145,8 @@ int cmd_load(const ec_cli_command *self, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":u:k:D:c:r:d:n:b:qh", load_options, NULL)) != -1) {
         switch (c) {
         case 'u':
-            if (!optarg[0] || strspn(optarg, "0123456789") != strlen(optarg)) {
-                cli_usage_error("--userid: expected the numeric user id, got '%s'", optarg);
+            if (cli_parse_userid("--userid", optarg) != 0)
                 goto out;
-            }
             o.userid = optarg;
             break;
         case 'k':
@@ -170,35 +155,35 @@ int cmd_load(const ec_cli_command *self, int argc, char **argv)
             have_key = 1;
             break;
         case 'D':
-            if (parse_number("--devices", optarg, 1, EC_LOAD_MAX_DEVICES, &v) != 0)
+            if (cli_parse_number("--devices", optarg, 1, EC_LOAD_MAX_DEVICES, &v) != 0)
                 goto out;
             o.devices = (unsigned)v;
             break;
         case 'c':
-            if (parse_number("--connections", optarg, 1, EC_LOAD_MAX_CONNECTIONS, &v) != 0)
+            if (cli_parse_number("--connections", optarg, 1, EC_LOAD_MAX_CONNECTIONS, &v) != 0)
                 goto out;
             o.connections = (unsigned)v;
             break;
         case 'r':
-            if (parse_number("--rate", optarg, 0, 1e7, &o.rate) != 0)
+            if (cli_parse_number("--rate", optarg, 0, 1e7, &o.rate) != 0)
                 goto out;
             break;
         case 'd':
-            if (parse_number("--duration", optarg, 0.001, EC_LOAD_MAX_DURATION_S, &o.duration_s) != 0)
+            if (cli_parse_number("--duration", optarg, 0.001, EC_LOAD_MAX_DURATION_S, &o.duration_s) != 0)
                 goto out;
             break;
         case 'n':
-            if (parse_number("--max-requests", optarg, 1, 1e12, &v) != 0)
+            if (cli_parse_number("--max-requests", optarg, 1, 1e12, &v) != 0)
                 goto out;
             o.max_requests = (uint64_t)v;
             break;
         case 'b':
-            if (parse_number("--bulk-rows", optarg, 0, EC_LOAD_MAX_BULK_ROWS, &v) != 0)
+            if (cli_parse_number("--bulk-rows", optarg, 0, EC_LOAD_MAX_BULK_ROWS, &v) != 0)
                 goto out;
             o.bulk_rows = (unsigned)v;
             break;
         case OPT_TIMEOUT:
-            if (parse_number("--timeout-ms", optarg, 1, 600000, &v) != 0)
+            if (cli_parse_number("--timeout-ms", optarg, 1, 600000, &v) != 0)
                 goto out;
             o.timeout_ms = (long)v;
             break;
