@@ -59,7 +59,9 @@ static int parse_target(const char *url, target *t)
         return -1;
     const char *p = url + 7;
     size_t n = strcspn(p, ":/");
-    if (n == 0 || n >= sizeof t->host)
+    /* A host name or IPv4 address: it goes into the XML and Tsung's config. */
+    if (n == 0 || n >= sizeof t->host ||
+        strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-_") < n)
         return -1;
     memcpy(t->host, p, n);
     p += n;
@@ -75,6 +77,9 @@ static int parse_target(const char *url, target *t)
     size_t plen = strlen(p);
     while (plen > 0 && p[plen - 1] == '/')
         plen--;
+    for (size_t i = 0; i < plen; i++)
+        if ((unsigned char)p[i] <= ' ' || (unsigned char)p[i] >= 0x7f || p[i] == '\'')
+            return -1;
     if (plen >= sizeof t->prefix || memchr(p, ';', plen) || memchr(p, '"', plen) ||
         memchr(p, '<', plen) || memchr(p, '&', plen) || memchr(p, '?', plen))
         return -1;
@@ -146,6 +151,19 @@ static void xml_attr(FILE *f, const char *s)
     }
 }
 
+/* Text inside an XML comment, which may not hold "--" nor end in '-': a
+ * '-' after a '-' is written as %2D (the same URL), and the caller never
+ * puts a '-' last. */
+static void xml_comment(FILE *f, const char *s)
+{
+    for (const char *p = s; *p; p++) {
+        if (*p == '-' && p > s && p[-1] == '-')
+            fputs("%2D", f);
+        else
+            fputc(*p, f);
+    }
+}
+
 static int write_scenario(FILE *f, const ec_load_export_options *o, const target *t,
                           const char *corpus_abs, uint64_t requests, double rate,
                           double duration)
@@ -153,14 +171,17 @@ static int write_scenario(FILE *f, const ec_load_export_options *o, const target
     fprintf(f,
             "<?xml version=\"1.0\"?>\n"
             "<!DOCTYPE tsung SYSTEM \"/usr/share/tsung/tsung-1.0.dtd\">\n"
-            "<!-- emoncrypt fleet export: %llu posts to %s (%u devices of %zu users), one per\n"
+            "<!-- emoncrypt fleet export: %llu posts to ",
+            (unsigned long long)requests);
+    xml_comment(f, o->url);
+    fprintf(f,
+            " (%u devices of %zu users), one per\n"
             "     session, corpus lines handed out in order so each is sent once; every\n"
             "     answer must be exactly its ack (a nomatch is a protocol error).\n"
             "     Check a run with emoncrypt fleet check DIR, giving it LOGDIR/tsung.dump -->\n"
             "<tsung loglevel=\"notice\" dumptraffic=\"protocol\">\n"
             "  <clients>\n",
-            (unsigned long long)requests, o->url, o->devices ? o->devices : (unsigned)o->n_users,
-            o->n_users);
+            o->devices ? o->devices : (unsigned)o->n_users, o->n_users);
     if (o->n_agents == 0) {
         fputs("    <client host=\"localhost\" use_controller_vm=\"true\" maxusers=\"60000\"/>\n", f);
     } else {
