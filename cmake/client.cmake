@@ -33,15 +33,6 @@ endif()
 # The client role's unit tests once more under valgrind, when it is
 # installed: the diagnosis, the capture reader and the mock's request
 # records must not leak or read out of bounds (label memcheck).
-find_program(EMONCRYPT_VALGRIND valgrind)
-if(EMONCRYPT_TESTS AND EMONCRYPT_VALGRIND)
-  foreach(t test_client_diagnose test_client_capture test_client_checks)
-    if(TARGET ${t})
-      add_test(NAME memcheck/${t}
-        COMMAND ${EMONCRYPT_VALGRIND} -q --leak-check=full
-                --errors-for-leak-kinds=definite,possible --error-exitcode=99
-                $<TARGET_FILE:${t}>)
-      set_tests_properties(memcheck/${t} PROPERTIES TIMEOUT 600 LABELS "memcheck;client")
-    endif()
-  endforeach()
-endif()
+foreach(t test_client_diagnose test_client_capture test_client_checks)
+  emoncrypt_memcheck_test(${t} "memcheck;client")
+endforeach()

@@ -49,11 +49,5 @@ if(EMONCRYPT_TESTS)
     endif()
   endforeach()
   # The explanation of garbage and of 1 MB bodies, once more under valgrind.
-  if(EMONCRYPT_VALGRIND AND TARGET test_explain)
-    add_test(NAME memcheck/test_explain
-      COMMAND ${EMONCRYPT_VALGRIND} -q --leak-check=full
-              --errors-for-leak-kinds=definite,possible --error-exitcode=99
-              $<TARGET_FILE:test_explain>)
-    set_tests_properties(memcheck/test_explain PROPERTIES TIMEOUT 600 LABELS memcheck)
-  endif()
+  emoncrypt_memcheck_test(test_explain memcheck)
 endif()

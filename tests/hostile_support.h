@@ -107,6 +107,48 @@ static inline size_t hs_read(int fd, char *buf, size_t cap, int timeout_ms, int 
     return got;
 }
 
+/* Send n bytes while watching for an answer, within total_ms: sending
+ * stops as soon as the peer answers or closes.  A server may answer (413)
+ * and close before the body is in; a client that reads only after a
+ * blocking send can lose that answer to the reset the close causes, and
+ * blocks when the peer stops reading.  The answer is appended to
+ * ans[*got], NUL-terminated (cap bytes in all); *closed = 1 when the peer
+ * closed.  Returns the bytes sent. */
+static inline size_t hs_send_watch(int fd, const void *buf, size_t n, char *ans, size_t cap,
+                                   size_t *got, int total_ms, int *closed)
+{
+    const char *p = buf;
+    size_t done = 0;
+    double end = hs_now_ms() + total_ms;
+    while (done < n && !*closed && *got == 0) {
+        double left = end - hs_now_ms();
+        if (left <= 0)
+            break;
+        struct pollfd pf = {fd, POLLIN | POLLOUT, 0};
+        int r = poll(&pf, 1, (int)left + 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        if (pf.revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t k = recv(fd, ans + *got, cap - 1 - *got, MSG_DONTWAIT);
+            if (k > 0) {
+                *got += (size_t)k;
+                ans[*got] = 0;
+            } else if (k == 0 || (errno != EAGAIN && errno != EINTR)) {
+                *closed = 1;
+            }
+            continue;
+        }
+        ssize_t k = send(fd, p + done, n - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (k > 0)
+            done += (size_t)k;
+        else if (k < 0 && errno != EAGAIN && errno != EINTR)
+            *closed = 1;
+    }
+    return done;
+}
+
 /* The status of an HTTP/1.x answer, or 0 when buf does not start with one. */
 static inline int hs_status(const char *buf)
 {
