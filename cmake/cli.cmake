@@ -170,4 +170,9 @@ if(EMONCRYPT_TESTS)
   emoncrypt_cli_test(usage/test-server-bad-userid --exit 2
     --stderr-line "emoncrypt test-server: --userid: expected the numeric user id, got 'me'"
     -- test-server http://127.0.0.1:9 --userid me --apikey ${EC_SPEC8_KEY})
+
+  # ---- case selection (issue 13): test-server and test-client ---------
+  add_test(NAME cli/selection
+    COMMAND ${EMONCRYPT_BASH} ${EC_CLI_DIR}/selection.sh ${EC_CLI_EXE})
+  set_tests_properties(cli/selection PROPERTIES TIMEOUT 240 LABELS cli)
 endif()

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "client/client_suite.h"
 #include "client/sender.h"
+#include "common/select.h"
 #include "commands.h"
 #include "emoncrypt/message.h"
 #include "emoncrypt/report.h"
@@ -42,6 +43,14 @@ const char cmd_test_client_usage[] =
     "      --username U      the account's username (legacy profile)\n"
     "  -s, --scenario NAME   one scenario, several (a,b,c), or all (default);\n"
     "                        see --list\n"
+    "      --case ID         report this check or scenario: the id as listed\n"
+    "                        (client/2.iv/fresh), without client/, or a shell\n"
+    "                        glob ('7.scenario/http-*') (repeatable)\n"
+    "      --section S       report the checks under section S: 2, 2.iv,\n"
+    "                        client/7.scenario or a glob (repeatable; --case and\n"
+    "                        --section add up); only the selected scenarios run\n"
+    "      --exclude P       leave out what P matches as a case or a section\n"
+    "                        (repeatable).  A pattern that matches nothing: exit 2\n"
     "  -n, --requests N      end after N requests\n"
     "  -d, --duration S      end after S seconds\n"
     "      --linger-ms N     after the last scenario, end when the device has\n"
@@ -58,11 +67,12 @@ const char cmd_test_client_usage[] =
     "      --show-secrets    do not redact the API key in reports and captures\n"
     "      --self-test       no device at hand: the reference client (send)\n"
     "                        posts to the mock from this process, quickly\n"
-    "      --list            list the scenarios and checks and exit\n"
+    "      --list            print the scenarios and checks a run with these\n"
+    "                        options would report (every filter) and their count\n"
     "  -h, --help            show this help\n";
 
 enum { OPT_LISTEN = 256, OPT_LINGER, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE, OPT_LIST,
-       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT };
+       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT, OPT_CASE, OPT_SECTION, OPT_EXCLUDE };
 
 static const struct option test_client_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -71,6 +81,9 @@ static const struct option test_client_options[] = {
     {"profile", required_argument, NULL, 'p'},
     {"username", required_argument, NULL, CLI_OPT_USERNAME},
     {"scenario", required_argument, NULL, 's'},
+    {"case", required_argument, NULL, OPT_CASE},
+    {"section", required_argument, NULL, OPT_SECTION},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"requests", required_argument, NULL, 'n'},
     {"duration", required_argument, NULL, 'd'},
     {"linger-ms", required_argument, NULL, OPT_LINGER},
@@ -168,16 +181,136 @@ static int parse_count(const char *opt, const char *text, unsigned *out)
     return 0;
 }
 
-static void list_all(void)
+/* name is in the --scenario list (NULL or "all": every scenario). */
+static int scenario_listed(const char *list, const char *name)
+{
+    if (list == NULL || strcmp(list, "all") == 0)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static const ec_client_scenario *scenario_of(const char *id)
+{
+    for (size_t i = 0; i < ec_client_scenario_count; i++)
+        if (strcmp(ec_client_scenarios[i].id, id) == 0)
+            return &ec_client_scenarios[i];
+    return NULL;
+}
+
+/* An id a run reports: every check, and the scenarios --scenario names. */
+static int in_run(const char *scenario_list, const char *id)
+{
+    const ec_client_scenario *sc = scenario_of(id);
+    return sc == NULL || scenario_listed(scenario_list, sc->name);
+}
+
+/* Checks --scenario's names and every selection pattern against the ids a
+ * run reports; writes the scenarios to run (in --scenario's order, "none"
+ * when no scenario is selected) into buf and sets *scenario to it.
+ * Returns 0, or prints the one error line and returns -1. */
+static int select_scenarios(const ec_select *sel, const char **scenario, char *buf, size_t cap,
+                            size_t *count)
+{
+    const char *list = *scenario;
+    if (list != NULL && strcmp(list, "all") != 0) {
+        for (const char *p = list; *p;) {
+            size_t len = strcspn(p, ",");
+            char one[64];
+            snprintf(one, sizeof one, "%.*s", (int)(len < 63 ? len : 63), p);
+            if (ec_client_scenario_find(one) == NULL) {
+                cli_usage_error("--scenario: no scenario named '%s' (see --list)", one);
+                return -1;
+            }
+            p += len;
+            if (*p == ',')
+                p++;
+        }
+    }
+    size_t np = ec_select_pattern_count(sel);
+    unsigned char *hits = calloc(np ? np : 1, 1);
+    if (hits == NULL) {
+        cli_usage_error("out of memory");
+        return -1;
+    }
+    *count = 0;
+    for (size_t i = 0; i < ec_client_check_count(); i++) {
+        const char *id = ec_client_check_at(i)->id;
+        if (in_run(list, id))
+            *count += ec_select_match(sel, id, hits);
+    }
+    char err[320];
+    int rc = ec_select_unmatched(sel, hits, err, sizeof err);
+    free(hits);
+    if (rc != 0) {
+        cli_usage_error("%s", err);
+        return -1;
+    }
+    if (*count == 0) {
+        cli_usage_error("the selection (--case, --section, --exclude) leaves no check");
+        return -1;
+    }
+    if (np == 0)
+        return 0;   /* --scenario as given */
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < ec_client_scenario_count; i++) {
+        const ec_client_scenario *sc = &ec_client_scenarios[i];
+        if (in_run(list, sc->id) && ec_select_match(sel, sc->id, NULL))
+            used += (size_t)snprintf(buf + used, used < cap ? cap - used : 0, "%s%s",
+                                     used ? "," : "", sc->name);
+    }
+    if (used >= cap) {
+        cli_usage_error("--scenario: too many names");
+        return -1;
+    }
+    *scenario = used ? buf : "none";
+    return 0;
+}
+
+/* --list: what a run with the same options would report. */
+static void list_all(const ec_select *sel, const char *scenario, size_t count)
 {
     printf("Scenarios (--scenario NAME; all runs them in this order):\n");
     for (size_t i = 0; i < ec_client_scenario_count; i++)
-        printf("  %-16s %s\n", ec_client_scenarios[i].name, ec_client_scenarios[i].requirement);
+        if (in_run(scenario, ec_client_scenarios[i].id) &&
+            ec_select_match(sel, ec_client_scenarios[i].id, NULL))
+            printf("  %-16s %s\n", ec_client_scenarios[i].name, ec_client_scenarios[i].requirement);
     printf("\nChecks:\n");
     for (size_t i = 0; i < ec_client_check_count(); i++) {
         const ec_client_check_info *c = ec_client_check_at(i);
-        printf("  %-32s %s\n", c->id, c->requirement);
+        if (in_run(scenario, c->id) && ec_select_match(sel, c->id, NULL))
+            printf("  %-32s %s\n", c->id, c->requirement);
     }
+    printf("\n%zu cases\n", count);
+}
+
+/* The report with only the rows sel selects (the checks not selected ran,
+ * but are not reported). */
+static int keep_selected(ec_report **report, const ec_select *sel, const char *url,
+                         const ec_client_suite_options *opt)
+{
+    ec_report *kept = ec_report_new("client", "client", url);
+    if (kept == NULL || ec_report_set_secret(kept, opt->apikey_hex, opt->show_secrets) != EC_OK) {
+        ec_report_free(kept);
+        return -1;
+    }
+    for (size_t i = 0; i < ec_report_count(*report); i++) {
+        const ec_case_result *r = ec_report_result(*report, i);
+        if (ec_select_match(sel, r->id, NULL))
+            ec_report_add(kept, r);
+    }
+    ec_report_free(*report);
+    *report = kept;
+    return 0;
 }
 
 int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
@@ -195,9 +328,12 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     pthread_t device;
     int device_started = 0;
     unsigned duration_s = 0;
-    int verbose = 0, rc = EC_EXIT_USAGE;
+    int verbose = 0, list = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
     ec_client_suite *suite = NULL;
+    const char **cases = NULL, **sections = NULL, **excludes = NULL;
+    size_t n_cases = 0, n_sections = 0, n_excludes = 0, n_selected = 0;
+    char scenario_buf[512];
 
     int c;
     while ((c = getopt_long(argc, argv, ":u:k:p:s:n:d:vqh", test_client_options, NULL)) != -1) {
@@ -232,10 +368,19 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
                 goto out;
             }
             break;
-        case OPT_LIST:
-            list_all();
-            rc = EC_EXIT_PASS;
-            goto out;
+        case OPT_LIST: list = 1; break;
+        case OPT_CASE:
+            if (ec_select_push(&cases, &n_cases, optarg) != 0)
+                goto out;
+            break;
+        case OPT_SECTION:
+            if (ec_select_push(&sections, &n_sections, optarg) != 0)
+                goto out;
+            break;
+        case OPT_EXCLUDE:
+            if (ec_select_push(&excludes, &n_excludes, optarg) != 0)
+                goto out;
+            break;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;
@@ -256,14 +401,23 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("unexpected argument '%s'", argv[optind]);
         goto out;
     }
+    if (self_mutant != NULL && opt.scenario == NULL)
+        opt.scenario = self_mutant->scenario;
+    const ec_select sel = { "client", cases, n_cases, sections, n_sections, excludes, n_excludes };
+    const char *listed = opt.scenario;
+    if (select_scenarios(&sel, &opt.scenario, scenario_buf, sizeof scenario_buf, &n_selected) != 0)
+        goto out;
+    if (list) {
+        list_all(&sel, listed, n_selected);
+        rc = EC_EXIT_PASS;
+        goto out;
+    }
     if (opt.userid == NULL || opt.apikey_hex == NULL) {
         rc = cli_usage_error("--userid and --apikey are required");
         goto out;
     }
     if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
         goto out;
-    if (self_mutant != NULL && opt.scenario == NULL)
-        opt.scenario = self_mutant->scenario;
     if (self_testing && opt.linger_ms == 0)
         opt.linger_ms = 200;
 
@@ -326,6 +480,10 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         goto out;
     }
     ec_client_suite_finish(suite, report);
+    if (ec_select_pattern_count(&sel) && keep_selected(&report, &sel, url, &opt) != 0) {
+        rc = cli_usage_error("out of memory");
+        goto out;
+    }
     running = NULL;
     cli_default_stop_signals();
     ec_report_write_console(report, stdout, -1, verbose);
@@ -353,5 +511,8 @@ out:
     ec_client_suite_free(suite);
     ec_report_free(report);
     memset(id.apikey, 0, sizeof id.apikey);
+    free(cases);
+    free(sections);
+    free(excludes);
     return rc;
 }

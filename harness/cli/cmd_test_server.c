@@ -35,8 +35,14 @@ const char cmd_test_server_usage[] =
     "                        legacy: /input/encrypted (2017 servers)\n"
     "      --username U      the account's username (legacy profile)\n"
     "      --strict          judge against the strict (hardened) profile\n"
-    "      --case ID         run only this case (repeatable)\n"
-    "      --section S       run only cases under server/S (e.g. 4 or 4.auth)\n"
+    "      --case ID         run this case: the id as listed\n"
+    "                        (server/4.auth/missing-header), without server/, or\n"
+    "                        a shell glob ('4.auth/*') (repeatable)\n"
+    "      --section S       run the cases under section S: 4, 4.auth,\n"
+    "                        server/4.auth or a glob ('3.*') (repeatable; --case\n"
+    "                        and --section add up)\n"
+    "      --exclude P       leave out what P matches as a case or a section\n"
+    "                        (repeatable).  A pattern that matches no case: exit 2\n"
     "      --node NAME       node every row is written to\n"
     "                        (default emoncrypt_conformance)\n"
     "      --timeout-ms N    per request (default 3000)\n"
@@ -63,7 +69,9 @@ const char cmd_test_server_usage[] =
     "  -v, --verbose         details for every case, not only FAILs\n"
     "  -q, --quiet           no per-case lines; only the summary and FAILs\n"
     "      --show-secrets    do not redact the API key in reports\n"
-    "      --list            list the case ids and exit\n"
+    "      --list            print the ids a run with these options would report\n"
+    "                        (every filter, the vectors included) and their\n"
+    "                        count; sends nothing, needs no URL, --userid, --apikey\n"
     "  -h, --help            show this help\n"
     "\n"
     "CMOCKA_MESSAGE_OUTPUT=xml (with CMOCKA_XML_FILE) gives CMocka's own XML.\n"
@@ -74,10 +82,12 @@ const char cmd_test_server_usage[] =
     "      # the main cases through the compressed path\n"
     "  emoncrypt test-server http://127.0.0.1:8080 --userid 1 --apikey $KEY --profile aes128cbc\n"
     "      # no aes128cbcgz request at all\n"
-    "  emoncrypt test-server http://emonpi.local --userid 1 --apikey $KEY --server-version 10.8.5\n";
+    "  emoncrypt test-server http://emonpi.local --userid 1 --apikey $KEY --server-version 10.8.5\n"
+    "  emoncrypt test-server http://127.0.0.1:8080 -u 1 -k $KEY --section 4.auth --section 4.ack\n"
+    "  emoncrypt test-server --list --section server/8.vectors --exclude '*gz*'\n";
 
 enum { OPT_STRICT = 256, OPT_CASE, OPT_SECTION, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL, OPT_LIST,
-       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY, OPT_REQUIRE, OPT_SERVER_VERSION };
+       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY, OPT_REQUIRE, OPT_SERVER_VERSION, OPT_EXCLUDE };
 
 static const struct option test_server_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -87,6 +97,7 @@ static const struct option test_server_options[] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"case", required_argument, NULL, OPT_CASE},
     {"section", required_argument, NULL, OPT_SECTION},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
     {"node", required_argument, NULL, OPT_NODE},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"rows-url", required_argument, NULL, OPT_ROWS_URL},
@@ -123,30 +134,51 @@ static int srv_version_ok(const char *t)
     return dots == 2 && digits > 0;
 }
 
+static void list_one(void *user, const char *id, const char *requirement, const char *skip)
+{
+    (void)user;
+    printf("%-52s %s%s%s%s\n", id, requirement, skip ? "  [SKIP: " : "", skip ? skip : "",
+           skip ? "]" : "");
+}
+
+/* --list: what a run with the same options would report. */
+static int list_cases(const ec_server_suite_options *opt)
+{
+    size_t n = 0;
+    ec_server_suite_outcome outcome;
+    if (ec_server_suite_list(opt, list_one, NULL, &n, &outcome) != 0)
+        return cli_usage_error("%s", outcome.message);
+    printf("%zu cases\n", n);
+    return EC_EXIT_PASS;
+}
+
 int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
 {
     ec_server_suite_options opt;
     memset(&opt, 0, sizeof opt);
     cli_identity id = {.profile = -1};   /* -1: no --profile */
     cli_report_outputs outputs = {0};
-    const char **ids = NULL;
-    size_t n_ids = 0;
-    int verbose = 0, rc = EC_EXIT_USAGE;
+    const char **cases = NULL, **sections = NULL, **excludes = NULL;
+    size_t n_cases = 0, n_sections = 0, n_excludes = 0;
+    int verbose = 0, list = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
 
     int c;
     while ((c = getopt_long(argc, argv, ":u:k:p:vqh", test_server_options, NULL)) != -1) {
         switch (c) {
         case OPT_STRICT: opt.strict = 1; break;
-        case OPT_CASE: {
-            const char **grown = realloc(ids, (n_ids + 1) * sizeof *ids);
-            if (!grown)
+        case OPT_CASE:
+            if (ec_select_push(&cases, &n_cases, optarg) != 0)
                 goto out;
-            ids = grown;
-            ids[n_ids++] = optarg;
             break;
-        }
-        case OPT_SECTION: opt.section = optarg; break;
+        case OPT_SECTION:
+            if (ec_select_push(&sections, &n_sections, optarg) != 0)
+                goto out;
+            break;
+        case OPT_EXCLUDE:
+            if (ec_select_push(&excludes, &n_excludes, optarg) != 0)
+                goto out;
+            break;
         case OPT_NODE:
             if (!optarg[0] || strpbrk(optarg, "/?#&=\"\\ ")) {
                 cli_usage_error("--node: expected a plain node name, got '%s'", optarg);
@@ -189,13 +221,7 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
             opt.server_version = optarg;
             break;
         case 'v': verbose = 1; break;
-        case OPT_LIST:
-            for (size_t i = 0; i < ec_server_suite_case_count(); i++)
-                printf("%-52s %s\n", ec_server_suite_case_id(i), ec_server_suite_case_requirement(i));
-            printf("%-52s %s\n", "server/8.vectors/TCID",
-                   "one case per reference vector, re-encrypted under your key (--vectors)");
-            rc = EC_EXIT_PASS;
-            goto out;
+        case OPT_LIST: list = 1; break;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;
@@ -213,6 +239,19 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     opt.username = id.username;
     opt.show_secrets = outputs.show_secrets;
     int quiet = outputs.quiet;
+    opt.select = (ec_select){ "server", cases, n_cases, sections, n_sections, excludes, n_excludes };
+    char vectors_default[4096];
+    if (!opt.vectors_path) {
+        if (cli_default_vectors(vectors_default, sizeof vectors_default) != 0) {
+            rc = cli_usage_error("%s (or pass --vectors FILE, or --no-vectors)", vectors_default);
+            goto out;
+        }
+        opt.vectors_path = vectors_default;
+    }
+    if (list) {
+        rc = list_cases(&opt);
+        goto out;
+    }
     if (optind >= argc) {
         rc = cli_usage_error("missing URL (the Emoncms base, e.g. http://127.0.0.1:8080)");
         goto out;
@@ -228,16 +267,6 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     }
     if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
         goto out;
-    char vectors_default[4096];
-    if (!opt.vectors_path) {
-        if (cli_default_vectors(vectors_default, sizeof vectors_default) != 0) {
-            rc = cli_usage_error("%s (or pass --vectors FILE, or --no-vectors)", vectors_default);
-            goto out;
-        }
-        opt.vectors_path = vectors_default;
-    }
-    opt.case_ids = ids;
-    opt.case_id_count = n_ids;
     opt.progress = !quiet;
 
     report = ec_report_new("server", "server", opt.base_url);
@@ -276,7 +305,9 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
 out:
     ec_report_free(report);
-    free(ids);
+    free(cases);
+    free(sections);
+    free(excludes);
     memset(id.apikey, 0, sizeof id.apikey);
     return rc;
 }

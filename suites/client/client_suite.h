@@ -97,7 +97,8 @@ typedef struct {
     const char *username;         /* legacy profile only */
     int profile;                  /* ec_profile the device is expected to speak */
     const char *scenario;         /* a scenario name, several "a,b,c", "all",
-                                     or NULL = "all" */
+                                     NULL = "all", or "none" (checks only: every
+                                     post is acked) */
     unsigned max_requests;        /* 0 = no limit */
     unsigned duration_ms;         /* 0 = no limit */
     unsigned linger_ms;           /* after the last scenario, end once the device

@@ -555,7 +555,11 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
         ec_client_suite_free(s);
         return EC_E_NOMEM;
     }
-    if (strcmp(name, "all") == 0) {
+    if (strcmp(name, "none") == 0) {
+        /* --case/--section chose checks only: every post gets the ack */
+        s->run.scenario_count = 0;
+        s->scenarios_done = 1;
+    } else if (strcmp(name, "all") == 0) {
         for (size_t i = 0; i < ec_client_scenario_count; i++)
             s->run.scenarios[i] = &ec_client_scenarios[i];
         s->run.scenario_count = ec_client_scenario_count;
@@ -636,7 +640,8 @@ int ec_client_suite_done(ec_client_suite *s)
     int done = s->stopped ||
                (o->max_requests > 0 && s->run.request_count >= o->max_requests) ||
                (o->duration_ms > 0 && (now - s->started) * 1000.0 >= o->duration_ms) ||
-               (s->scenarios_done && (now - s->last_request) * 1000.0 >= linger);
+               (s->scenarios_done && s->run.request_count > 0 &&
+                (now - s->last_request) * 1000.0 >= linger);
     pthread_mutex_unlock(&s->lock);
     return done;
 }

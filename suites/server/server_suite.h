@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/select.h"
 #include "emoncrypt/report.h"
 
 #ifdef __cplusplus
@@ -36,10 +37,8 @@ typedef struct {
                                     NULL = read from the server's /version when it
                                     answers one, else unknown */
     int strict;                  /* judge against the strict profile */
-    const char *const *case_ids; /* run only these ids (NULL = all) */
-    size_t case_id_count;
-    const char *section;         /* run only ids under "server/SECTION" (e.g. "4" or
-                                    "4.auth"); NULL = all */
+    ec_select select;            /* --case, --section, --exclude (common/select.h);
+                                    all zero = every case */
     long timeout_ms;             /* per request; <= 0 = 3000 */
     const char *node;            /* every row goes to this node; NULL =
                                     "emoncrypt_conformance" */
@@ -76,6 +75,18 @@ typedef struct {
  * line, without the key). */
 int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
                         ec_server_suite_outcome *outcome);
+
+/* --list: the cases a run with these options would report, in run order
+ * (the generated cases, then the vectors of opt->vectors_path), without
+ * any traffic: each = fn(user, id, requirement, skip) where skip is the
+ * reason it will SKIP under opt (profile) or NULL.  A run adds
+ * server/3.gz/feature only when the server turns out to lack aes128cbcgz.
+ * Returns 0 with *count set, or 2 with one line in outcome->message
+ * (a pattern that matches nothing, an unreadable vector file). */
+int ec_server_suite_list(const ec_server_suite_options *opt,
+                         void (*fn)(void *user, const char *id, const char *requirement,
+                                    const char *skip),
+                         void *user, size_t *count, ec_server_suite_outcome *outcome);
 
 /* The case table, for listing and for checking that a named case exists. */
 size_t ec_server_suite_case_count(void);

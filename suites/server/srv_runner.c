@@ -158,28 +158,10 @@ static void run_case_test(void **state)
         skip();
 }
 
-/* "server/4.auth/x" is under section "4" and "4.auth". */
-static int in_section(const char *id, const char *section)
-{
-    if (!section || !*section)
-        return 1;
-    const char *rest = strncmp(id, "server/", 7) == 0 ? id + 7 : id;
-    size_t n = strlen(section);
-    return strncmp(rest, section, n) == 0 && (rest[n] == '.' || rest[n] == '/' || rest[n] == 0);
-}
-
 /* see srv.h */
 int srv_case_selected(const ec_server_suite_options *o, const char *id)
 {
-    if (!in_section(id, o->section))
-        return 0;
-    if (o->case_ids && o->case_id_count) {
-        for (size_t i = 0; i < o->case_id_count; i++)
-            if (strcmp(o->case_ids[i], id) == 0)
-                return 1;
-        return 0;
-    }
-    return 1;
+    return ec_select_match(&o->select, id, NULL);
 }
 
 static int selected(const ec_server_suite_options *o, const srv_case *c)
@@ -404,6 +386,90 @@ static void run_all(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report 
     srv_slow_finish(ctx);
 }
 
+/* Every case of the run (the groups, then extra), to fn. */
+static void each_case(const srv_group *extra, void (*fn)(void *, const srv_case *), void *user)
+{
+    for (size_t g = 0; g < srv_group_count + (extra != NULL); g++) {
+        const srv_group *grp = g < srv_group_count ? &srv_groups[g] : extra;
+        for (size_t i = 0; i < *grp->count; i++)
+            fn(user, &grp->cases[i]);
+    }
+}
+
+typedef struct {
+    const ec_server_suite_options *opt;
+    unsigned char *hits;
+    size_t selected;
+} select_tally;
+
+static void tally_one(void *user, const srv_case *c)
+{
+    select_tally *t = user;
+    t->selected += ec_select_match(&t->opt->select, c->id, t->hits);
+}
+
+/* Every --case/--section/--exclude pattern matches a case, and something
+ * is left: else -1 with the one line. */
+static int select_check(const ec_server_suite_options *opt, const srv_group *extra, size_t *total,
+                        ec_server_suite_outcome *outcome)
+{
+    size_t np = ec_select_pattern_count(&opt->select);
+    select_tally t = { opt, calloc(np ? np : 1, 1), 0 };
+    if (!t.hits) {
+        snprintf(outcome->message, sizeof outcome->message, "out of memory");
+        return -1;
+    }
+    each_case(extra, tally_one, &t);
+    int rc = ec_select_unmatched(&opt->select, t.hits, outcome->message, sizeof outcome->message);
+    free(t.hits);
+    *total = t.selected;
+    if (rc == 0 && t.selected == 0) {
+        snprintf(outcome->message, sizeof outcome->message,
+                 "the selection (--case, --section, --exclude) leaves no case");
+        rc = -1;
+    }
+    return rc;
+}
+
+typedef struct {
+    const ec_server_suite_options *opt;
+    void (*fn)(void *, const char *, const char *, const char *);
+    void *user;
+} list_walk;
+
+static void list_one(void *user, const srv_case *c)
+{
+    list_walk *w = user;
+    if (selected(w->opt, c))
+        w->fn(w->user, c->id, c->requirement, skip_reason_for(w->opt, c));
+}
+
+/* see server_suite.h */
+int ec_server_suite_list(const ec_server_suite_options *opt,
+                         void (*fn)(void *user, const char *id, const char *requirement,
+                                    const char *skip),
+                         void *user, size_t *count, ec_server_suite_outcome *outcome)
+{
+    memset(outcome, 0, sizeof *outcome);
+    *count = 0;
+    srv_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.opt = opt;
+    srv_group vectors;
+    void *vectors_state = NULL;
+    if (srv_vectors_open(&ctx, &vectors, &vectors_state, outcome->message, sizeof outcome->message) != 0)
+        return 2;
+    const srv_group *extra = vectors.count ? &vectors : NULL;
+    if (select_check(opt, extra, count, outcome) != 0) {
+        srv_vectors_close(vectors_state);
+        return 2;
+    }
+    list_walk w = { opt, fn, user };
+    each_case(extra, list_one, &w);
+    srv_vectors_close(vectors_state);
+    return 0;
+}
+
 /* see server_suite.h */
 int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
                         ec_server_suite_outcome *outcome)
@@ -427,17 +493,6 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         snprintf(outcome->message, sizeof outcome->message, "--apikey must be 32 hex digits");
         return 2;
     }
-    for (size_t i = 0; opt->case_ids && i < opt->case_id_count; i++) {
-        size_t k, n = ec_server_suite_case_count();
-        for (k = 0; k < n; k++)
-            if (strcmp(ec_server_suite_case_id(k), opt->case_ids[i]) == 0)
-                break;
-        if (k == n && strncmp(opt->case_ids[i], "server/8.vectors/", 17) != 0) {
-            snprintf(outcome->message, sizeof outcome->message,
-                     "no case '%s' (emoncrypt test-server --list shows them)", opt->case_ids[i]);
-            return 2;
-        }
-    }
     snprintf(ctx.base, sizeof ctx.base, "%s", opt->base_url);
     size_t bl = strlen(ctx.base);
     while (bl > 0 && ctx.base[bl - 1] == '/')
@@ -457,15 +512,8 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         return 2;
     }
 
-    if (!preflight(&ctx, outcome)) {
-        outcome->unreachable = 1;
-        srv_http_client_free(ctx.http);
-        ec_wipe(ctx.key, sizeof ctx.key);
-        return 2;
-    }
-
-    find_version(&ctx, opt);
-
+    /* The vectors and the selection first: a bad --vectors or a --section
+     * that matches nothing is exit 2 before any request. */
     srv_group vectors;
     void *vectors_state = NULL;
     if (srv_vectors_open(&ctx, &vectors, &vectors_state, outcome->message, sizeof outcome->message) != 0) {
@@ -473,32 +521,22 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         ec_wipe(ctx.key, sizeof ctx.key);
         return 2;
     }
-
-    /* A --case naming a vector must name one that was loaded. */
-    for (size_t i = 0; opt->case_ids && i < opt->case_id_count; i++) {
-        if (strncmp(opt->case_ids[i], "server/8.vectors/", 17) != 0)
-            continue;
-        size_t k, n = vectors.count ? *vectors.count : 0;
-        for (k = 0; k < n; k++)
-            if (strcmp(vectors.cases[k].id, opt->case_ids[i]) == 0)
-                break;
-        if (k == n) {
-            snprintf(outcome->message, sizeof outcome->message, "no case '%s' (no such vector loaded)",
-                     opt->case_ids[i]);
-            srv_vectors_close(vectors_state);
-            srv_http_client_free(ctx.http);
-            ec_wipe(ctx.key, sizeof ctx.key);
-            return 2;
-        }
+    size_t total = 0;
+    if (select_check(opt, vectors.count ? &vectors : NULL, &total, outcome) != 0) {
+        srv_vectors_close(vectors_state);
+        srv_http_client_free(ctx.http);
+        ec_wipe(ctx.key, sizeof ctx.key);
+        return 2;
+    }
+    if (!preflight(&ctx, outcome)) {
+        outcome->unreachable = 1;
+        srv_vectors_close(vectors_state);
+        srv_http_client_free(ctx.http);
+        ec_wipe(ctx.key, sizeof ctx.key);
+        return 2;
     }
 
-    /* Select. */
-    size_t total = 0;
-    for (size_t g = 0; g < srv_group_count; g++)
-        for (size_t i = 0; i < *srv_groups[g].count; i++)
-            total += selected(opt, &srv_groups[g].cases[i]);
-    for (size_t i = 0; vectors.count && i < *vectors.count; i++)
-        total += selected(opt, &vectors.cases[i]);
+    find_version(&ctx, opt);
 
     probe_gz(&ctx, opt, report, vectors.count ? &vectors : NULL);
 

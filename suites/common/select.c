@@ -1,0 +1,109 @@
+/* see select.h */
+#include "common/select.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t ec_select_pattern_count(const ec_select *s)
+{
+    return s->case_count + s->section_count + s->exclude_count;
+}
+
+/* id or pattern without "ROLE/" in front. */
+static const char *short_form(const ec_select *s, const char *text)
+{
+    size_t n = s->role ? strlen(s->role) : 0;
+    if (n && strncmp(text, s->role, n) == 0 && text[n] == '/')
+        return text + n + 1;
+    return text;
+}
+
+static int case_match(const ec_select *s, const char *pattern, const char *rest)
+{
+    return fnmatch(short_form(s, pattern), rest, 0) == 0;
+}
+
+/* Does the section pattern match a leading part of rest ending at '.', '/'
+ * or the end? */
+static int section_match(const ec_select *s, const char *pattern, const char *rest)
+{
+    char pat[256], head[256];
+    snprintf(pat, sizeof pat, "%s", short_form(s, pattern));
+    size_t pn = strlen(pat);
+    while (pn > 0 && pat[pn - 1] == '/')
+        pat[--pn] = 0;
+    if (!pn)
+        return 1;   /* "server/" or "": every id */
+    for (size_t k = 1;; k++) {
+        if (rest[k] == '.' || rest[k] == '/' || rest[k] == 0) {
+            if (k < sizeof head) {
+                memcpy(head, rest, k);
+                head[k] = 0;
+                if (fnmatch(pat, head, 0) == 0)
+                    return 1;
+            }
+        }
+        if (rest[k] == 0)
+            return 0;
+    }
+}
+
+int ec_select_match(const ec_select *s, const char *id, unsigned char *hits)
+{
+    const char *rest = short_form(s, id);
+    if (!*rest)
+        return 0;
+    int in = s->case_count == 0 && s->section_count == 0;
+    size_t h = 0;
+    for (size_t i = 0; i < s->case_count; i++, h++)
+        if (case_match(s, s->cases[i], rest)) {
+            in = 1;
+            if (hits)
+                hits[h] = 1;
+        }
+    for (size_t i = 0; i < s->section_count; i++, h++)
+        if (section_match(s, s->sections[i], rest)) {
+            in = 1;
+            if (hits)
+                hits[h] = 1;
+        }
+    int out = 0;
+    for (size_t i = 0; i < s->exclude_count; i++, h++)
+        if (case_match(s, s->excludes[i], rest) || section_match(s, s->excludes[i], rest)) {
+            out = 1;
+            if (hits)
+                hits[h] = 1;
+        }
+    return in && !out;
+}
+
+int ec_select_unmatched(const ec_select *s, const unsigned char *hits, char *err, size_t cap)
+{
+    size_t h = 0;
+    const char *what = NULL, *pattern = NULL;
+    for (size_t i = 0; i < s->case_count && !what; i++, h++)
+        if (!hits[h])
+            what = "--case", pattern = s->cases[i];
+    for (size_t i = 0; i < s->section_count && !what; i++, h++)
+        if (!hits[h])
+            what = "--section", pattern = s->sections[i];
+    for (size_t i = 0; i < s->exclude_count && !what; i++, h++)
+        if (!hits[h])
+            what = "--exclude", pattern = s->excludes[i];
+    if (!what)
+        return 0;
+    snprintf(err, cap, "%s '%.200s' matches no case (--list shows the ids)", what, pattern);
+    return -1;
+}
+
+int ec_select_push(const char ***list, size_t *count, const char *pattern)
+{
+    const char **grown = realloc(*list, (*count + 1) * sizeof **list);
+    if (!grown)
+        return -1;
+    grown[(*count)++] = pattern;
+    *list = grown;
+    return 0;
+}
