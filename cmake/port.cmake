@@ -50,7 +50,16 @@ function(emoncrypt_port_skip name why)
 endfunction()
 
 emoncrypt_port_selftest(openssl shim_openssl.c OpenSSL::Crypto)
-emoncrypt_port_selftest(mutant_cbc shim_mutant_cbc.c OpenSSL::Crypto)
+# The mutant wraps a real shim, its "base" (OpenSSL here, mbedTLS on the
+# emulated boards of cmake/port_qemu.cmake), renamed so both link together.
+add_library(port_mutant_base_openssl OBJECT ${EC_PORT_DIR}/shim_openssl.c)
+set_target_properties(port_mutant_base_openssl PROPERTIES C_STANDARD 99
+  C_STANDARD_REQUIRED ON C_EXTENSIONS OFF)
+target_include_directories(port_mutant_base_openssl PRIVATE ${EC_PORT_DIR})
+target_compile_definitions(port_mutant_base_openssl PRIVATE
+  port_host_shim=port_base_shim port_host_backend=port_base_backend)
+target_link_libraries(port_mutant_base_openssl PRIVATE OpenSSL::Crypto)
+emoncrypt_port_selftest(mutant_cbc shim_mutant_cbc.c port_mutant_base_openssl OpenSSL::Crypto)
 set(EC_PORT_BACKENDS openssl)
 
 if(EC_MBEDTLS_INCLUDE_DIR AND EC_MBEDCRYPTO_LIBRARY)

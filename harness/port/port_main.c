@@ -7,14 +7,20 @@
  *                                           failure is vector ID (mutants)
  *       [--expect-only-check CHECK]         ... and every failure is of
  *                                           that check (e.g. "body")
+ *       [--board NAME]                      name the board in the summary
+ *                                           (the emulated images of fw/)
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "port_host.h"
 
-/* The largest shipped vector is a 1 MiB body: the host runs them all. */
-static uint8_t workspace[4u << 20];
+/* The largest shipped vector is a 1 MiB body: the host runs them all.
+ * An emulated board (harness/port/fw) sets its own size. */
+#ifndef PORT_WORKSPACE_SIZE
+#define PORT_WORKSPACE_SIZE (4u << 20)
+#endif
+static uint8_t workspace[PORT_WORKSPACE_SIZE];
 
 typedef struct {
     unsigned printed;
@@ -44,15 +50,19 @@ static int print_failure(void *ctx, const ecp_failure *f)
 int main(int argc, char **argv)
 {
     const char *expect_fail = NULL;
+    const char *board = "host";
     failure_log log = {0, NULL, 0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--expect-fail") == 0 && i + 1 < argc) {
             expect_fail = argv[++i];
         } else if (strcmp(argv[i], "--expect-only-check") == 0 && i + 1 < argc) {
             log.only_check = argv[++i];
+        } else if (strcmp(argv[i], "--board") == 0 && i + 1 < argc) {
+            board = argv[++i];
         } else {
             fprintf(stderr, "usage: %s [--expect-fail VECTOR_ID "
-                            "[--expect-only-check CHECK]]\n", argv[0]);
+                            "[--expect-only-check CHECK]] [--board NAME]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -65,9 +75,9 @@ int main(int argc, char **argv)
     ecp_selftest_result result;
     ecp_status st = ecp_selftest(&port, workspace, sizeof workspace,
                                  print_failure, &log, &result);
-    printf("%s: %u primitive/kit checks; vectors: %u valid built and checked, "
-           "%u invalid and %u strict-only rejected, %u out of scope, "
-           "%u too large; %u failed checks\n", port_host_backend,
+    printf("%s on %s: %u primitive/kit checks; vectors: %u valid built and "
+           "checked, %u invalid and %u strict-only rejected, %u out of scope, "
+           "%u too large; %u failed checks\n", port_host_backend, board,
            result.kat_run, result.valid_run, result.invalid_run,
            result.strict_reject_run, result.skipped, result.too_large,
            result.failed);

@@ -7,27 +7,32 @@
  * Everything else is right, so the self-test must pass the primitive
  * known answers and every other vector, and fail exactly on the first
  * valid vector whose plaintext is 16, 32, ... bytes long.
- * Blocks come from OpenSSL's AES-128-ECB; SHA-256 from OpenSSL.
+ *
+ * The mutant wraps a real shim (the "base": OpenSSL on the host, mbedTLS
+ * on the emulated boards), compiled with -Dport_host_shim=port_base_shim
+ * -Dport_host_backend=port_base_backend.  It keeps the base's SHA-256,
+ * HMAC and random source and replaces its CBC: AES blocks come from the
+ * base's block functions, or from its CBC over one block with a zero IV
+ * (which is the block cipher itself).
  */
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include "port_host.h"
+
+const ecp_shim *port_base_shim(void);
 
 const char port_host_backend[] = "mutant-cbc";
 
-static int ecb_block(int encrypt, const uint8_t key[ECP_KEY_LEN],
-                     uint8_t block[ECP_BLOCK_LEN])
+static const ecp_shim *base;
+
+/* One AES block of the base shim, in place. */
+static int base_block(int encrypt, const uint8_t key[ECP_KEY_LEN],
+                      uint8_t block[ECP_BLOCK_LEN])
 {
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    int out_len = 0;
-    int ok = ctx != NULL
-          && EVP_CipherInit_ex(ctx, EVP_aes_128_ecb(), NULL, key, NULL, encrypt) == 1
-          && EVP_CIPHER_CTX_set_padding(ctx, 0) == 1
-          && EVP_CipherUpdate(ctx, block, &out_len, block, ECP_BLOCK_LEN) == 1
-          && out_len == ECP_BLOCK_LEN;
-    EVP_CIPHER_CTX_free(ctx);
-    return ok ? 0 : -1;
+    if (base->aes128_encrypt_block != NULL && base->aes128_decrypt_block != NULL)
+        return encrypt ? base->aes128_encrypt_block(base->ctx, key, block)
+                       : base->aes128_decrypt_block(base->ctx, key, block);
+    static const uint8_t zero_iv[ECP_IV_LEN];
+    return encrypt ? base->aes128_cbc_encrypt(base->ctx, key, zero_iv, block, ECP_BLOCK_LEN)
+                   : base->aes128_cbc_decrypt(base->ctx, key, zero_iv, block, ECP_BLOCK_LEN);
 }
 
 static int is_full_pad_block(const uint8_t *block)
@@ -51,7 +56,7 @@ static int mutant_cbc_encrypt(void *ctx, const uint8_t key[ECP_KEY_LEN],
                               && is_full_pad_block(block) ? iv : chain;
         for (size_t i = 0; i < ECP_BLOCK_LEN; i++)
             block[i] ^= from[i];
-        if (ecb_block(1, key, block) != 0)
+        if (base_block(1, key, block) != 0)
             return -1;
         chain = block;
     }
@@ -70,7 +75,7 @@ static int mutant_cbc_decrypt(void *ctx, const uint8_t key[ECP_KEY_LEN],
         uint8_t *block = data + off;
         for (size_t i = 0; i < ECP_BLOCK_LEN; i++)
             saved[i] = block[i];
-        if (ecb_block(0, key, block) != 0)
+        if (base_block(0, key, block) != 0)
             return -1;
         for (size_t i = 0; i < ECP_BLOCK_LEN; i++) {
             block[i] ^= chain[i];
@@ -80,35 +85,17 @@ static int mutant_cbc_decrypt(void *ctx, const uint8_t key[ECP_KEY_LEN],
     return 0;
 }
 
-static int mutant_sha256(void *ctx, const ecp_bytes *parts, size_t count,
-                         uint8_t out[ECP_SHA256_LEN])
-{
-    (void)ctx;
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
-    for (size_t i = 0; ok && i < count; i++)
-        ok = EVP_DigestUpdate(md, parts[i].ptr, parts[i].len) == 1;
-    ok = ok && EVP_DigestFinal_ex(md, out, NULL) == 1;
-    EVP_MD_CTX_free(md);
-    return ok ? 0 : -1;
-}
-
-static int mutant_random(void *ctx, uint8_t *out, size_t n)
-{
-    (void)ctx;
-    return n <= (size_t)0x7fffffff && RAND_bytes(out, (int)n) == 1 ? 0 : -1;
-}
-
-static const ecp_shim mutant_shim = {
-    .ctx = NULL,
-    .aes128_cbc_encrypt = mutant_cbc_encrypt,
-    .aes128_cbc_decrypt = mutant_cbc_decrypt,
-    .sha256 = mutant_sha256,
-    .hmac_sha256 = NULL,
-    .random = mutant_random,
-};
+static ecp_shim mutant_shim;
 
 const ecp_shim *port_host_shim(void)
 {
+    base = port_base_shim();
+    if (base == NULL)
+        return NULL;
+    mutant_shim = *base;
+    mutant_shim.aes128_encrypt_block = NULL;
+    mutant_shim.aes128_decrypt_block = NULL;
+    mutant_shim.aes128_cbc_encrypt = mutant_cbc_encrypt;
+    mutant_shim.aes128_cbc_decrypt = mutant_cbc_decrypt;
     return &mutant_shim;
 }

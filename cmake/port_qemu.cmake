@@ -1,0 +1,98 @@
+# The port kit on bare metal under QEMU (label port-qemu): the self-test
+# images of harness/port/fw, cross-built in the ctest step (not in `all`)
+# with Debian's gcc-arm-none-eabi / gcc-riscv64-unknown-elf and picolibc,
+# over mbedTLS 2.28 cross-built from Debian's source package, and run with
+# semihosting on:
+#   cortex-m3  qemu-system-arm -M mps2-an385
+#   cortex-m4  qemu-system-arm -M mps2-an386
+#   rv32       qemu-system-riscv32 -M virt (the ESP32-C3's architecture)
+# ctest cases (fixtures order them):
+#   port-qemu/mbedtls-source      apt-get source mbedtls into the build dir
+#   port-qemu/BOARD/build         configure + build the board's images
+#   port-qemu/BOARD/mbedtls       every check passes on the board
+#   port-qemu/BOARD/mutant-cbc    the CBC chaining bug is caught there too
+# A board whose tools are missing gets one skipped case naming them.
+
+# Included after cmake/port.cmake (the top CMakeLists includes cmake/*.cmake
+# sorted): EC_PORT_DIR and EC_PORT_MUTANT_CBC_EXPECT come from there.
+if(NOT DEFINED EC_PORT_DIR)
+  message(FATAL_ERROR "cmake/port_qemu.cmake needs cmake/port.cmake first")
+endif()
+set(EC_PORT_QEMU_DIR ${CMAKE_CURRENT_BINARY_DIR}/port-qemu)
+set(EC_PORT_QEMU_SH ${EC_PORT_DIR}/fw/port_qemu.sh)
+
+find_program(EC_ARM_NONE_EABI_GCC arm-none-eabi-gcc)
+find_program(EC_RISCV_ELF_GCC riscv64-unknown-elf-gcc)
+find_program(EC_QEMU_ARM qemu-system-arm)
+find_program(EC_QEMU_RISCV32 qemu-system-riscv32)
+find_file(EC_PICOLIBC_ARM picolibc.specs PATHS /usr/lib/picolibc/arm-none-eabi NO_DEFAULT_PATH)
+find_file(EC_PICOLIBC_RISCV picolibc.specs PATHS /usr/lib/picolibc/riscv64-unknown-elf NO_DEFAULT_PATH)
+
+function(emoncrypt_port_qemu_skip name why)
+  message(STATUS "port-qemu: ${name} skipped: ${why}")
+  add_test(NAME port-qemu/${name}
+    COMMAND sh -c "echo 'port-qemu/${name} skipped: ${why}'; exit 77")
+  set_tests_properties(port-qemu/${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS port-qemu)
+endfunction()
+
+function(emoncrypt_port_qemu_props name)
+  set_tests_properties(${name} PROPERTIES SKIP_RETURN_CODE 77 LABELS port-qemu ${ARGN})
+endfunction()
+
+# emoncrypt_port_qemu_board(BOARD "missing tools, or empty")
+function(emoncrypt_port_qemu_board board missing)
+  if(missing)
+    emoncrypt_port_qemu_skip(${board} "missing ${missing} (tools/packages.txt; tools/run installs them)")
+    return()
+  endif()
+  set(out ${EC_PORT_QEMU_DIR}/${board})
+  add_test(NAME port-qemu/${board}/build
+    COMMAND sh ${EC_PORT_QEMU_SH} build ${EC_PORT_QEMU_DIR}/src ${EC_PORT_DIR}
+            ${EC_PORT_DIR}/fw/toolchain.cmake ${board} ${out})
+  emoncrypt_port_qemu_props(port-qemu/${board}/build TIMEOUT 900
+    FIXTURES_REQUIRED port_qemu_src FIXTURES_SETUP port_qemu_${board})
+  add_test(NAME port-qemu/${board}/mbedtls
+    COMMAND sh ${EC_PORT_QEMU_SH} run ${board} ${out}/selftest-mbedtls.elf
+            ${out}/selftest-mbedtls.log)
+  emoncrypt_port_qemu_props(port-qemu/${board}/mbedtls TIMEOUT 400
+    FIXTURES_REQUIRED port_qemu_${board})
+  add_test(NAME port-qemu/${board}/mutant-cbc
+    COMMAND sh ${EC_PORT_QEMU_SH} run ${board} ${out}/selftest-mutant-cbc.elf
+            ${out}/selftest-mutant-cbc.log
+            --expect-fail ${EC_PORT_MUTANT_CBC_EXPECT} --expect-only-check body)
+  emoncrypt_port_qemu_props(port-qemu/${board}/mutant-cbc TIMEOUT 400
+    FIXTURES_REQUIRED port_qemu_${board})
+endfunction()
+
+if(EMONCRYPT_TESTS)
+  add_test(NAME port-qemu/mbedtls-source
+    COMMAND sh ${EC_PORT_QEMU_SH} fetch ${EC_PORT_QEMU_DIR}/src)
+  emoncrypt_port_qemu_props(port-qemu/mbedtls-source TIMEOUT 300
+    FIXTURES_SETUP port_qemu_src)
+
+  set(arm_missing "")
+  if(NOT EC_ARM_NONE_EABI_GCC)
+    list(APPEND arm_missing gcc-arm-none-eabi)
+  endif()
+  if(NOT EC_PICOLIBC_ARM)
+    list(APPEND arm_missing picolibc-arm-none-eabi)
+  endif()
+  if(NOT EC_QEMU_ARM)
+    list(APPEND arm_missing qemu-system-arm)
+  endif()
+  set(rv_missing "")
+  if(NOT EC_RISCV_ELF_GCC)
+    list(APPEND rv_missing gcc-riscv64-unknown-elf)
+  endif()
+  if(NOT EC_PICOLIBC_RISCV)
+    list(APPEND rv_missing picolibc-riscv64-unknown-elf)
+  endif()
+  if(NOT EC_QEMU_RISCV32)
+    list(APPEND rv_missing qemu-system-misc)
+  endif()
+  string(REPLACE ";" ", " arm_missing "${arm_missing}")
+  string(REPLACE ";" ", " rv_missing "${rv_missing}")
+  emoncrypt_port_qemu_board(cortex-m3 "${arm_missing}")
+  emoncrypt_port_qemu_board(cortex-m4 "${arm_missing}")
+  emoncrypt_port_qemu_board(rv32 "${rv_missing}")
+endif()
