@@ -54,7 +54,7 @@ static const check_case cases[] = {
     {"userid-cast", {{post_pt, 0, NULL, NULL, NULL, "1abc", NULL}}, 1,
      "client/3.auth/userid", EC_VERDICT_NON_STRICT, 0},
     {"userid-cast-strict", {{post_pt, 0, NULL, NULL, NULL, "1abc", NULL}}, 1,
-     "client/3.auth/userid", EC_VERDICT_FAIL, 1},
+     "client/3.auth/userid", EC_VERDICT_NON_STRICT, 1},
     {"other-user", {{post_pt, 0, NULL, NULL, NULL, "2", NULL}}, 1,
      "client/3.auth/userid", EC_VERDICT_FAIL, 0},
     {"get-with-body", {{post_pt, 0, "GET", NULL, NULL, NULL, NULL}}, 1,
@@ -171,6 +171,10 @@ static void test_case(void **state)
                     ec_verdict_name(r->verdict), ec_verdict_name(c->verdict),
                     r->message ? r->message : "");
         assert_int_equal(r->verdict, c->verdict);
+        /* --strict: the NON-STRICT verdict is kept and counts as a failure. */
+        assert_int_equal(ec_report_is_failure(report, r),
+                         c->verdict == EC_VERDICT_FAIL ||
+                             (c->strict && c->verdict == EC_VERDICT_NON_STRICT));
         /* No message ever holds the key. */
         assert_null(r->message ? strstr(r->message, KEY) : NULL);
     }

@@ -313,18 +313,27 @@ static void junit_is_valid_and_grouped(void **state)
     assert_no_secret(text, len);
     assert_true(strncmp(text, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites", 50) == 0);
     /* One testsuite per section, in order of first appearance: 4, 6, 3. */
-    const char *s4 = strstr(text, "<testsuite name=\"server SPEC 4\" tests=\"3\" failures=\"1\"");
+    const char *s4 = strstr(text, "<testsuite name=\"server SPEC 4\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\"");
     const char *s6 = strstr(text, "<testsuite name=\"server SPEC 6\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\"");
     const char *s3 = strstr(text, "<testsuite name=\"server SPEC 3\" tests=\"1\"");
     assert_non_null(s4);
     assert_non_null(s6);
     assert_non_null(s3);
     assert_true(s4 < s6 && s6 < s3);
-    assert_non_null(strstr(text, "<testsuites name=\"server\" tests=\"5\" failures=\"1\" errors=\"0\" skipped=\"1\""));
-    assert_non_null(strstr(text, "<testcase name=\"server/4.crypto/bad-padding\" classname=\"server.section4\" time=\"0.012\">"));
+    /* skipped: the SKIP, the NON-STRICT (not strict) and the INFO. */
+    assert_non_null(strstr(text, "<testsuites name=\"server\" tests=\"5\" failures=\"1\" errors=\"0\" skipped=\"3\""));
+    assert_non_null(strstr(text, "<testcase name=\"server/4.crypto/bad-padding\" classname=\"server.section4\" time=\"0.012\" status=\"FAIL\">"));
+    /* NON-STRICT and INFO are visible to CI reporters: a <skipped> whose
+     * message and text name the verdict, and a property per case. */
+    assert_non_null(strstr(text, "<skipped message=\"NON-STRICT: accepted whitespace inside base64\" type=\"NON-STRICT\">NON-STRICT: accepted whitespace inside base64\n</skipped>"));
+    assert_non_null(strstr(text, "<skipped message=\"INFO: ack in 2 ms\" type=\"INFO\">INFO: ack in 2 ms\n</skipped>"));
+    assert_non_null(strstr(text, "<property name=\"server/3.body/lenient-base64\" value=\"NON-STRICT\"/>"));
+    assert_non_null(strstr(text, "<property name=\"server/4.ack/timing\" value=\"INFO\"/>"));
+    assert_non_null(strstr(text, "<property name=\"strict\" value=\"false\"/>"));
+    assert_non_null(strstr(text, "status=\"NON-STRICT\""));
     assert_non_null(strstr(text, "<failure message=\"server said &quot;bad&quot; &lt;padding&gt; &amp; more \\xff\\xfe (key [REDACTED])\" type=\"FAIL\">"));
     assert_non_null(strstr(text, "first difference at byte 12"));
-    assert_non_null(strstr(text, "<skipped message=\"legacy profile not selected\"/>"));
+    assert_non_null(strstr(text, "<skipped message=\"legacy profile not selected\" type=\"SKIP\">legacy profile not selected\n</skipped>"));
     assert_non_null(strstr(text, "&quot;invalid data&quot; for every crypto failure &amp; &lt;no&gt; oracle."));
     /* Nothing outside well-formed UTF-8 made it through. */
     assert_null(strchr(text, '\xff'));
@@ -350,6 +359,85 @@ static void junit_is_valid_and_grouped(void **state)
         assert_int_equal(open, 5);
         assert_int_equal(close_, 5);
     }
+    free(text);
+    ec_report_free(r);
+}
+
+static void write_to_file(const char *text, size_t len, char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+}
+
+/* Issue 13 point 2: --strict means one thing in every writer. */
+static void strict_makes_non_strict_a_failure(void **state)
+{
+    (void)state;
+    ec_report *r = ec_report_new("client", "client", "device");
+    ec_case_result ns = {.id = "client/3.route/method", .verdict = EC_VERDICT_NON_STRICT,
+                         .message = "GET with a body", .diff_offset = -1, .repro = "curl x"};
+    ec_case_result info = {.id = "client/4.answer/timing", .verdict = EC_VERDICT_INFO,
+                           .message = "answered in 3 ms", .diff_offset = -1};
+    assert_int_equal(ec_report_add(r, &ns), EC_OK);
+    assert_int_equal(ec_report_add(r, &info), EC_OK);
+    assert_false(ec_report_is_strict(r));
+    assert_false(ec_report_is_failure(r, ec_report_result(r, 0)));
+    assert_int_equal(ec_report_exit_code(r), 0);
+    char *text = render(r, console_plain, NULL);
+    assert_non_null(strstr(text, "result: OK\n"));
+    free(text);
+
+    ec_report_set_strict(r, 1);
+    assert_int_equal(ec_report_set_run(r, "aes128cbcgz", 0, 1500), EC_OK);
+    assert_true(ec_report_is_strict(r));
+    assert_true(ec_report_is_failure(r, ec_report_result(r, 0)));
+    assert_false(ec_report_is_failure(r, ec_report_result(r, 1))); /* INFO never fails */
+    assert_int_equal(ec_report_exit_code(r), 1);
+    /* the verdict itself is kept */
+    assert_int_equal(ec_report_result(r, 0)->verdict, EC_VERDICT_NON_STRICT);
+
+    text = render(r, console_plain, NULL);
+    assert_non_null(strstr(text, "strict: the 1 NON-STRICT count as failures\nresult: FAIL\n"));
+    assert_non_null(strstr(text, "      repro:       curl x\n")); /* details, as for a FAIL */
+    free(text);
+
+    size_t len;
+    text = render(r, ec_report_write_junit, &len);
+    assert_non_null(strstr(text, "<testsuites name=\"client\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"1\" time=\"1.500\">"));
+    assert_non_null(strstr(text, "<failure message=\"NON-STRICT (--strict): GET with a body\" type=\"NON-STRICT\">"));
+    assert_non_null(strstr(text, "<skipped message=\"INFO: answered in 3 ms\" type=\"INFO\">"));
+    assert_non_null(strstr(text, "<property name=\"strict\" value=\"true\"/>"));
+    assert_non_null(strstr(text, "<property name=\"profile\" value=\"aes128cbcgz\"/>"));
+    assert_non_null(strstr(text, "<property name=\"client/3.route/method\" value=\"NON-STRICT\"/>"));
+    if (have_xmllint()) {
+        char path[] = "/tmp/emoncrypt-junit-strict-XXXXXX";
+        write_to_file(text, len, path);
+        char schema[512];
+        snprintf(schema, sizeof schema, "--schema '%s/tests/data/junit.xsd'", EMONCRYPT_SOURCE_DIR);
+        assert_int_equal(run_xmllint(schema, path), 0);
+        unlink(path);
+    }
+    free(text);
+
+    text = render(r, ec_report_write_json, NULL);
+    json_error_t err;
+    json_t *root = json_loads(text, 0, &err);
+    assert_non_null(root);
+    assert_true(json_is_true(json_object_get(root, "strict")));
+    assert_string_equal(json_string_value(json_object_get(root, "profile")), "aes128cbcgz");
+    assert_int_equal(json_integer_value(json_object_get(root, "duration_ms")), 1500);
+    assert_int_equal(json_integer_value(json_object_get(root, "exit_code")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "totals"), "failures")), 1);
+    json_t *results = json_object_get(root, "results");
+    assert_true(json_is_true(json_object_get(json_array_get(results, 0), "failure")));
+    assert_true(json_is_false(json_object_get(json_array_get(results, 1), "failure")));
+    json_decref(root);
+    free(text);
+
+    text = render(r, ec_report_write_html, NULL);
+    assert_non_null(strstr(text, "result: <b class=\"FAIL\">FAIL</b>"));
     free(text);
     ec_report_free(r);
 }
@@ -474,6 +562,7 @@ int main(void)
         cmocka_unit_test(console_marks_the_failure),
         cmocka_unit_test(console_windows_long_values),
         cmocka_unit_test(junit_is_valid_and_grouped),
+        cmocka_unit_test(strict_makes_non_strict_a_failure),
         cmocka_unit_test(json_round_trips),
         cmocka_unit_test(html_is_self_contained_and_escaped),
         cmocka_unit_test(show_secrets_turns_redaction_off),

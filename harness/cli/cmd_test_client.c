@@ -55,7 +55,8 @@ const char cmd_test_client_usage[] =
     "  -d, --duration S      end after S seconds\n"
     "      --linger-ms N     after the last scenario, end when the device has\n"
     "                        been quiet N ms (default 1000)\n"
-    "      --strict          NON-STRICT verdicts count as FAIL\n"
+    "      --strict          a NON-STRICT verdict is a failure (exit 1), as in\n"
+    "                        test-server --strict\n"
     "      --capture FILE    write every request and answer as JSONL (the API\n"
     "                        key redacted, the ciphertext kept)\n"
     "      --port-file FILE  write the port listened on (for scripts)\n"
@@ -430,6 +431,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         goto out;
     }
     running = suite;
+    time_t started = time(NULL);
     char url[128];
     ec_client_suite_url(suite, url, sizeof url);
     if (port_file != NULL) {
@@ -479,6 +481,8 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("out of memory");
         goto out;
     }
+    ec_report_set_run(report, ec_profile_name(opt.profile), started,
+                      (long)difftime(time(NULL), started) * 1000);
     ec_client_suite_finish(suite, report);
     if (ec_select_pattern_count(&sel) && keep_selected(&report, &sel, url, &opt) != 0) {
         rc = cli_usage_error("out of memory");

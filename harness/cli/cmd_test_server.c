@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -34,7 +35,8 @@ const char cmd_test_server_usage[] =
     "                        aes128cbcgz) and the server must speak it;\n"
     "                        legacy: /input/encrypted (2017 servers)\n"
     "      --username U      the account's username (legacy profile)\n"
-    "      --strict          judge against the strict (hardened) profile\n"
+    "      --strict          judge against the strict (hardened) profile: a\n"
+    "                        NON-STRICT verdict is a failure (exit 1)\n"
     "      --case ID         run this case: the id as listed\n"
     "                        (server/4.auth/missing-header), without server/, or\n"
     "                        a shell glob ('4.auth/*') (repeatable)\n"
@@ -274,20 +276,23 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("out of memory");
         goto out;
     }
+    time_t started = time(NULL);
     ec_server_suite_outcome outcome;
     if (ec_server_suite_run(&opt, report, &outcome) != 0) {
         rc = cli_usage_error("%s", outcome.message);
         goto out;
     }
+    ec_report_set_run(report, ec_profile_name(opt.profile), started, outcome.elapsed_ms);
     if (!quiet) {
         ec_report_write_console(report, stdout, -1, verbose);
     } else if (ec_report_exit_code(report) != 0) {
         /* --quiet: the FAILs only, through the same writer */
         ec_report *fails = ec_report_new("server", "server", opt.base_url);
+        ec_report_set_strict(fails, ec_report_is_strict(report));
         if (fails && ec_report_set_secret(fails, opt.apikey_hex, opt.show_secrets) == EC_OK) {
             for (size_t i = 0; i < ec_report_count(report); i++) {
                 const ec_case_result *r = ec_report_result(report, i);
-                if (r->verdict == EC_VERDICT_FAIL)
+                if (ec_report_is_failure(report, r))
                     ec_report_add(fails, r);
             }
             ec_report_write_console(fails, stdout, -1, verbose);

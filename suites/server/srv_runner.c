@@ -486,6 +486,9 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         snprintf(outcome->message, sizeof outcome->message, "--userid is required");
         return 2;
     }
+    /* --strict: the report counts NON-STRICT as a failure (one rule for
+     * both roles, docs/SPEC.md "Verdicts and --strict"). */
+    ec_report_set_strict(report, opt->strict);
     srv_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "emoncrypt/status.h"
 
@@ -75,6 +76,25 @@ void ec_report_free(ec_report *report);
  * --show-secrets).  Returns EC_OK or EC_E_NOMEM. */
 ec_status ec_report_set_secret(ec_report *report, const char *secret, int show_secrets);
 
+/* The verdict rule, one for both roles and every writer (docs/SPEC.md
+ * "Verdicts and --strict"): FAIL is a failure; NON-STRICT is a failure only
+ * when the run is strict (--strict), and is otherwise shown as a warning;
+ * INFO, SKIP and PASS never fail a run; INCOMPLETE alone gives exit 2.
+ * strict != 0 makes this report strict.  NULL is ignored. */
+void ec_report_set_strict(ec_report *report, int strict);
+int ec_report_is_strict(const ec_report *report);
+
+/* 1 when *result counts as a failure under the rule above (FAIL, or
+ * NON-STRICT in a strict report), else 0. */
+int ec_report_is_failure(const ec_report *report, const ec_case_result *result);
+
+/* Facts about the run shown at the top of every report: the profile
+ * ("aes128cbc"; NULL keeps the current one, default none), when the run
+ * started (0 keeps the report's creation time) and how long it took in ms
+ * (-1: the sum of the cases' times).  Returns EC_OK or EC_E_NOMEM. */
+ec_status ec_report_set_run(ec_report *report, const char *profile, time_t started,
+                            long duration_ms);
+
 /* Append a copy of *result.  When result->section is NULL it is the text
  * between the first '/' and the next '.' or '/' of the id
  * ("server/4.auth/x" -> "4").  When diff_offset is -1 and both expected and
@@ -90,8 +110,9 @@ const ec_case_result *ec_report_result(const ec_report *report, size_t i);
 /* Counts per verdict. */
 ec_report_totals ec_report_get_totals(const ec_report *report);
 
-/* 1 when a result is FAIL; else 2 when a result is INCOMPLETE (the run did
- * not see enough to judge: run it longer); else 0.  (Exit 2 — target
+/* 1 when a result counts as a failure (ec_report_is_failure: FAIL, or
+ * NON-STRICT in a strict report); else 2 when a result is INCOMPLETE (the
+ * run did not see enough to judge: run it longer); else 0.  (Exit 2 — target
  * unreachable — is otherwise the caller's decision before any case runs.) */
 int ec_report_exit_code(const ec_report *report);
 
@@ -102,14 +123,25 @@ int ec_report_exit_code(const ec_report *report);
  * verdict, not only FAIL.  Returns 0, or -1 on a write error. */
 int ec_report_write_console(const ec_report *report, FILE *out, int color, int verbose);
 
-/* JUnit XML: <testsuites> with one <testsuite> per SPEC section; FAIL ->
- * <failure>, SKIP -> <skipped>, NON-STRICT and INFO -> <system-out>. */
+/* JUnit XML: <testsuites> with one <testsuite> per SPEC section.  What CI
+ * reporters (Jenkins, GitLab) show is the element in each <testcase>:
+ * FAIL -> <failure type="FAIL">; NON-STRICT -> <failure type="NON-STRICT">
+ * in a strict report, else <skipped type="NON-STRICT">; INFO ->
+ * <skipped type="INFO">; SKIP and INCOMPLETE -> <skipped>; the message
+ * starts with the verdict name.  Every <testcase> also has status="VERDICT"
+ * and each <testsuite> a property per case (name = id, value = verdict)
+ * besides role, target, profile, strict and version. */
 int ec_report_write_junit(const ec_report *report, FILE *out);
 
-/* JSON object {suite, role, target, started, totals, results[]} (jansson). */
+/* JSON object {suite, role, target, version, profile, strict, started,
+ * duration_ms, totals, exit_code, results[]}; each result has "failure":
+ * true when it counts as one (jansson). */
 int ec_report_write_json(const ec_report *report, FILE *out);
 
-/* A self-contained HTML page (inline CSS, no scripts, no external links). */
+/* A self-contained HTML page (inline CSS and script, nothing fetched): the
+ * run's summary first, then the failures, then the NON-STRICT cases, each
+ * grouped by section, then every case by section; a filter box (also set
+ * by the page's #q=TEXT fragment) hides the cases that do not match. */
 int ec_report_write_html(const ec_report *report, FILE *out);
 
 typedef enum {
