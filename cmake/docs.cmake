@@ -12,7 +12,7 @@ if(EMONCRYPT_TESTS)
     COMMAND ${EMONCRYPT_BASH} ${PROJECT_SOURCE_DIR}/tests/docs/spec_cites.sh
             ${PROJECT_SOURCE_DIR} "" ${PROJECT_SOURCE_DIR}/tests/docs/bad_cite.md)
   set_tests_properties(docs/spec-cites docs/spec-cites-catches PROPERTIES
-    TIMEOUT 120 LABELS "docs")
+    TIMEOUT 300 LABELS "docs")
   set_tests_properties(docs/spec-cites-catches PROPERTIES
     PASS_REGULAR_EXPRESSION "cites [^ ]*9, which docs/SPEC.md does not have")
 endif()
