@@ -222,6 +222,34 @@ static void redact_every_form(void **state)
     free(out);
 }
 
+/* Several keys at once (serve: one per user), and a key found by its
+ * place whatever its value (a peer's key no one configured); with no key
+ * at all (--show-secrets) nothing changes. */
+static void redact_keys_and_places(void **state)
+{
+    (void)state;
+    const char *keys[] = {KEY, "fedcba9876543210fedcba9876543210"};
+    char text[256];
+    snprintf(text, sizeof text, "POST /input/post/%s?x=FEDCBA9876543210FEDCBA9876543210"
+             "&apikey=c0ffee&node=1 Authorization: Bearer abc.def\n{\"apikey\":\"zz\"} apikey=&",
+             KEY);
+    char *out = ec_redact_keys(text, strlen(text), keys, 2);
+    assert_non_null(out);
+    assert_string_equal(out, "POST /input/post/[REDACTED]?x=[REDACTED]&apikey=[REDACTED]&node=1 "
+                             "Authorization: Bearer [REDACTED]\n{\"apikey\":\"[REDACTED]\"} "
+                             "apikey=&");
+    free(out);
+    out = ec_redact_keys(text, strlen(text), NULL, 0);
+    assert_string_equal(out, text);
+    free(out);
+    char line[256] = "";
+    FILE *f = fmemopen(line, sizeof line, "w");
+    assert_non_null(f);
+    ec_redact_printf(f, keys, 1, "GET %s?apikey=%s -> %d\n", "/input/get", KEY, 200);
+    fclose(f);
+    assert_string_equal(line, "GET /input/get?apikey=[REDACTED] -> 200\n");
+}
+
 static void console_marks_the_failure(void **state)
 {
     (void)state;
@@ -559,6 +587,7 @@ int main(void)
         cmocka_unit_test(verdicts_sections_and_diff),
         cmocka_unit_test(incomplete_is_its_own_verdict),
         cmocka_unit_test(redact_every_form),
+        cmocka_unit_test(redact_keys_and_places),
         cmocka_unit_test(console_marks_the_failure),
         cmocka_unit_test(console_windows_long_values),
         cmocka_unit_test(junit_is_valid_and_grouped),

@@ -34,24 +34,15 @@ typedef struct {
     int nocase;
 } pattern;
 
-/* Redact into a malloc'd copy whose length (which may include NUL bytes
- * from the input) goes to *out_len. */
-static char *redact_n(const char *text, size_t len, const char *secret, size_t *out_len)
+/* The forms of one secret: as given (any case when it is a key), and for a
+ * 32-hex-digit key its base64 (both alphabets, with and without '=') and
+ * its raw bytes.  raw and the two base64 buffers belong to the caller. */
+static size_t secret_forms(const char *secret, pattern *pats, unsigned char raw[16],
+                           char std64[25], char url64[25])
 {
-    ec_textbuf out = {0};
-    *out_len = 0;
-    if (!text)
-        text = "";
-    size_t slen = secret ? strlen(secret) : 0;
-    if (slen == 0) {
-        ec_textbuf_append(&out, text, len);
-        *out_len = out.len;
-        return ec_textbuf_take(&out);
-    }
-    pattern pats[6];
-    size_t npat = 0;
-    unsigned char raw[16];
-    char std64[25], url64[25];
+    size_t slen = secret ? strlen(secret) : 0, npat = 0;
+    if (slen == 0)
+        return 0;
     int is_key = slen == 32 && ec_key_from_hex(secret, raw) == EC_OK;
     pats[npat++] = (pattern){secret, slen, is_key};
     if (is_key) {
@@ -64,9 +55,63 @@ static char *redact_n(const char *text, size_t len, const char *secret, size_t *
         pats[npat++] = (pattern){url64, 22, 0};
         pats[npat++] = (pattern){(const char *)raw, 16, 0};
     }
+    return npat;
+}
+
+/* Where a key is by its place rather than its value: the value of an
+ * apikey= parameter (query or form), of a JSON "apikey" member, and of an
+ * Authorization Bearer token.  A peer may send a key this process was not
+ * given (another account's).  Returns the length of the name matched at
+ * text[i] (the value starts there), or 0. */
+static size_t key_place(const char *text, size_t len, size_t i)
+{
+    static const char *const names[] = {"apikey=", "\"apikey\":\"", "\"apikey\": \"", "Bearer "};
+    for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
+        size_t n = strlen(names[k]);
+        if (i + n <= len && strncasecmp(text + i, names[k], n) == 0)
+            return n;
+    }
+    return 0;
+}
+
+static int ends_value(char c)
+{
+    return c == '&' || c == '"' || c == '\'' || c == ' ' || c == '\t' || c == '\r' ||
+           c == '\n' || c == '<' || c == '>' || c == ';' || c == ',' || c == '\0';
+}
+
+/* Redact into a malloc'd copy whose length (which may include NUL bytes
+ * from the input) goes to *out_len. */
+static char *redact_keys_n(const char *text, size_t len, const char *const *secrets,
+                           size_t nsecrets, size_t *out_len)
+{
+    ec_textbuf out = {0};
+    *out_len = 0;
+    if (!text)
+        text = "";
+    size_t per = 6, npat = 0;
+    pattern *pats = nsecrets ? calloc(nsecrets * per, sizeof *pats) : NULL;
+    unsigned char (*raw)[16] = nsecrets ? calloc(nsecrets, sizeof *raw) : NULL;
+    char (*b64)[2][25] = nsecrets ? calloc(nsecrets, sizeof *b64) : NULL;
+    if (nsecrets && (!pats || !raw || !b64)) {
+        free(pats);
+        free(raw);
+        free(b64);
+        return NULL;
+    }
+    for (size_t k = 0; k < nsecrets; k++)
+        npat += secret_forms(secrets[k], pats + npat, raw[k], b64[k][0], b64[k][1]);
     size_t i = 0;
     while (i < len) {
-        size_t hit = 0;
+        size_t hit = 0, place = npat ? key_place(text, len, i) : 0;
+        if (place && i + place < len && !ends_value(text[i + place])) {
+            ec_textbuf_append(&out, text + i, place);
+            i += place;
+            while (i < len && !ends_value(text[i]))
+                i++;
+            ec_textbuf_puts(&out, REDACTED);
+            continue;
+        }
         for (size_t p = 0; p < npat && !hit; p++) {
             if (i + pats[p].len > len)
                 continue;
@@ -83,8 +128,20 @@ static char *redact_n(const char *text, size_t len, const char *secret, size_t *
             i++;
         }
     }
+    if (raw)
+        ec_wipe(raw, nsecrets * sizeof *raw);
+    if (b64)
+        ec_wipe(b64, nsecrets * sizeof *b64);
+    free(pats);
+    free(raw);
+    free(b64);
     *out_len = out.len;
     return ec_textbuf_take(&out);
+}
+
+static char *redact_n(const char *text, size_t len, const char *secret, size_t *out_len)
+{
+    return redact_keys_n(text, len, &secret, secret && *secret ? 1 : 0, out_len);
 }
 
 /* see report.h */
@@ -92,6 +149,54 @@ char *ec_redact(const char *text, size_t len, const char *secret)
 {
     size_t n;
     return redact_n(text, len, secret, &n);
+}
+
+/* see report.h */
+char *ec_redact_keys(const char *text, size_t len, const char *const *secrets, size_t n)
+{
+    size_t out;
+    return redact_keys_n(text, len, secrets, n, &out);
+}
+
+/* see report.h */
+void ec_redact_vprintf(FILE *f, const char *const *secrets, size_t n, const char *fmt, va_list ap)
+{
+    if (!f)
+        return;
+    char small[1024];
+    va_list copy;
+    va_copy(copy, ap);
+    int w = vsnprintf(small, sizeof small, fmt, copy);
+    va_end(copy);
+    if (w < 0)
+        return;
+    char *text = small;
+    if ((size_t)w >= sizeof small) {
+        text = malloc((size_t)w + 1);
+        if (!text)
+            return;
+        vsnprintf(text, (size_t)w + 1, fmt, ap);
+    }
+    size_t len;
+    char *clean = redact_keys_n(text, (size_t)w, secrets, n, &len);
+    if (text != small)
+        free(text);
+    /* Out of memory: say so rather than print what could not be redacted. */
+    if (clean)
+        fwrite(clean, 1, len, f);
+    else
+        fputs("[line not shown: out of memory while redacting]\n", f);
+    free(clean);
+    fflush(f);
+}
+
+/* see report.h */
+void ec_redact_printf(FILE *f, const char *const *secrets, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    ec_redact_vprintf(f, secrets, n, fmt, ap);
+    va_end(ap);
 }
 
 /* ---- the report ---------------------------------------------------------- */

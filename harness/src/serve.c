@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "emoncrypt/httpd.h"
+#include "emoncrypt/report.h"
 #include "protocol_internal.h"
 
 #define DEFAULT_MAX_BODY (256 * 1024)
@@ -50,6 +51,11 @@ struct ec_serve {
     int replay_cache_on;
     int rows_endpoint;
     FILE *log;
+    /* Every user's key in hex, for the log's redaction (wiped at stop):
+     * a device may put its key in the URL (?apikey=) or anywhere else. */
+    char (*key_hex)[2 * EC_KEY_LEN + 1];
+    const char **secrets;
+    size_t nsecrets;
 
     pthread_mutex_t lock;           /* guards everything below */
     int store_fd;                   /* -1 = memory only */
@@ -487,16 +493,19 @@ static void log_line(ec_serve *s, const ec_httpd_request *req, const char *ctype
                         : strcmp(ctype, "aes128cbcgz") == 0 ? "aes128cbcgz"
                         : strcmp(ctype, "aes128cbc") == 0   ? "aes128cbc"
                                                                 : NULL;
-    fprintf(s->log, "%s %s%s%s%s%s%s -> %d %s%s%s", req->method, req->path,
-            req->query && *req->query ? "?" : "", req->query ? req->query : "",
-            named ? " [" : "", named ? named : "", named ? "]" : "",
-            a->http_status, ec_status_name(a->fault),
-            a->detail != EC_OK && a->detail != a->fault ? " / " : "",
-            a->detail != EC_OK && a->detail != a->fault ? ec_status_name(a->detail) : "");
+    char stored_text[96] = "";
     if (a->fault == EC_OK)
-        fprintf(s->log, " user %s, %zu row%s stored", a->userid, stored, stored == 1 ? "" : "s");
-    fputc('\n', s->log);
-    fflush(s->log);
+        snprintf(stored_text, sizeof stored_text, " user %s, %zu row%s stored", a->userid, stored,
+                 stored == 1 ? "" : "s");
+    /* The path and query are the peer's: redacted (a key in ?apikey= or in
+     * the path), as every line of this log. */
+    ec_redact_printf(s->log, s->secrets, s->nsecrets, "%s %s%s%s%s%s%s -> %d %s%s%s%s\n",
+                     req->method, req->path, req->query && *req->query ? "?" : "",
+                     req->query ? req->query : "", named ? " [" : "", named ? named : "",
+                     named ? "]" : "", a->http_status, ec_status_name(a->fault),
+                     a->detail != EC_OK && a->detail != a->fault ? " / " : "",
+                     a->detail != EC_OK && a->detail != a->fault ? ec_status_name(a->detail) : "",
+                     stored_text);
 }
 
 /* The user id of the legacy form's username= (the form as PHP reads it). */
@@ -609,9 +618,8 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     if (store_failed && a.fault == EC_OK) {
         /* Never ack what is not on disk. */
         reply_text(reply, 500, "text/plain", "store failed", 12);
-        if (s->log)
-            fprintf(s->log, "%s %s -> 500 store failed (%s)\n", req->method, req->path,
-                    strerror(errno));
+        ec_redact_printf(s->log, s->secrets, s->nsecrets, "%s %s -> 500 store failed (%s)\n",
+                         req->method, req->path, strerror(errno));
     } else {
         reply_text(reply, (unsigned)a.http_status, a.content_type, a.answer ? a.answer : "",
                    a.answer_len);
@@ -625,10 +633,9 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
 static void on_event(void *ctx, const ec_httpd_event *ev)
 {
     ec_serve *s = ctx;
-    if (s->log && (ev->kind == EC_HTTPD_EV_TOO_LARGE || ev->kind == EC_HTTPD_EV_INCOMPLETE)) {
-        fprintf(s->log, "%s: %s\n", ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
-        fflush(s->log);
-    }
+    if (s->log && (ev->kind == EC_HTTPD_EV_TOO_LARGE || ev->kind == EC_HTTPD_EV_INCOMPLETE))
+        ec_redact_printf(s->log, s->secrets, s->nsecrets, "%s: %s\n",
+                         ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
 }
 
 /* ---- lifecycle ----------------------------------------------------------- */
@@ -661,6 +668,18 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     s->rows_endpoint = cfg->rows_endpoint;
     s->log = cfg->log;
     s->store_fd = -1;
+    s->key_hex = calloc(cfg->users->n, sizeof *s->key_hex);
+    s->secrets = calloc(cfg->users->n, sizeof *s->secrets);
+    if (!s->key_hex || !s->secrets) {
+        ec_serve_stop(s);
+        return EC_E_NOMEM;
+    }
+    for (size_t i = 0; i < cfg->users->n; i++) {
+        (void)ec_hex_encode(cfg->users->items[i].key, EC_KEY_LEN, s->key_hex[i],
+                            sizeof s->key_hex[i]);
+        s->secrets[i] = s->key_hex[i];
+    }
+    s->nsecrets = cfg->users->n;
     s->replay_cap = cfg->replay_cache_size ? cfg->replay_cache_size : DEFAULT_REPLAY_CACHE;
     s->replay = calloc(s->replay_cap, sizeof *s->replay);
     s->rows_cap = cfg->rows_kept ? cfg->rows_kept : DEFAULT_ROWS_KEPT;
@@ -756,6 +775,10 @@ void ec_serve_stop(ec_serve *s)
         free(s->rows[(s->rows_oldest + i) % s->rows_cap].heap_text);
     free(s->rows);
     free(s->replay);
+    if (s->key_hex)
+        ec_wipe(s->key_hex, s->nsecrets * sizeof *s->key_hex);
+    free(s->key_hex);
+    free(s->secrets);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

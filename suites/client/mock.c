@@ -17,6 +17,7 @@
 
 #include "client/client_internal.h"
 #include "emoncrypt/plaintext.h"
+#include "emoncrypt/report.h"
 
 struct ec_client_suite {
     cs_run run;
@@ -274,6 +275,19 @@ static void run_request_checks(const cs_run *run, cs_request *r)
     }
 }
 
+/* A -v line on stderr, redacted: the path, query and events are the
+ * device's and may hold its key (/input/post/KEY, ?apikey=KEY). */
+static void mock_log(const ec_client_suite *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void mock_log(const ec_client_suite *s, const char *fmt, ...)
+{
+    const char *secret = s->run.opt.show_secrets ? NULL : s->run.apikey_hex;
+    va_list ap;
+    va_start(ap, fmt);
+    ec_redact_vprintf(stderr, &secret, secret ? 1 : 0, fmt, ap);
+    va_end(ap);
+}
+
 static void log_request(const ec_client_suite *s, const cs_request *r, const char *answer)
 {
     if (!s->run.opt.verbose)
@@ -292,8 +306,8 @@ static void log_request(const ec_client_suite *s, const cs_request *r, const cha
         }
     }
     const char *sc = r->scenario >= 0 ? s->run.scenarios[r->scenario]->name : NULL;
-    fprintf(stderr, "%s %zu B%s%s%s -> %s%s%s\n", cs_label(r, label, sizeof label), r->body_len,
-            sc ? " [" : "", sc ? sc : "", sc ? "]" : "", answer, failed[0] ? " |" : "", failed);
+    mock_log(s, "%s %zu B%s%s%s -> %s%s%s\n", cs_label(r, label, sizeof label), r->body_len,
+             sc ? " [" : "", sc ? sc : "", sc ? "]" : "", answer, failed[0] ? " |" : "", failed);
 }
 
 static void capture_request(ec_client_suite *s, const cs_request *r, unsigned status,
@@ -492,9 +506,9 @@ static void on_event(void *ctx, const ec_httpd_event *ev)
         e->detail = dup_or_empty(ev->detail);
     }
     if (s->run.opt.verbose && ev->kind != EC_HTTPD_EV_CLIENT_GONE)
-        fprintf(stderr, "connection %llu from %s: %s: %s\n",
-                (unsigned long long)ev->connection_id, ev->remote_addr ? ev->remote_addr : "?",
-                ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
+        mock_log(s, "connection %llu from %s: %s: %s\n", (unsigned long long)ev->connection_id,
+                 ev->remote_addr ? ev->remote_addr : "?", ec_httpd_event_name(ev->kind),
+                 ev->detail ? ev->detail : "");
     if (s->capture != NULL) {
         ec_capture_record rec;
         memset(&rec, 0, sizeof rec);

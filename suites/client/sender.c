@@ -11,6 +11,7 @@
 
 #include "client/transport.h"
 #include "emoncrypt/message.h"
+#include "emoncrypt/report.h"
 
 #define MUTANT(n, m, f, sc, check, text) {n, m, f, sc, check, text}
 
@@ -275,13 +276,15 @@ static void logf_(const ec_sender_options *o, const char *fmt, ...)
 {
     if (o->log == NULL)
         return;
+    /* Redacted like every log line: a URL given with ?apikey= in it, or
+     * an answer quoting the key, must not print it. */
+    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    fputs("send: ", o->log);
-    vfprintf(o->log, fmt, ap);
-    fputc('\n', o->log);
+    vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
-    fflush(o->log);
+    const char *secret = o->apikey_hex;
+    ec_redact_printf(o->log, &secret, secret && *secret ? 1 : 0, "send: %s\n", line);
 }
 
 /* The URL split into the Emoncms base and what the path asks for. */

@@ -9,6 +9,7 @@
 #ifndef EMONCRYPT_REPORT_H
 #define EMONCRYPT_REPORT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
@@ -163,6 +164,22 @@ int ec_report_write_path(const ec_report *report, ec_report_format format, const
  * replaced by "[REDACTED]".  secret NULL or "" copies text unchanged.
  * Returns NULL when out of memory. */
 char *ec_redact(const char *text, size_t len, const char *secret);
+
+/* The one redaction of the project, for several secrets at once (serve
+ * has a key per user): each of secrets[0..n) in every form ec_redact
+ * knows, and, when n > 0, also a key found by its place whatever its
+ * value (an apikey= parameter, a JSON "apikey" member, a Bearer token), as
+ * a peer may send a key this process was not given.  n == 0 copies text
+ * unchanged (--show-secrets).  Returns a malloc'd copy, NULL when out of
+ * memory.  ec_redact(t, l, s) is ec_redact_keys(t, l, &s, s && *s). */
+char *ec_redact_keys(const char *text, size_t len, const char *const *secrets, size_t n);
+
+/* printf to f, redacted as ec_redact_keys, then flush: every log and
+ * terminal line that may hold what a peer sent goes through this. */
+void ec_redact_printf(FILE *f, const char *const *secrets, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ec_redact_vprintf(FILE *f, const char *const *secrets, size_t n, const char *fmt,
+                       va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* Print "[k/n] id" on stderr, overwriting the previous progress line, only
  * when stderr is a terminal; k == n ends the line.  Does nothing otherwise. */
