@@ -21,8 +21,9 @@ const char cmd_test_server_usage[] =
     "http://127.0.0.1:8080 or https://host/emoncms: requests go to\n"
     "URL/input/post, URL/input/bulk and, for legacy, URL/input/encrypted) and\n"
     "judges each answer against SPEC.md.  Every row it causes to be stored goes\n"
-    "to one node (--node).  Exit 0: no FAIL; 1: a FAIL; 2: usage error or the\n"
-    "URL does not answer.  The API key never appears in any output.\n"
+    "to one node (--node).  Exit 0: no FAIL; 1: a FAIL; 2: usage error, the\n"
+    "URL does not answer, or a set-up error found by a first correct post\n"
+    "(wrong key or user id, a URL that is not an Emoncms): one line, no case run.  The API key never appears in any output.\n"
     "\n"
     "Options:\n"
     "  -u, --userid N        the account's user id\n"
@@ -271,6 +272,11 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         goto out;
     opt.progress = !quiet;
 
+    char setup[400];
+    if (ec_server_suite_check_setup(&opt, setup, sizeof setup) != 0) {
+        rc = cli_usage_error("%s", setup);   /* one line; exit 2 */
+        goto out;
+    }
     report = ec_report_new("server", "server", opt.base_url);
     if (!report || ec_report_set_secret(report, opt.apikey_hex, opt.show_secrets) != EC_OK) {
         rc = cli_usage_error("out of memory");

@@ -88,6 +88,15 @@ int ec_server_suite_list(const ec_server_suite_options *opt,
                                     const char *skip),
                          void *user, size_t *count, ec_server_suite_outcome *outcome);
 
+/* The set-up diagnosis (srv_setup.c), before a run: one correct post (to
+ * the run's node) and, when it is not acked, a few more.  Returns 2 with
+ * one line in message (no key) when the key or user id is wrong (every
+ * correct post answered "invalid data", or "User not found"), or the URL is
+ * not an Emoncms (an HTML page, a 404; naming URL/emoncms when that one
+ * answers as Emoncms); 0 when the post was acked, nothing answered (the
+ * run's own preflight says so) or the answer is for the suite to judge. */
+int ec_server_suite_check_setup(const ec_server_suite_options *opt, char *message, size_t cap);
+
 /* The case table, for listing and for checking that a named case exists. */
 size_t ec_server_suite_case_count(void);
 /* The i-th case's id, SPEC section and requirement sentence (NULL past
