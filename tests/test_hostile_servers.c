@@ -215,9 +215,9 @@ static void proxy_start(proxy *p, hostile_mode mode, unsigned upstream)
     memset(p, 0, sizeof *p);
     p->mode = mode;
     p->upstream = upstream;
-    /* POST 1 is the set-up check's correct post (acked: the key is right,
-     * srv_setup.c), POST 2 the suite's preflight ("does anything
-     * answer?"), so the first case's post is POST 3. */
+    /* POST 1 is the suite's preflight ("does anything answer?"), POST 2
+     * the set-up check's correct post (acked: the key is right,
+     * srv_setup.c), so the first case's post is POST 3. */
     p->hostile_post = 3;
     pthread_mutex_init(&p->lock, NULL);
     p->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -56,6 +56,9 @@ typedef struct {
                                     when present, "" = none */
     int require_gz;              /* 1 = a server without aes128cbcgz FAILs (--require gz);
                                     0 = its gz cases SKIP with one INFO */
+    int check_setup;             /* 1 = after the preflight, the set-up diagnosis
+                                    (ec_server_suite_check_setup): a wrong key,
+                                    user id or URL ends the run with exit 2 */
     int cmocka_output;           /* 1 = let CMocka print its own output
                                     (forced when CMOCKA_MESSAGE_OUTPUT is set) */
 } ec_server_suite_options;
@@ -88,7 +91,8 @@ int ec_server_suite_list(const ec_server_suite_options *opt,
                                     const char *skip),
                          void *user, size_t *count, ec_server_suite_outcome *outcome);
 
-/* The set-up diagnosis (srv_setup.c), before a run: one correct post (to
+/* The set-up diagnosis (srv_setup.c), run by ec_server_suite_run when
+ * opt->check_setup, after the selection and preflight: one correct post (to
  * the run's node) and, when it is not acked, a few more.  Returns 2 with
  * one line in message (no key) when the key or user id is wrong (every
  * correct post answered "invalid data", or "User not found"), or the URL is

@@ -538,6 +538,14 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
         ec_wipe(ctx.key, sizeof ctx.key);
         return 2;
     }
+    /* A wrong key, user id or URL: one line, before any case (srv_setup.c). */
+    if (opt->check_setup &&
+        ec_server_suite_check_setup(opt, outcome->message, sizeof outcome->message) != 0) {
+        srv_vectors_close(vectors_state);
+        srv_http_client_free(ctx.http);
+        ec_wipe(ctx.key, sizeof ctx.key);
+        return 2;
+    }
 
     find_version(&ctx, opt);
 

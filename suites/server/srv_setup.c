@@ -191,9 +191,9 @@ int ec_server_suite_check_setup(const ec_server_suite_options *opt, char *messag
         }
         if (tried && speaks_emoncms(k2))
             snprintf(message, cap,
-                     "set-up error: %.150s is not Emoncms's base (POST /input/post answered %s), but "
-                     "%.150s is: use URL %.150s",
-                     root, what, ctx.base, ctx.base);
+                     "set-up error: %.120s is not Emoncms's base (POST /input/post answered %s): "
+                     "use URL %.130s",
+                     root, what, ctx.base);
         else
             snprintf(message, cap,
                      "set-up error: %.150s is not an Emoncms (a correct POST /input/post answered %s): "

@@ -57,7 +57,7 @@ n="http://127.0.0.1:$(cat "$work/port-404")"
 run not-found 2 "$n is not an Emoncms (a correct POST /input/post answered an HTML page (\"404 Not Found\") (HTTP 404))" \
     "$n" --userid 1 --apikey "$key"
 p="http://127.0.0.1:$(cat "$work/port-prefix")"
-run prefix 2 "is not Emoncms's base (POST /input/post answered an HTML page (\"404 Not Found\") (HTTP 404)), but $p/emoncms is: use URL $p/emoncms" \
+run prefix 2 "is not Emoncms's base (POST /input/post answered an HTML page (\"404 Not Found\") (HTTP 404)): use URL $p/emoncms" \
     "$p" --userid 1 --apikey "$key"
 # the wrong key behind the prefix is still the key
 run prefix-wrong-key 2 "'invalid data'" "$p/emoncms" --userid 1 --apikey "$other"
