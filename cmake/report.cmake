@@ -20,3 +20,13 @@ if(EMONCRYPT_TESTS)
     set_tests_properties(unit/test_report PROPERTIES LABELS "infra;report")
   endif()
 endif()
+# report/html-chromium: the HTML report of a failing run in headless
+# Chromium: first failure on the first screen, the inline filter works,
+# nothing fetched, text readable.  Skipped (77) without chromium.
+if(EMONCRYPT_TESTS AND EMONCRYPT_PYTHON)
+  add_test(NAME report/html-chromium
+    COMMAND ${EMONCRYPT_BASH} ${PROJECT_SOURCE_DIR}/tests/report/html_chromium.sh
+            $<TARGET_FILE:emoncrypt> ${PROJECT_SOURCE_DIR} ${EMONCRYPT_PYTHON})
+  set_tests_properties(report/html-chromium PROPERTIES
+    TIMEOUT 300 LABELS "report" SKIP_RETURN_CODE 77 RUN_SERIAL ON)
+endif()

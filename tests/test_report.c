@@ -466,6 +466,13 @@ static void strict_makes_non_strict_a_failure(void **state)
 
     text = render(r, ec_report_write_html, NULL);
     assert_non_null(strstr(text, "result: <b class=\"FAIL\">FAIL</b>"));
+    assert_non_null(strstr(text, "<dt>profile</dt><dd>aes128cbcgz, --strict</dd>"));
+    assert_non_null(strstr(text, "<dt>exit code</dt><dd>1</dd>"));
+    assert_non_null(strstr(text, "<h2>NON-STRICT (1)</h2>\n<p class=\"note\">What Emoncms does but the "
+                                 "strict profile does not allow: each one is a failure of this run"));
+    /* its card is a failure card, marked as one */
+    assert_non_null(strstr(text, "<article class=\"case card failure\" data-verdict=\"NON-STRICT\""));
+    assert_non_null(strstr(text, "<span class=\"why\">a failure: --strict</span>"));
     free(text);
     ec_report_free(r);
 }
@@ -513,12 +520,40 @@ static void html_is_self_contained_and_escaped(void **state)
     assert_no_secret(text, len);
     assert_true(strncmp(text, "<!DOCTYPE html>", 15) == 0);
     assert_non_null(strstr(text, "</html>\n"));
-    assert_null(strstr(text, "<script"));
+    /* Self-contained: the script and the style are inline, nothing is fetched. */
+    assert_non_null(strstr(text, "<script>\n"));
+    assert_null(strstr(text, "<script src"));
+    assert_null(strstr(text, " src="));
     assert_null(strstr(text, "http-equiv"));
     assert_null(strstr(text, "<link"));
+    /* Issue 13 point 3: summary, then failures, then NON-STRICT, then all. */
+    const char *summary = strstr(text, "<header id=\"summary\">");
+    const char *fails = strstr(text, "<section id=\"failures\">\n<h2>Failures (1)</h2>");
+    const char *ns = strstr(text, "<section id=\"non-strict\">\n<h2>NON-STRICT (1)</h2>");
+    const char *all = strstr(text, "<section id=\"all\">\n<h2>Every case by section (5)</h2>");
+    assert_non_null(summary);
+    assert_non_null(fails);
+    assert_non_null(ns);
+    assert_non_null(all);
+    assert_true(summary < fails && fails < ns && ns < all);
+    assert_non_null(strstr(text, "result: <b class=\"FAIL\">FAIL</b>"));
+    assert_non_null(strstr(text, "<dt>version</dt><dd>emoncrypt "));
+    assert_non_null(strstr(text, "<dt>target</dt><dd><code>http://127.0.0.1:8080/?apikey=[REDACTED]</code>"));
+    /* the failure card, in its section group, before any PASS row */
+    const char *card = strstr(text, "<article class=\"case card failure\" data-verdict=\"FAIL\" "
+                                    "data-text=\"server/4.crypto/bad-padding §4 fail server said");
+    assert_non_null(card);
+    assert_true(fails < card && card < ns);
+    assert_non_null(strstr(fails, "<section class=\"group\"><h3>§4 — <span class=\"count\">1</span></h3>"));
+    const char *ns_card = strstr(text, "<article class=\"case card\" data-verdict=\"NON-STRICT\"");
+    assert_true(ns_card && ns < ns_card && ns_card < all);
+    assert_true(strstr(text, "<tr class=\"case \" data-verdict=\"PASS\"") > all);
+    /* section groups with their counts */
+    assert_non_null(strstr(all, "§4 — 3 cases, <span class=\"PASS\">1 PASS</span>, "
+                                "<span class=\"FAIL\">1 FAIL</span>, <span class=\"INFO\">1 INFO</span>"));
     assert_non_null(strstr(text, "server said &quot;bad&quot; &lt;padding&gt; &amp; more \\xff\\xfe"));
     assert_non_null(strstr(text, "<pre>invalid data<mark> [REDACTED]</mark></pre>"));
-    assert_non_null(strstr(text, "<details open=\"open\">"));
+    assert_non_null(strstr(text, "<details class=\"group\" open=\"open\"><summary>§4"));
     assert_null(strchr(text, '\xff'));
     if (have_xmllint()) {
         char path[] = "/tmp/emoncrypt-html-XXXXXX";
@@ -528,6 +563,32 @@ static void html_is_self_contained_and_escaped(void **state)
         assert_int_equal(run_xmllint("", path) /* the page is well-formed XML too */, 0);
         unlink(path);
     }
+    free(text);
+    ec_report_free(r);
+}
+
+/* Escapes the suites put in messages ({\x22success\x22…) are shown as the
+ * character, HTML-escaped; control bytes stay escaped. */
+static void html_shows_text_readable(void **state)
+{
+    (void)state;
+    ec_report *r = ec_report_new("server", "server", "http://t");
+    ec_case_result c = {.id = "server/4.oracle/x", .verdict = EC_VERDICT_FAIL, .diff_offset = -1,
+                        .message = "got 200 \"{\\x22success\\x22: false}\" and \\x01 <b>"};
+    assert_int_equal(ec_report_add(r, &c), EC_OK);
+    char *text = render(r, ec_report_write_html, NULL);
+    assert_non_null(strstr(text, "<p class=\"msg\">got 200 &quot;{&quot;success&quot;: false}&quot; "
+                                 "and \\x01 &lt;b&gt;</p>"));
+    assert_null(strstr(text, "\\x22"));
+    /* No failure: the page says so first. */
+    ec_report *ok = ec_report_new("server", "server", "http://t");
+    ec_case_result p = {.id = "server/3.post/a", .verdict = EC_VERDICT_PASS, .diff_offset = -1};
+    assert_int_equal(ec_report_add(ok, &p), EC_OK);
+    char *oktext = render(ok, ec_report_write_html, NULL);
+    assert_non_null(strstr(oktext, "<h2>Failures (0)</h2>\n<p class=\"none\">No failures.</p>"));
+    assert_non_null(strstr(oktext, "result: <b class=\"PASS\">OK</b>"));
+    free(oktext);
+    ec_report_free(ok);
     free(text);
     ec_report_free(r);
 }
@@ -594,6 +655,7 @@ int main(void)
         cmocka_unit_test(strict_makes_non_strict_a_failure),
         cmocka_unit_test(json_round_trips),
         cmocka_unit_test(html_is_self_contained_and_escaped),
+        cmocka_unit_test(html_shows_text_readable),
         cmocka_unit_test(show_secrets_turns_redaction_off),
         cmocka_unit_test(write_path_and_formats),
         cmocka_unit_test(progress_is_silent_off_a_terminal),

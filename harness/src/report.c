@@ -3,6 +3,7 @@
 #include "emoncrypt/codec.h"
 #include "emoncrypt/report.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -1003,9 +1004,34 @@ int ec_report_write_json(const ec_report *report, FILE *out)
 
 /* ---- HTML ---------------------------------------------------------------- */
 
-static void html_text(ec_textbuf *b, const ec_report *r, const char *s)
+/* Text for a reader: cleaned and redacted, then the \xHH escapes of
+ * printable ASCII that the suites write into messages (a quote inside a
+ * quoted answer: {\x22success\x22: …}) shown as the character again;
+ * control bytes and invalid UTF-8 stay escaped.  HTML-escaped by append_xml. */
+static char *readable_text(const ec_report *r, const char *s)
 {
     char *t = shown_text(r, s);
+    if (!t)
+        return NULL;
+    size_t o = 0;
+    for (size_t i = 0; t[i]; i++) {
+        unsigned v;
+        if (t[i] == '\\' && t[i + 1] == 'x' && isxdigit((unsigned char)t[i + 2]) &&
+            isxdigit((unsigned char)t[i + 3]) && sscanf(t + i + 2, "%2x", &v) == 1 && v >= 0x20 &&
+            v < 0x7f) {
+            t[o++] = (char)v;
+            i += 3;
+        } else {
+            t[o++] = t[i];
+        }
+    }
+    t[o] = '\0';
+    return t;
+}
+
+static void html_text(ec_textbuf *b, const ec_report *r, const char *s)
+{
+    char *t = readable_text(r, s);
     if (!t) {
         b->failed = 1;
         return;
@@ -1044,76 +1070,310 @@ static void html_bytes(ec_textbuf *b, const ec_report *r, const unsigned char *b
     free(all);
 }
 
+/* The lowercase text the filter box matches: id, section, verdict, message. */
+static void html_filter_text(ec_textbuf *b, const ec_report *r, const ec_case_result *c)
+{
+    ec_textbuf t = {0};
+    char *id = readable_text(r, c->id), *msg = readable_text(r, c->message);
+    ec_textbuf_printf(&t, "%s §%s %s %s", id ? id : "", c->section, ec_verdict_name(c->verdict),
+                      msg ? msg : "");
+    free(id);
+    free(msg);
+    char *s = ec_textbuf_take(&t);
+    if (!s) {
+        b->failed = 1;
+        return;
+    }
+    for (char *p = s; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    append_xml(b, s, 1);
+    free(s);
+}
+
+static void html_case_open(ec_textbuf *b, const ec_report *r, const ec_case_result *c,
+                           const char *tag, const char *cls)
+{
+    ec_textbuf_printf(b, "<%s class=\"case %s\" data-verdict=\"%s\" data-text=\"", tag, cls,
+                      ec_verdict_name(c->verdict));
+    html_filter_text(b, r, c);
+    ec_textbuf_puts(b, "\">");
+}
+
+static void html_badge(ec_textbuf *b, const ec_report *r, const ec_case_result *c)
+{
+    const char *v = ec_verdict_name(c->verdict);
+    ec_textbuf_printf(b, "<span class=\"badge %s\">%s</span>", v, v);
+    if (c->verdict == EC_VERDICT_NON_STRICT && ec_report_is_failure(r, c))
+        ec_textbuf_puts(b, " <span class=\"why\">a failure: --strict</span>");
+}
+
+/* The details of a case: requirement, expected/actual, sent, repro. */
+static void html_details(ec_textbuf *b, const ec_report *r, const ec_case_result *c)
+{
+    if (c->requirement && *c->requirement) {
+        ec_textbuf_puts(b, "<p class=\"req\">");
+        html_text(b, r, c->requirement);
+        ec_textbuf_puts(b, "</p>\n");
+    }
+    if (c->expected || c->actual) {
+        ec_textbuf_printf(b, "<div class=\"cmp\"><div>expected (%zu bytes)</div><pre>", c->expected_len);
+        html_bytes(b, r, c->expected, c->expected_len, c->diff_offset);
+        ec_textbuf_printf(b, "</pre><div>actual (%zu bytes)</div><pre>", c->actual_len);
+        html_bytes(b, r, c->actual, c->actual_len, c->diff_offset);
+        ec_textbuf_puts(b, "</pre></div>\n");
+        if (c->diff_offset >= 0)
+            ec_textbuf_printf(b, "<p>first difference at byte %ld</p>\n", c->diff_offset);
+    }
+    if (c->sent && *c->sent) {
+        ec_textbuf_puts(b, "<p>sent: <code>");
+        html_text(b, r, c->sent);
+        ec_textbuf_puts(b, "</code></p>\n");
+    }
+    if (c->repro && *c->repro) {
+        ec_textbuf_puts(b, "<p>reproduce:</p><pre class=\"repro\">");
+        html_text(b, r, c->repro);
+        ec_textbuf_puts(b, "</pre>\n");
+    }
+}
+
+typedef int (*html_pick)(const ec_report *r, const ec_case_result *c);
+
+static int pick_failure(const ec_report *r, const ec_case_result *c)
+{
+    (void)r;
+    return c->verdict == EC_VERDICT_FAIL;
+}
+
+static int pick_non_strict(const ec_report *r, const ec_case_result *c)
+{
+    (void)r;
+    return c->verdict == EC_VERDICT_NON_STRICT;
+}
+
+static int pick_incomplete(const ec_report *r, const ec_case_result *c)
+{
+    (void)r;
+    return c->verdict == EC_VERDICT_INCOMPLETE;
+}
+
+/* Sections in order of first appearance: is result i the first of its section? */
+static int first_of_section(const ec_report *r, size_t i, html_pick pick)
+{
+    const char *section = r->results[i].view.section;
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(r->results[j].view.section, section) == 0 &&
+            (!pick || pick(r, &r->results[j].view)))
+            return 0;
+    return 1;
+}
+
+/* One <section> of cards: the picked cases, grouped by SPEC section. */
+static void html_cards(ec_textbuf *b, const ec_report *r, const char *id, const char *title,
+                       const char *note, html_pick pick, const char *empty)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->count; i++)
+        n += pick(r, &r->results[i].view);
+    if (n == 0 && !empty)
+        return;
+    ec_textbuf_printf(b, "<section id=\"%s\">\n<h2>%s (%zu)</h2>\n", id, title, n);
+    if (note)
+        ec_textbuf_printf(b, "<p class=\"note\">%s</p>\n", note);
+    if (n == 0)
+        ec_textbuf_printf(b, "<p class=\"none\">%s</p>\n", empty);
+    for (size_t i = 0; i < r->count; i++) {
+        const ec_case_result *first = &r->results[i].view;
+        if (!pick(r, first) || !first_of_section(r, i, pick))
+            continue;
+        size_t k = 0;
+        for (size_t j = i; j < r->count; j++)
+            k += pick(r, &r->results[j].view) && strcmp(r->results[j].view.section, first->section) == 0;
+        ec_textbuf_puts(b, "<section class=\"group\"><h3>§");
+        html_text(b, r, first->section);
+        ec_textbuf_printf(b, " — <span class=\"count\">%zu</span></h3>\n", k);
+        for (size_t j = i; j < r->count; j++) {
+            const ec_case_result *c = &r->results[j].view;
+            if (!pick(r, c) || strcmp(c->section, first->section) != 0)
+                continue;
+            html_case_open(b, r, c, "article", ec_report_is_failure(r, c) ? "card failure" : "card");
+            ec_textbuf_puts(b, "\n<h4>");
+            html_badge(b, r, c);
+            ec_textbuf_puts(b, " <code>");
+            html_text(b, r, c->id);
+            ec_textbuf_printf(b, "</code> <span class=\"ms\">%ld ms</span></h4>\n<p class=\"msg\">",
+                              c->elapsed_ms);
+            html_text(b, r, c->message);
+            ec_textbuf_puts(b, "</p>\n");
+            html_details(b, r, c);
+            ec_textbuf_puts(b, "</article>\n");
+        }
+        ec_textbuf_puts(b, "</section>\n");
+    }
+    ec_textbuf_puts(b, "</section>\n");
+}
+
+/* Every case, one folded table per SPEC section with its counts. */
+static void html_all(ec_textbuf *b, const ec_report *r)
+{
+    ec_textbuf_printf(b, "<section id=\"all\">\n<h2>Every case by section (%zu)</h2>\n", r->count);
+    for (size_t i = 0; i < r->count; i++) {
+        if (!first_of_section(r, i, NULL))
+            continue;
+        const char *section = r->results[i].view.section;
+        size_t by[EC_VERDICT_COUNT_] = {0}, n = 0, bad = 0;
+        for (size_t j = i; j < r->count; j++)
+            if (strcmp(r->results[j].view.section, section) == 0) {
+                by[r->results[j].view.verdict]++;
+                bad += ec_report_is_failure(r, &r->results[j].view);
+                n++;
+            }
+        ec_textbuf_printf(b, "<details class=\"group\"%s><summary>§", bad ? " open=\"open\"" : "");
+        html_text(b, r, section);
+        ec_textbuf_printf(b, " — %zu cases", n);
+        for (int v = 0; v < EC_VERDICT_COUNT_; v++)
+            if (by[v])
+                ec_textbuf_printf(b, ", <span class=\"%s\">%zu %s</span>", verdict_names[v], by[v],
+                                  verdict_names[v]);
+        ec_textbuf_puts(b, "</summary>\n<table>\n");
+        for (size_t j = i; j < r->count; j++) {
+            const ec_case_result *c = &r->results[j].view;
+            if (strcmp(c->section, section) != 0)
+                continue;
+            html_case_open(b, r, c, "tr", "");
+            ec_textbuf_puts(b, "<td>");
+            html_badge(b, r, c);
+            ec_textbuf_puts(b, "</td><td><code>");
+            html_text(b, r, c->id);
+            ec_textbuf_puts(b, "</code></td><td>");
+            html_text(b, r, c->message);
+            if (c->verdict != EC_VERDICT_PASS) {
+                ec_textbuf_puts(b, "<details><summary>details</summary>\n");
+                html_details(b, r, c);
+                ec_textbuf_puts(b, "</details>");
+            }
+            ec_textbuf_printf(b, "</td><td class=\"ms\">%ld ms</td></tr>\n", c->elapsed_ms);
+        }
+        ec_textbuf_puts(b, "</table>\n</details>\n");
+    }
+    ec_textbuf_puts(b, "</section>\n");
+}
+
+static const char html_style[] =
+    "body{font-family:system-ui,sans-serif;margin:0 1.5em 2em;color:#1f2328;line-height:1.4}\n"
+    "header{border-bottom:1px solid #d0d7de;padding:.6em 0}\n"
+    "h1{font-size:1.35em;margin:.2em 0}h2{font-size:1.15em;margin:1em 0 .3em}"
+    "h3{font-size:1em;margin:.6em 0 .3em}h4{font-size:1em;margin:0 0 .2em;font-weight:normal}\n"
+    "dl{display:flex;flex-wrap:wrap;gap:.2em 1.6em;margin:.3em 0}dl div{display:flex;gap:.4em}"
+    "dt{color:#656d76}dd{margin:0;font-weight:600}\n"
+    "#filter{position:sticky;top:0;background:#f6f8fa;border-bottom:1px solid #d0d7de;"
+    "padding:.4em .6em;margin:0 -1.5em;display:flex;flex-wrap:wrap;gap:.3em 1em;align-items:center}\n"
+    "#q{width:22em;padding:.2em .4em}#shown{color:#656d76}\n"
+    ".card{border:1px solid #d0d7de;border-left:6px solid #9a6700;border-radius:4px;"
+    "padding:.4em .8em;margin:.4em 0;background:#fff8c5}\n"
+    ".card.failure{border-left-color:#cf222e;background:#ffebe9}\n"
+    ".msg{margin:.1em 0 .3em;font-weight:600}.req{margin:.2em 0;font-style:italic;color:#424a53}\n"
+    ".note,.none{color:#656d76}.ms{color:#656d76;font-size:85%}.why{font-size:85%;color:#cf222e}\n"
+    ".cmp{display:grid;grid-template-columns:max-content 1fr;gap:.1em .8em;align-items:start}\n"
+    "pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:90%;background:#fff;"
+    "padding:.1em .3em}\n"
+    "mark{background:#ff8182}\n"
+    "table{border-collapse:collapse;width:100%}td{border-bottom:1px solid #eaeef2;"
+    "padding:3px 6px;vertical-align:top}\n"
+    "details.group{margin:.3em 0}details.group>summary{cursor:pointer;font-weight:600}\n"
+    ".badge{display:inline-block;min-width:6.5em;font-weight:700;font-size:90%}\n"
+    ".PASS{color:#1a7f37}.FAIL{color:#cf222e}.NON-STRICT{color:#9a6700}.INFO{color:#0969da}"
+    ".SKIP{color:#6e7781}.INCOMPLETE{color:#8250df}\n"
+    "[hidden]{display:none!important}\n";
+
+/* The filter: text (also from #q=…) and verdict boxes; inline, no network.
+ * Inside CDATA, so that the page stays well-formed XML too. */
+static const char html_script[] =
+    "(function(){\n"
+    "var q=document.getElementById('q');\n"
+    "var boxes=[].slice.call(document.querySelectorAll('#filter input[type=checkbox]'));\n"
+    "var cases=[].slice.call(document.querySelectorAll('.case'));\n"
+    "var groups=[].slice.call(document.querySelectorAll('.group'));\n"
+    "var total=document.querySelectorAll('#all .case').length;\n"
+    "function apply(){\n"
+    " var t=q.value.toLowerCase().trim(),off={},n=0;\n"
+    " boxes.forEach(function(b){off[b.value]=!b.checked;});\n"
+    " cases.forEach(function(c){\n"
+    "  var ok=!off[c.getAttribute('data-verdict')]&&c.getAttribute('data-text').indexOf(t)>=0;\n"
+    "  c.hidden=!ok;if(ok&&c.tagName==='TR')n++;});\n"
+    " groups.forEach(function(g){g.hidden=!g.querySelector('.case:not([hidden])');});\n"
+    " document.getElementById('shown').textContent='showing '+n+' of '+total+' cases';\n"
+    "}\n"
+    "var m=/^#q=(.*)$/.exec(location.hash);\n"
+    "if(m)q.value=decodeURIComponent(m[1]);\n"
+    "q.addEventListener('input',apply);\n"
+    "boxes.forEach(function(b){b.addEventListener('change',apply);});\n"
+    "apply();\n"
+    "})();\n";
+
 int ec_report_write_html(const ec_report *report, FILE *out)
 {
     if (!report || !out)
         return -1;
     ec_textbuf b = {0};
     ec_report_totals t = ec_report_get_totals(report);
+    const char *word = result_word(report);
+    const char *word_class = strcmp(word, "OK") == 0 ? "PASS" : word;
     char when[32];
-    iso_time(report->started, when, sizeof when);
-    ec_textbuf_puts(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>");
+    struct tm tm;
+    gmtime_r(&report->started, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+
+    ec_textbuf_printf(&b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+                          "<meta name=\"viewport\" content=\"width=device-width\"/>\n<title>%s — ",
+                      word);
     html_text(&b, report, report->suite);
-    ec_textbuf_puts(&b, " — emoncrypt report</title>\n<style>\n"
-                 "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n"
-                 "table{border-collapse:collapse;width:100%}\n"
-                 "td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}\n"
-                 "pre{white-space:pre-wrap;word-break:break-all;margin:0;font-size:90%}\n"
-                 "mark{background:#fbb}\n"
-                 ".PASS{color:#1a7f37}.FAIL{color:#cf222e;font-weight:bold}"
-                 ".NON-STRICT{color:#9a6700}.INFO{color:#0969da}.SKIP{color:#888}"
-                 ".INCOMPLETE{color:#8250df}\n"
-                 "</style>\n</head>\n<body>\n<h1>");
-    html_text(&b, report, report->suite);
-    ec_textbuf_puts(&b, "</h1>\n<p>role: ");
+    ec_textbuf_printf(&b, " — emoncrypt report</title>\n<style>\n%s</style>\n</head>\n<body>\n",
+                      html_style);
+
+    /* 1. the summary */
+    ec_textbuf_puts(&b, "<header id=\"summary\">\n<h1>emoncrypt test-");
     html_text(&b, report, report->role);
-    ec_textbuf_puts(&b, " · target: <code>");
+    ec_textbuf_printf(&b, ": result: <b class=\"%s\">%s</b></h1>\n<dl>\n<div><dt>target</dt><dd><code>",
+                      word_class, word);
     html_text(&b, report, report->target);
-    ec_textbuf_printf(&b, "</code> · started %sZ</p>\n<p>%zu cases", when, t.total);
+    ec_textbuf_printf(&b, "</code></dd></div>\n<div><dt>version</dt><dd>emoncrypt %s</dd></div>\n"
+                          "<div><dt>profile</dt><dd>",
+                      tool_version());
+    html_text(&b, report, report->profile ? report->profile : "(not given)");
+    ec_textbuf_printf(&b, "%s</dd></div>\n<div><dt>started</dt><dd>%s</dd></div>\n"
+                          "<div><dt>duration</dt><dd>%.1f s</dd></div>\n"
+                          "<div><dt>exit code</dt><dd>%d</dd></div>\n</dl>\n<dl>\n"
+                          "<div><dt>cases</dt><dd>%zu</dd></div>\n",
+                      report->strict ? ", --strict" : "", when, (double)run_ms(report) / 1000.0,
+                      ec_report_exit_code(report), t.total);
+    for (int v = 0; v < EC_VERDICT_COUNT_; v++)
+        ec_textbuf_printf(&b, "<div><dt class=\"%s\">%s</dt><dd class=\"%s\">%zu</dd></div>\n",
+                          verdict_names[v], verdict_names[v], verdict_names[v], t.by_verdict[v]);
+    ec_textbuf_puts(&b, "</dl>\n</header>\n");
+
+    /* the filter */
+    ec_textbuf_puts(&b, "<nav id=\"filter\"><input id=\"q\" type=\"search\" "
+                        "placeholder=\"filter: id, §section, verdict or text\" "
+                        "aria-label=\"filter the cases\"/>\n");
     for (int v = 0; v < EC_VERDICT_COUNT_; v++)
         if (t.by_verdict[v])
-            ec_textbuf_printf(&b, ", <span class=\"%s\">%zu %s</span>", verdict_names[v],
-                       t.by_verdict[v], verdict_names[v]);
-    const char *word = result_word(report);
-    ec_textbuf_printf(&b, " — result: <b class=\"%s\">%s</b></p>\n",
-                      strcmp(word, "OK") == 0 ? "PASS" : word, word);
-    ec_textbuf_puts(&b, "<table>\n<tr><th>verdict</th><th>case</th><th>§</th><th>details</th>"
-                 "<th>ms</th></tr>\n");
-    for (size_t i = 0; i < report->count; i++) {
-        const ec_case_result *c = &report->results[i].view;
-        const char *v = ec_verdict_name(c->verdict);
-        ec_textbuf_printf(&b, "<tr><td class=\"%s\">%s</td><td><code>", v, v);
-        html_text(&b, report, c->id);
-        ec_textbuf_puts(&b, "</code></td><td>");
-        html_text(&b, report, c->section);
-        ec_textbuf_puts(&b, "</td><td>");
-        html_text(&b, report, c->message);
-        ec_textbuf_printf(&b, "<details%s><summary>more</summary>\n<p><i>",
-                   ec_report_is_failure(report, c) ? " open=\"open\"" : "");
-        html_text(&b, report, c->requirement);
-        ec_textbuf_puts(&b, "</i></p>\n");
-        if (c->expected || c->actual) {
-            ec_textbuf_printf(&b, "<p>expected (%zu bytes):</p><pre>", c->expected_len);
-            html_bytes(&b, report, c->expected, c->expected_len, c->diff_offset);
-            ec_textbuf_printf(&b, "</pre><p>actual (%zu bytes):</p><pre>", c->actual_len);
-            html_bytes(&b, report, c->actual, c->actual_len, c->diff_offset);
-            ec_textbuf_puts(&b, "</pre>\n");
-            if (c->diff_offset >= 0)
-                ec_textbuf_printf(&b, "<p>first difference at byte %ld</p>\n", c->diff_offset);
-        }
-        if (c->sent && *c->sent) {
-            ec_textbuf_puts(&b, "<p>sent: ");
-            html_text(&b, report, c->sent);
-            ec_textbuf_puts(&b, "</p>\n");
-        }
-        if (c->repro && *c->repro) {
-            ec_textbuf_puts(&b, "<p>reproduce:</p><pre>");
-            html_text(&b, report, c->repro);
-            ec_textbuf_puts(&b, "</pre>\n");
-        }
-        ec_textbuf_printf(&b, "</details></td><td>%ld</td></tr>\n", c->elapsed_ms);
-    }
-    ec_textbuf_puts(&b, "</table>\n</body>\n</html>\n");
+            ec_textbuf_printf(&b, "<label class=\"%s\"><input type=\"checkbox\" value=\"%s\" "
+                                  "checked=\"checked\"/> %s</label>\n",
+                              verdict_names[v], verdict_names[v], verdict_names[v]);
+    ec_textbuf_puts(&b, "<span id=\"shown\"></span></nav>\n<main>\n");
+
+    /* 2. failures, 3. NON-STRICT, then what could not be judged, then all */
+    html_cards(&b, report, "failures", "Failures", NULL, pick_failure, "No failures.");
+    html_cards(&b, report, "non-strict", "NON-STRICT",
+               report->strict ? "What Emoncms does but the strict profile does not allow: "
+                                "each one is a failure of this run (--strict)."
+                              : "What Emoncms does but the strict profile does not allow: "
+                                "not a failure of this run; a failure with --strict.",
+               pick_non_strict, NULL);
+    html_cards(&b, report, "incomplete", "INCOMPLETE",
+               "Not enough traffic was seen to judge these: run longer.", pick_incomplete, NULL);
+    html_all(&b, report);
+    ec_textbuf_printf(&b, "</main>\n<script>\n//<![CDATA[\n%s//]]>\n</script>\n</body>\n</html>\n", html_script);
     char *text = ec_textbuf_take(&b);
     if (!text)
         return -1;
