@@ -433,6 +433,101 @@ static void *trickle(void *arg)
     return NULL;
 }
 
+/* Rows the target stored so far (serve only; the mock stores nothing). */
+static uint64_t rows_stored(const target *t)
+{
+    uint64_t rows = 0;
+    if (t->serve)
+        ec_serve_stats(t->serve, NULL, NULL, &rows);
+    return rows;
+}
+
+/* RFC 9112 message framing: each ambiguous request gets 400 and a close,
+ * and nothing of it is stored, even when the "second request" a lax parser
+ * would see in its body is a correct, encrypted post (request smuggling:
+ * serve took the first of two Content-Lengths and stored the smuggled
+ * row).  A well-framed request with odd but legal spacing, bare LF line
+ * ends and chunking is still served. */
+static void framing_rules(void **state)
+{
+    target *t = *state;
+    char ack[EC_ACK_LEN + 1];
+    char *inner = correct_request(t, 1, ack);
+    size_t inner_len = strlen(inner);
+    /* In each template '@' is the inner request's length and '~' a NUL. */
+    static const struct {
+        const char *name, *head;
+    } bad[] = {
+        {"conflicting Content-Length", "Content-Length: 0\r\nContent-Length: @\r\n"},
+        {"repeated Content-Length", "Content-Length: @\r\nContent-Length: @\r\n"},
+        {"Content-Length list", "Content-Length: @, @\r\n"},
+        {"Content-Length with Transfer-Encoding",
+         "Content-Length: @\r\nTransfer-Encoding: chunked\r\n"},
+        {"Transfer-Encoding not chunked", "Transfer-Encoding: gzip\r\n"},
+        {"obs-fold (SP)", "Content-Type: aes128cbc\r\n folded\r\nContent-Length: @\r\n"},
+        {"obs-fold (HT)", "Content-Length: @\r\nContent-Type: aes128cbc\r\n\tfolded\r\n"},
+        {"NUL in a value", "Content-Type: aes128cbc~x\r\nContent-Length: @\r\n"},
+        {"NUL in the last value", "Content-Length: @\r\nContent-Type: aes128cbc~x\r\n"},
+        {"control byte in a value", "Content-Type: aes\001cbc\r\nContent-Length: @\r\n"},
+        {"DEL in a value", "Content-Length: @\r\nX-Note: a\177b\r\n"},
+    };
+    uint64_t rows_before = rows_stored(t);
+    char why[300] = "";
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0] && !why[0]; i++) {
+        char head[512], len[24];
+        snprintf(len, sizeof len, "%zu", inner_len);
+        size_t n = (size_t)snprintf(head, sizeof head, "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        for (const char *p = bad[i].head; *p; p++) {
+            if (*p == '@') {
+                memcpy(head + n, len, strlen(len));
+                n += strlen(len);
+            } else {
+                head[n++] = *p == '~' ? '\0' : *p;
+            }
+        }
+        memcpy(head + n, "\r\n", 2);
+        n += 2;
+        size_t total = n + inner_len;
+        char *req = malloc(total);
+        assert_non_null(req);
+        memcpy(req, head, n);
+        memcpy(req + n, inner, inner_len);
+        char answer[4096];
+        int fd = hs_connect(t->port);
+        assert_true(fd >= 0);
+        hs_send(fd, req, total);
+        int closed;
+        hs_read(fd, answer, sizeof answer, 3000, 3000, &closed);
+        close(fd);
+        free(req);
+        if (hs_status(answer) != 400 || !closed)
+            snprintf(why, sizeof why, "%s: want 400 and a close, got %s: %.160s", bad[i].name,
+                     closed ? "closed" : "left open", answer);
+        else if (strstr(answer, ack))
+            snprintf(why, sizeof why, "%s: the smuggled post was acked", bad[i].name);
+    }
+    if (!why[0] && rows_stored(t) != rows_before)
+        snprintf(why, sizeof why, "%llu rows stored from refused requests",
+                 (unsigned long long)(rows_stored(t) - rows_before));
+    free(inner);
+    if (why[0])
+        fail_msg("%s", why);
+    /* Legal: trailing spaces, bare LF line ends, a chunked body. */
+    static const char *const good[] = {
+        "GET /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A:  b  \r\nConnection: close\r\n\r\n",
+        "GET /input/post HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n\n",
+        "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+        "Connection: close\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char answer[4096];
+        int st = exchange(t->port, good[i], strlen(good[i]), 0, 3000, answer, sizeof answer);
+        if (st == 400)
+            fail_msg("a well-framed request (#%zu) got 400: %.160s", i, answer);
+    }
+    assert_still_serving(t);
+}
+
 static void one_byte_per_second(void **state)
 {
     target *t = *state;
@@ -581,7 +676,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         BOTH(non_http_bytes),      BOTH(truncated_headers),     BOTH(header_line_of_1mb),
         BOTH(body_of_10mb),        BOTH(idle_connections_1000), BOTH(one_byte_per_second),
-        BOTH(flood_of_10000),
+        BOTH(flood_of_10000),       BOTH(framing_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

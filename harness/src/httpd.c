@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,7 @@ typedef struct {
 } body_stream;
 
 static const char *const event_names[] = {
-    "no-request", "incomplete", "too-large", "client-gone", "reply-error",
+    "no-request", "incomplete", "too-large", "client-gone", "reply-error", "bad-framing",
 };
 
 const char *ec_httpd_event_name(ec_httpd_event_kind kind)
@@ -402,6 +403,127 @@ static enum MHD_Result refuse_too_large(ec_httpd *s, struct MHD_Connection *c, r
     return queue_simple(c, 413, text);
 }
 
+/* ---- message framing (RFC 9112) ------------------------------------------ */
+
+typedef struct {
+    unsigned content_length, transfer_encoding;
+    int te_not_chunked;
+    const char *prev_end;  /* just past the previous field's value, or NULL */
+    const char *prev_key;
+    char why[128];
+} framing;
+
+/* MHD 0.9.75 parses the header block in place: each name and value is NUL
+ * terminated inside its read buffer, one field after the other, and it
+ * hands over a value cut at its first NUL ("aes128cbc\0x" arrives as
+ * "aes128cbc") and an obs-fold line glued to the name in new memory.
+ * Neither is visible in the values, so the bytes between one field's value
+ * and the next field's name are looked at: only the line end and optional
+ * white space, zeroed, may be there.  Anything else was hidden by a NUL;
+ * a name that is not right after the previous value came from a fold. */
+#define FIELD_GAP_MAX 64
+static const char *hidden_between(const char *prev_end, const char *key)
+{
+    if ((uintptr_t)key <= (uintptr_t)prev_end || (uintptr_t)key - (uintptr_t)prev_end > FIELD_GAP_MAX)
+        return "a folded (obs-fold) header line";
+    for (const char *p = prev_end; p < key; p++)
+        if (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n')
+            return "bytes after a NUL in a header value";
+    return NULL;
+}
+
+static enum MHD_Result check_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    (void)kind;
+    framing *f = cls;
+    if (!key)
+        return MHD_YES;
+    /* A field value is visible characters, SP and HTAB (RFC 9110 5.5): a
+     * NUL, CR, LF or other control byte is refused, never cut off. */
+    for (size_t i = 0; value && i < value_size; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+            snprintf(f->why, sizeof f->why, "control byte 0x%02x in the value of %.40s", c, key);
+            return MHD_NO;
+        }
+    }
+    for (size_t i = 0; i < key_size; i++) {
+        unsigned char c = (unsigned char)key[i];
+        if (c <= 0x20 || c == 0x7f || c == ':') {
+            snprintf(f->why, sizeof f->why, "byte 0x%02x in a header name", c);
+            return MHD_NO;
+        }
+    }
+    if (value && strlen(value) != value_size) {
+        snprintf(f->why, sizeof f->why, "NUL in the value of %.40s", key);
+        return MHD_NO;
+    }
+    const char *hidden = f->prev_end ? hidden_between(f->prev_end, key) : NULL;
+    if (hidden) {
+        snprintf(f->why, sizeof f->why, "%s (after %.40s)", hidden, f->prev_key);
+        return MHD_NO;
+    }
+    f->prev_end = value ? value + value_size : key + key_size;
+    f->prev_key = key;
+    if (strcasecmp(key, "Content-Length") == 0)
+        f->content_length++;
+    if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->transfer_encoding++;
+        if (!value || strcasecmp(value, "chunked") != 0)
+            f->te_not_chunked = 1;
+    }
+    return MHD_YES;
+}
+
+/* Why the request's framing is refused, or NULL when it is unambiguous:
+ * RFC 9112 6.3 — a Content-Length sent twice (even with the same value)
+ * or beside Transfer-Encoding lets two parsers see two different
+ * messages (request smuggling); so does a Transfer-Encoding that is not
+ * exactly chunked.  MHD itself already refuses a list ("5, 5"). */
+static const char *framing_error(struct MHD_Connection *c, framing *f)
+{
+    memset(f, 0, sizeof *f);
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, check_field, f);
+    if (f->why[0])
+        return f->why;
+    /* After the last value come its line end and the empty line, zeroed
+     * (at least two NULs, one per LF): a byte there was hidden by a NUL. */
+    if (f->prev_end && (f->prev_end[0] != '\0' || f->prev_end[1] != '\0')) {
+        snprintf(f->why, sizeof f->why, "bytes after a NUL in a header value (%.40s)",
+                 f->prev_key);
+        return f->why;
+    }
+    if (f->content_length > 1)
+        snprintf(f->why, sizeof f->why, "Content-Length sent %u times", f->content_length);
+    else if (f->content_length && f->transfer_encoding)
+        snprintf(f->why, sizeof f->why, "Content-Length and Transfer-Encoding both sent");
+    else if (f->transfer_encoding > 1 || f->te_not_chunked)
+        snprintf(f->why, sizeof f->why, "Transfer-Encoding other than one 'chunked'");
+    return f->why[0] ? f->why : NULL;
+}
+
+static enum MHD_Result refuse_framing(ec_httpd *s, struct MHD_Connection *c, req_state *rq,
+                                      const char *why)
+{
+    rq->replied = 1;
+    rq->handled = 1;
+    rq->too_large = 1; /* drop whatever body follows, unbuffered */
+    emit(s, EC_HTTPD_EV_BAD_FRAMING, rq->conn, rq, "%s %s: %s; 400 sent and closed",
+         rq->method ? rq->method : "?", rq->uri, why);
+    char text[192];
+    snprintf(text, sizeof text, "Bad Request: %s\n", why);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "text/plain");
+    MHD_add_response_header(r, "Connection", "close");
+    enum MHD_Result ok = MHD_queue_response(c, 400, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
 typedef struct {
     ec_httpd_header *list;
     size_t count;
@@ -559,6 +681,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->method = strdup(method);
         if (!rq->method)
             return MHD_NO;
+        framing f;
+        const char *bad = framing_error(c, &f);
+        if (bad)
+            return refuse_framing(s, c, rq, bad);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         if (cl) {
             char *end = NULL;

@@ -633,7 +633,8 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
 static void on_event(void *ctx, const ec_httpd_event *ev)
 {
     ec_serve *s = ctx;
-    if (s->log && (ev->kind == EC_HTTPD_EV_TOO_LARGE || ev->kind == EC_HTTPD_EV_INCOMPLETE))
+    if (s->log && (ev->kind == EC_HTTPD_EV_TOO_LARGE || ev->kind == EC_HTTPD_EV_INCOMPLETE ||
+                   ev->kind == EC_HTTPD_EV_BAD_FRAMING))
         ec_redact_printf(s->log, s->secrets, s->nsecrets, "%s: %s\n",
                          ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
 }

@@ -248,7 +248,7 @@ void c3_http_well_formed(const cs_run *run, cs_outcome *o)
     for (size_t i = 0; i < run->event_count; i++) {
         const cs_event *e = &run->events[i];
         if (e->kind == EC_HTTPD_EV_NO_REQUEST || e->kind == EC_HTTPD_EV_INCOMPLETE ||
-            e->kind == EC_HTTPD_EV_TOO_LARGE) {
+            e->kind == EC_HTTPD_EV_TOO_LARGE || e->kind == EC_HTTPD_EV_BAD_FRAMING) {
             if (bad++ == 0)
                 first = e;
         }

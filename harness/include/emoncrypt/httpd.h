@@ -92,7 +92,11 @@ typedef enum {
     EC_HTTPD_EV_INCOMPLETE,   /* a request started but its headers or body never completed */
     EC_HTTPD_EV_TOO_LARGE,    /* a body above max_body was refused with 413 */
     EC_HTTPD_EV_CLIENT_GONE,  /* the client closed while a reply was being sent or held */
-    EC_HTTPD_EV_REPLY_ERROR   /* the handler's reply could not be sent */
+    EC_HTTPD_EV_REPLY_ERROR,  /* the handler's reply could not be sent */
+    EC_HTTPD_EV_BAD_FRAMING   /* refused with 400 and closed, the handler never ran: the
+                                 message framing is ambiguous (RFC 9112 6.3: Content-Length
+                                 repeated or beside Transfer-Encoding, a Transfer-Encoding
+                                 other than chunked) or a header holds a control byte */
 } ec_httpd_event_kind;
 
 typedef struct {
