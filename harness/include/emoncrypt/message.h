@@ -123,6 +123,8 @@ void ec_request_free(ec_request *r);
 ec_status ec_request_build(const ec_request_params *p, ec_request *out);
 
 /* ---- the server side ---------------------------------------------------- */
+/* (ec_answer_init/free and ec_server_answer are in libemoncrypt-harness,
+ * emoncrypt::harness; the rest of this header is in libemoncrypt.) */
 
 /* An HTTP request as the server sees it. NULL header = absent. */
 typedef struct {

@@ -66,6 +66,9 @@ typedef struct {
     size_t cap;
 } ec_dataset;
 
+/* ec_dataset_init/free, ec_app_run, ec_app_run_legacy, ec_php_is_numeric and
+ * ec_php_intval are in libemoncrypt-harness (emoncrypt::harness); the rest of
+ * this header is in libemoncrypt. */
 void ec_dataset_init(ec_dataset *d);
 void ec_dataset_free(ec_dataset *d);
 
