@@ -37,10 +37,17 @@ install(FILES
   DESTINATION ${CMAKE_INSTALL_DATADIR}/emoncrypt/port)
 
 # The .pc files find their prefix from where they are installed (pcfiledir),
-# so `cmake --install --prefix DIR` gives working pkg-config files anywhere.
-file(RELATIVE_PATH EMONCRYPT_PC_TO_PREFIX
-  /emoncrypt-prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /emoncrypt-prefix)
-string(REGEX REPLACE "/$" "" EMONCRYPT_PC_TO_PREFIX_TRIMMED "${EMONCRYPT_PC_TO_PREFIX}")
+# so `cmake --install --prefix DIR` gives working pkg-config files anywhere;
+# a distribution package (debian/rules) names CMAKE_INSTALL_PREFIX instead.
+option(EMONCRYPT_PC_RELOCATABLE "pkg-config files find their prefix from their own location" ON)
+if(EMONCRYPT_PC_RELOCATABLE)
+  file(RELATIVE_PATH EMONCRYPT_PC_TO_PREFIX
+    /emoncrypt-prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /emoncrypt-prefix)
+  string(REGEX REPLACE "/$" "" EMONCRYPT_PC_TO_PREFIX "${EMONCRYPT_PC_TO_PREFIX}")
+  set(EMONCRYPT_PC_PREFIX "\${pcfiledir}/${EMONCRYPT_PC_TO_PREFIX}")
+else()
+  set(EMONCRYPT_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+endif()
 foreach(pc emoncrypt emoncrypt-harness)
   configure_file(harness/${pc}.pc.in ${CMAKE_BINARY_DIR}/${pc}.pc @ONLY)
   install(FILES ${CMAKE_BINARY_DIR}/${pc}.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
