@@ -44,7 +44,7 @@ cflags="-std=c11 -Wall -Wextra -Werror $san"
 
 # lean FILE: FILE, and everything it loads, is the codec library and what
 # it may need (libcrypto, zlib, libc; the sanitizer runtimes under asan).
-allowed='^(libemoncrypt\.so\.[0-9]+|libcrypto\.so\.[0-9]+|libz\.so\.[0-9]+|libc\.so\.[0-9]+|libm\.so\.[0-9]+|ld-linux.*|linux-vdso.*|libasan\.so.*|libubsan\.so.*|libstdc\+\+\.so.*|libgcc_s\.so.*)$'
+allowed='^(libemoncrypt\.so\.[0-9]+|libcrypto\.so\.[0-9]+|libz\.so\.[0-9]+|libc\.so\.[0-9]+|libm\.so\.[0-9]+|libdl\.so\.[0-9]+|libpthread\.so\.[0-9]+|librt\.so\.[0-9]+|ld-linux.*|linux-vdso.*|libasan\.so.*|libubsan\.so.*|libstdc\+\+\.so.*|libgcc_s\.so.*)$'
 lean() {
     local f=$1 n bad=""
     for n in $(readelf -d "$f" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p') \
