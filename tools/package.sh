@@ -21,7 +21,6 @@
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out=$top/build-package
-key=0123456789abcdef0123456789abcdef
 say() { printf '==> %s\n' "$*"; }
 fail() { echo "tools/run package: $*" >&2; exit 1; }
 
@@ -55,20 +54,9 @@ dpkg-query -W emoncrypt libemoncrypt0 libemoncrypt-harness0 libemoncrypt-dev emo
 
 say "package: the installed test-server against the installed serve"
 work=$(mktemp -d)
-serve_pid=""
-cleanup() {
-    [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$top/tests/install/serve_lib.sh"
 cd /
-env -u EMONCRYPT_VECTORS /usr/bin/emoncrypt serve --listen 127.0.0.1:0 --userid 1 --apikey $key \
-    --quiet --max-body 4194304 --store "$work/rows.jsonl" --ready-file "$work/url" &
-serve_pid=$!
-for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
-[ -s "$work/url" ] || fail "the installed emoncrypt serve did not start"
-url=$(cat "$work/url")
-total() { sed -n 's/^emoncrypt test-server: \([0-9]*\) cases against.*/\1/p' "$1"; }
+start_serve /usr/bin/emoncrypt
 built=$(ls "$out"/src/obj-*/emoncrypt)
 "$built" test-server "$url" --userid 1 --apikey $key -q >"$work/built.out" 2>&1 ||
     { cat "$work/built.out"; fail "the package build's test-server failed against the installed serve"; }

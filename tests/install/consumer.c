@@ -2,29 +2,17 @@
  * (libemoncrypt, emoncrypt::codec) only: builds SPEC §8's reference request
  * and checks its ack.  Built by ctest install/consumer with pkg-config and
  * with find_package, shared and static. */
-#include <emoncrypt/codec.h>
-#include <emoncrypt/message.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "consumer_request.h"
+
 int main(void)
 {
-    static const char pt[] = "node=emontx&fulljson={\"power1\":100,\"power2\":200}";
     static const char ack_want[] = "6YBBZ2q6wWjjZudz-vaE9-YoMulhd2wom8bZfu0GQ48=";
-    ec_request_params p;
-    memset(&p, 0, sizeof p);
-    p.profile = EC_PROFILE_AES128CBC;
-    p.endpoint = EC_ENDPOINT_POST;
-    p.userid = "1";
-    p.plaintext = (const uint8_t *)pt;
-    p.plaintext_len = strlen(pt);
-    for (int i = 0; i < EC_IV_LEN; i++)
-        p.iv[i] = (uint8_t)i;
-    if (ec_key_from_hex("0123456789abcdef0123456789abcdef", p.key) != EC_OK)
-        return 1;
     ec_request r;
     ec_request_init(&r);
-    if (ec_request_build(&p, &r) != EC_OK)
+    if (consumer_request(&r) != EC_OK)
         return 1;
     /* SPEC §8's request and ack */
     int ok = strncmp(r.body, "AAECAwQFBgcICQoLDA0OD6ysannEGt7kNt4Vg14VcF8g", 44) == 0 &&

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char KEY[] = "0123456789abcdef0123456789abcdef";
+#include "consumer_request.h"
 
 static int lookup(void *ctx, const char *userid, const char *username, uint8_t key[EC_KEY_LEN])
 {
@@ -14,24 +14,14 @@ static int lookup(void *ctx, const char *userid, const char *username, uint8_t k
     (void)username;
     if (userid == NULL || strcmp(userid, "1") != 0)
         return -1;
-    return ec_key_from_hex(KEY, key) == EC_OK ? 0 : -1;
+    return ec_key_from_hex(CONSUMER_KEY, key) == EC_OK ? 0 : -1;
 }
 
 int main(void)
 {
-    static const char pt[] = "node=emontx&fulljson={\"power1\":100,\"power2\":200}";
-    ec_request_params p;
-    memset(&p, 0, sizeof p);
-    p.profile = EC_PROFILE_AES128CBC;
-    p.endpoint = EC_ENDPOINT_POST;
-    p.userid = "1";
-    p.plaintext = (const uint8_t *)pt;
-    p.plaintext_len = strlen(pt);
-    if (ec_key_from_hex(KEY, p.key) != EC_OK)
-        return 1;
     ec_request r;
     ec_request_init(&r);
-    if (ec_request_build(&p, &r) != EC_OK)
+    if (consumer_request(&r) != EC_OK)
         return 1;
     ec_server_config cfg;
     memset(&cfg, 0, sizeof cfg);

@@ -11,15 +11,9 @@
 #     fewer cases in silence); EMONCRYPT_VECTORS names a file instead.
 set -eu
 build=$1 src=$2
-key=0123456789abcdef0123456789abcdef
 work=$(mktemp -d)
-serve_pid=""
-cleanup() {
-    [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
 fail() { echo "install/relocatable: $*" >&2; exit 1; }
+. "$src/tests/install/serve_lib.sh"
 
 cmake --install "$build" --prefix "$work/staged" >/dev/null
 mv "$work/staged" "$work/moved"
@@ -42,14 +36,7 @@ hidden() {
 [ $hide -eq 1 ] || echo "install/relocatable: unshare -m not permitted; source vectors left visible"
 
 # The installed serve on a free loopback port.
-"$ec" serve --listen 127.0.0.1:0 --userid 1 --apikey $key --quiet --max-body 4194304 \
-    --store "$work/rows.jsonl" --ready-file "$work/url" &
-serve_pid=$!
-for _ in $(seq 100); do [ -s "$work/url" ] && break; sleep 0.1; done
-[ -s "$work/url" ] || fail "installed emoncrypt serve did not start"
-url=$(cat "$work/url")
-
-total() { sed -n 's/^emoncrypt test-server: \([0-9]*\) cases against.*/\1/p' "$1"; }
+start_serve "$ec"
 
 # The reference count: the build tree's binary with the source vectors.
 "$build/emoncrypt" test-server "$url" --userid 1 --apikey $key -q >"$work/built.out" ||
