@@ -4,12 +4,15 @@
 #   unit/test_hostile_servers  the server-role suite against hostile servers
 #   unit/test_store_kill       `serve --store` killed with SIGKILL mid-burst:
 #                              every acknowledged row is on disk
+#   unit/test_store_faults     injected ENOSPC/EIO: 500, no ack, no torn row;
+#                              a torn store is cut and read back on start
 #   reliability/secret-scan    every command with a known key: the key is in
 #                              no output and no file unless --show-secrets
 #   valgrind/*                 CLI smoke tests under valgrind (label valgrind;
 #                              `tools/run valgrind` runs them)
 if(EMONCRYPT_TESTS)
-  foreach(t unit/test_hostile_peers unit/test_hostile_servers unit/test_store_kill)
+  foreach(t unit/test_hostile_peers unit/test_hostile_servers unit/test_store_kill
+            unit/test_store_faults)
     if(TEST ${t})
       set_tests_properties(${t} PROPERTIES TIMEOUT 300 LABELS reliability)
     endif()

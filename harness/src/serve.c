@@ -59,6 +59,9 @@ struct ec_serve {
 
     pthread_mutex_t lock;           /* guards everything below */
     int store_fd;                   /* -1 = memory only */
+    off_t store_size;               /* end of the last complete row */
+    ssize_t (*store_write)(int, const void *, size_t);
+    int (*store_fsync)(int);
     stored_row *rows;               /* ring of the newest rows_cap rows */
     size_t rows_n, rows_cap, rows_oldest;
     uint64_t rows_total;            /* every row stored since start */
@@ -213,6 +216,16 @@ int ec_serve_users_lookup(void *ctx, const char *userid, const char *username,
 
 /* ---- the store ----------------------------------------------------------- */
 
+static int keep_row(ec_serve *s, const char *userid, int64_t time, const char *node,
+                    const char *name, double value, int is_null);
+
+/* Cut the store back to its last complete row after a failed write. */
+static void store_cut_back(ec_serve *s)
+{
+    if (ftruncate(s->store_fd, s->store_size) != 0 && s->log)
+        fprintf(s->log, "store: cannot cut a failed write back (%s)\n", strerror(errno));
+}
+
 /* Append the accepted rows to the JSONL file and fsync it, then keep them in
  * memory.  Called with s->lock held.  Returns 0, or -1 when the file could
  * not be written (then nothing is kept and the request is not acked). */
@@ -247,54 +260,71 @@ static int store_rows(ec_serve *s, const char *userid, const ec_dataset *rows)
         fclose(mem);
         size_t off = 0;
         while (off < text_len) {
-            ssize_t w = write(s->store_fd, text + off, text_len - off);
+            ssize_t w = s->store_write(s->store_fd, text + off, text_len - off);
             if (w < 0 && errno == EINTR)
                 continue;
             if (w <= 0) {
+                int e = w == 0 ? ENOSPC : errno;
                 free(text);
+                store_cut_back(s);   /* no torn row for the next one to land on */
+                errno = e;
                 return -1;
             }
             off += (size_t)w;
         }
         free(text);
-        /* The ack promises the rows are durable: sync before answering. */
-        if (fsync(s->store_fd) != 0)
+        /* The ack promises the rows are durable: sync before answering.  Not
+         * synced, they are taken back: the device resends them. */
+        if (s->store_fsync(s->store_fd) != 0) {
+            int e = errno;
+            store_cut_back(s);
+            errno = e;
             return -1;
+        }
+        s->store_size += (off_t)text_len;
     }
-    /* Only the newest rows_cap rows stay in memory: the read endpoints are
-     * for a suite reading back what it just sent, and memory must not grow
-     * with every request of a long run.  The oldest row makes room. */
     for (size_t i = 0; i < rows->n; i++) {
         const ec_row *r = &rows->rows[i];
-        const char *node = r->node ? r->node : "";
-        const char *name = r->name ? r->name : "";
-        size_t id_len = strlen(userid), node_len = strlen(node), name_len = strlen(name);
-        size_t text_len = id_len + node_len + name_len + 3;
-        char *heap_text = NULL;
-        if (text_len > ROW_INLINE_TEXT && !(heap_text = malloc(text_len)))
+        if (keep_row(s, userid, r->time, r->node, r->name, r->value, r->is_null) != 0)
             return -1;
-        stored_row *d;
-        if (s->rows_n < s->rows_cap) {
-            d = &s->rows[(s->rows_oldest + s->rows_n) % s->rows_cap];
-            s->rows_n++;
-        } else {
-            d = &s->rows[s->rows_oldest];
-            s->rows_oldest = (s->rows_oldest + 1) % s->rows_cap;
-            free(d->heap_text);
-        }
-        char *text = heap_text ? heap_text : d->inline_text;
-        memcpy(text, userid, id_len + 1);
-        memcpy(text + id_len + 1, node, node_len + 1);
-        memcpy(text + id_len + 1 + node_len + 1, name, name_len + 1);
-        d->heap_text = heap_text;
-        d->time = r->time;
-        d->value = r->value;
-        d->is_null = r->is_null;
-        d->userid = text;
-        d->node = text + id_len + 1;
-        d->name = text + id_len + 1 + node_len + 1;
-        s->rows_total++;
     }
+    return 0;
+}
+
+/* Only the newest rows_cap rows stay in memory: the read endpoints are
+ * for a suite reading back what it just sent, and memory must not grow
+ * with every request of a long run.  The oldest row makes room. */
+static int keep_row(ec_serve *s, const char *userid, int64_t time, const char *node,
+                    const char *name, double value, int is_null)
+{
+    node = node ? node : "";
+    name = name ? name : "";
+    size_t id_len = strlen(userid), node_len = strlen(node), name_len = strlen(name);
+    size_t text_len = id_len + node_len + name_len + 3;
+    char *heap_text = NULL;
+    if (text_len > ROW_INLINE_TEXT && !(heap_text = malloc(text_len)))
+        return -1;
+    stored_row *d;
+    if (s->rows_n < s->rows_cap) {
+        d = &s->rows[(s->rows_oldest + s->rows_n) % s->rows_cap];
+        s->rows_n++;
+    } else {
+        d = &s->rows[s->rows_oldest];
+        s->rows_oldest = (s->rows_oldest + 1) % s->rows_cap;
+        free(d->heap_text);
+    }
+    char *text = heap_text ? heap_text : d->inline_text;
+    memcpy(text, userid, id_len + 1);
+    memcpy(text + id_len + 1, node, node_len + 1);
+    memcpy(text + id_len + 1 + node_len + 1, name, name_len + 1);
+    d->heap_text = heap_text;
+    d->time = time;
+    d->value = value;
+    d->is_null = is_null;
+    d->userid = text;
+    d->node = text + id_len + 1;
+    d->name = text + id_len + 1 + node_len + 1;
+    s->rows_total++;
     return 0;
 }
 
@@ -639,6 +669,64 @@ static void on_event(void *ctx, const ec_httpd_event *ev)
                          ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
 }
 
+/* Read the store back into memory (its newest rows_cap rows), and cut a
+ * torn last line (no '\n': a crash or a full disk mid-write) off the file.
+ * Returns 0, or -1 with errbuf set. */
+static int store_load(ec_serve *s, const char *path, char *errbuf, size_t errbuf_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        set_err(errbuf, errbuf_size, "cannot read store %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    off_t complete = 0;
+    size_t bad = 0, rows = 0, torn = 0;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n') {
+            torn = (size_t)n;
+            break;
+        }
+        complete += n;
+        json_error_t jerr;
+        json_t *row = json_loadb(line, (size_t)n - 1, 0, &jerr);
+        json_t *value = row ? json_object_get(row, "value") : NULL;
+        const char *userid = row ? json_string_value(json_object_get(row, "userid")) : NULL;
+        json_t *time = row ? json_object_get(row, "time") : NULL;
+        if (!userid || !json_is_integer(time) || !(json_is_number(value) || json_is_null(value))) {
+            bad++;
+        } else if (keep_row(s, userid, json_integer_value(time),
+                            json_string_value(json_object_get(row, "node")),
+                            json_string_value(json_object_get(row, "name")),
+                            json_is_null(value) ? 0 : json_number_value(value),
+                            json_is_null(value)) == 0) {
+            rows++;
+        }
+        json_decref(row);
+    }
+    free(line);
+    fclose(f);
+    s->rows_total = 0; /* rows stored since start; these were there before */
+    s->store_size = complete;
+    if (torn && truncate(path, complete) != 0) {
+        set_err(errbuf, errbuf_size, "store %s ends in a torn line that cannot be cut: %s", path,
+                strerror(errno));
+        return -1;
+    }
+    if (s->log && (rows || torn || bad)) {
+        fprintf(s->log, "emoncrypt serve: store %s: %zu rows read back", path, rows);
+        if (bad)
+            fprintf(s->log, ", %zu unreadable lines kept in the file but not served", bad);
+        if (torn)
+            fprintf(s->log, "; a torn last line (%zu bytes, no newline) was cut off", torn);
+        fputc('\n', s->log);
+        fflush(s->log);
+    }
+    return 0;
+}
+
 /* ---- lifecycle ----------------------------------------------------------- */
 
 /* see serve.h */
@@ -669,6 +757,8 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     s->rows_endpoint = cfg->rows_endpoint;
     s->log = cfg->log;
     s->store_fd = -1;
+    s->store_write = cfg->store_write ? cfg->store_write : write;
+    s->store_fsync = cfg->store_fsync ? cfg->store_fsync : fsync;
     s->key_hex = calloc(cfg->users->n, sizeof *s->key_hex);
     s->secrets = calloc(cfg->users->n, sizeof *s->secrets);
     if (!s->key_hex || !s->secrets) {
@@ -693,6 +783,10 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
         s->store_fd = open(cfg->store_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
         if (s->store_fd < 0) {
             set_err(errbuf, errbuf_size, "cannot open store %s: %s", cfg->store_path, strerror(errno));
+            ec_serve_stop(s);
+            return EC_E_IO;
+        }
+        if (store_load(s, cfg->store_path, errbuf, errbuf_size) != 0) {
             ec_serve_stop(s);
             return EC_E_IO;
         }

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "emoncrypt/codec.h"
 #include "emoncrypt/message.h"
@@ -127,9 +128,21 @@ typedef struct {
                                        contains a key */
     size_t rows_kept;               /* rows the read endpoints can see (the
                                        newest); 0 = 4096 */
+    /* Fault injection for tests: the store's write(2) and fsync(2), NULL =
+     * the real ones.  A failed write or fsync is answered 500 (the device
+     * resends) and the file is cut back to its last complete row. */
+    ssize_t (*store_write)(int fd, const void *buf, size_t n);
+    int (*store_fsync)(int fd);
 } ec_serve_config;
 
 typedef struct ec_serve ec_serve;
+
+/* The store (store_path): acked => on disk.  Every row of a post is
+ * written and fsynced before its ack; a write or fsync that fails (ENOSPC,
+ * EIO) gets a 500 and no ack, and the file is truncated back to the end of
+ * its last complete row.  On start the file is read back (the read
+ * endpoints serve its newest rows_kept rows again); a torn last line (a
+ * crash mid-write) is cut off, and the log says so. */
 
 /* Start serving.  On failure *out is NULL, errbuf (when given) gets one
  * sentence, and EC_E_ARG (bad config, unknown mutant), EC_E_IO (cannot
