@@ -26,6 +26,8 @@ pcdir=$(dirname "$pc")
 [ -f "$pcdir/emoncrypt-harness.pc" ] || fail "no emoncrypt-harness.pc installed"
 export PKG_CONFIG_PATH=$pcdir
 libdir=$(pkg-config --variable=libdir emoncrypt)
+# (an installed libemoncrypt-dev must not stand in for the scratch prefix)
+[[ $libdir == "$prefix"/* ]] || fail "pkg-config found emoncrypt.pc's libdir $libdir, not in $prefix"
 for f in libemoncrypt.so libemoncrypt.a libemoncrypt-harness.so libemoncrypt-harness.a \
          cmake/emoncrypt/emoncrypt-config.cmake cmake/emoncrypt/emoncrypt-config-version.cmake; do
     [ -e "$libdir/$f" ] || fail "libdir $libdir from emoncrypt.pc has no $f"
@@ -117,6 +119,8 @@ cm() { # cm DIR ARGS…: configure and build the consumer project in DIR
     cmake --build "$d" >>"$d.log" 2>&1
 }
 cm "$work/cm_codec" -DWANT_VERSION=0.1 || { cat "$work/cm_codec.log"; fail "find_package(emoncrypt 0.1 CONFIG) consumer did not build"; }
+grep -q "^emoncrypt_DIR:PATH=$prefix/" "$work/cm_codec/CMakeCache.txt" ||
+    fail "find_package found $(sed -n 's/^emoncrypt_DIR:PATH=//p' "$work/cm_codec/CMakeCache.txt"), not the scratch prefix"
 if grep -qE '^(CURL|JANSSON|MHD|PC_CURL)[A-Z_]*[:=]' "$work/cm_codec/CMakeCache.txt"; then
     fail "find_package(emoncrypt) without the harness component looked for libcurl/jansson/libmicrohttpd"
 fi
