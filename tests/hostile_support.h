@@ -48,6 +48,30 @@ static inline int hs_connect(unsigned port)
     return fd;
 }
 
+/* A non-blocking connection to 127.0.0.1:port from the loopback address
+ * `from` (e.g. "127.0.0.2": an attacker apart from the device), or -1. */
+static inline int hs_connect_from(unsigned port, const char *from)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, from, &a.sin_addr);
+    if (bind(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Send everything, or stop at the first error (the peer may close early:
  * a 413 is sent before the body is read).  Returns bytes sent. */
 static inline size_t hs_send(int fd, const void *buf, size_t n)

@@ -528,6 +528,83 @@ static void framing_rules(void **state)
     assert_still_serving(t);
 }
 
+/* Slowloris: 300 connections from another address, each sending its
+ * headers a byte every 0.5 s.  Meanwhile a correct device gets its ack
+ * within 1 s every time, and once the header deadline has passed the
+ * server has closed them all (each byte restarts the idle timeout; the
+ * deadline is for the whole header block).  Bounded: deadline + 8 s. */
+static void slowloris_300(void **state)
+{
+    target *t = *state;
+    enum { N = 300 };
+    hs_allow_files(N + 512);
+    static const char head[] = "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "
+                               "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    int fds[N];
+    size_t sent[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = hs_connect_from(t->port, "127.0.0.2");
+        sent[i] = 0;
+    }
+    double header_deadline_ms = t->kind == TARGET_SERVE ? 2000 + 1000.0 * t->idle_s : 10000;
+    double start = hs_now_ms(), worst = 0;
+    double end = start + header_deadline_ms + 3000;
+    int posts = 0, open_left = N;
+    char why[200] = "";
+    while (hs_now_ms() < end && !why[0]) {
+        /* A byte to each connection still open. */
+        open_left = 0;
+        for (int i = 0; i < N; i++) {
+            if (fds[i] < 0)
+                continue;
+            char b;
+            ssize_t r = recv(fds[i], &b, 1, MSG_DONTWAIT);
+            if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK) ||
+                (sent[i] < sizeof head - 1 &&
+                 send(fds[i], head + sent[i], 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+                 errno != EAGAIN && errno != ENOTCONN)) {
+                close(fds[i]);
+                fds[i] = -1;
+                continue;
+            }
+            if (r < 0 && sent[i] < sizeof head - 1)
+                sent[i]++;
+            open_left++;
+        }
+        /* A correct device, in the middle of it. */
+        char ack[EC_ACK_LEN + 1], answer[4096];
+        char *req = correct_request(t, 0, ack);
+        double t0 = hs_now_ms();
+        int fd = hs_connect(t->port);
+        int closed = 0;
+        answer[0] = 0;
+        if (fd >= 0) {
+            hs_send_str(fd, req);
+            hs_read(fd, answer, sizeof answer, 1000, 1000, &closed);
+            close(fd);
+        }
+        free(req);
+        double took = hs_now_ms() - t0;
+        worst = took > worst ? took : worst;
+        posts++;
+        if (hs_status(answer) != 200 || !strstr(answer, ack) || took > 1000)
+            snprintf(why, sizeof why, "with %d slowloris connections open, a correct post got "
+                     "in %.0f ms: %.100s", open_left, took, answer);
+        usleep(500 * 1000);
+    }
+    for (int i = 0; i < N; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    if (why[0])
+        fail_msg("%s", why);
+    print_message("slowloris: %d correct posts acked, slowest %.0f ms; %d of %d slow "
+                  "connections open %.1f s after the start\n", posts, worst, open_left, N,
+                  (hs_now_ms() - start) / 1000);
+    if (open_left > 0)
+        fail_msg("%d slowloris connections still open %.0f ms after the start (header deadline "
+                 "%.0f ms)", open_left, hs_now_ms() - start, header_deadline_ms);
+}
+
 static void one_byte_per_second(void **state)
 {
     target *t = *state;
@@ -677,6 +754,7 @@ int main(void)
         BOTH(non_http_bytes),      BOTH(truncated_headers),     BOTH(header_line_of_1mb),
         BOTH(body_of_10mb),        BOTH(idle_connections_1000), BOTH(one_byte_per_second),
         BOTH(flood_of_10000),       BOTH(framing_rules),
+        BOTH(slowloris_300),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

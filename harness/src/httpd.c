@@ -7,6 +7,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -36,6 +37,12 @@ struct ec_httpd {
     char host[INET_ADDRSTRLEN];
     atomic_int stopping;
     atomic_uint_fast64_t next_connection_id;
+    /* The deadline sweeper (header_deadline_ms / body_deadline_ms). */
+    unsigned header_ms, body_ms;
+    pthread_t sweeper;
+    int sweeper_on;
+    pthread_mutex_t conns_lock;     /* guards the list of connections */
+    struct conn_state *conns;
 };
 
 struct ec_httpd_reply {
@@ -52,10 +59,16 @@ struct ec_httpd_reply {
 };
 
 /* One TCP connection (MHD socket context). */
-typedef struct {
+typedef struct conn_state {
     uint64_t id;
     uint64_t requests;
     char remote[INET6_ADDRSTRLEN + 8];
+    /* For the sweeper, under conns_lock: */
+    struct conn_state *prev, *next;
+    int fd;
+    int phase;                  /* 0 headers awaited, 1 body, 2 answering */
+    long phase_start_ms;
+    int cut;                    /* shut down by the sweeper */
 } conn_state;
 
 /* One request (MHD con_cls), created when the request line arrives. */
@@ -249,6 +262,41 @@ static int wait_reply(ec_httpd *s, int fd, long ms)
     }
 }
 
+/* ---- slowloris deadlines ------------------------------------------------- */
+
+static void set_phase(ec_httpd *s, conn_state *cs, int phase)
+{
+    if (!cs || !s->sweeper_on)
+        return;
+    pthread_mutex_lock(&s->conns_lock);
+    cs->phase = phase;
+    cs->phase_start_ms = mono_ms();
+    pthread_mutex_unlock(&s->conns_lock);
+}
+
+/* Every 50 ms: a connection past its header or body deadline is shut down
+ * (MHD then sees the end of the stream and closes it).  The list lock is
+ * held, and MHD tells on_connection of a close before it closes the fd, so
+ * the fd shut down is always this connection's. */
+static void *sweep(void *arg)
+{
+    ec_httpd *s = arg;
+    while (!atomic_load(&s->stopping)) {
+        sleep_ms(50);
+        long now = mono_ms();
+        pthread_mutex_lock(&s->conns_lock);
+        for (conn_state *cs = s->conns; cs; cs = cs->next) {
+            long limit = cs->phase == 0 ? (long)s->header_ms : cs->phase == 1 ? (long)s->body_ms : 0;
+            if (limit > 0 && !cs->cut && cs->fd >= 0 && now - cs->phase_start_ms > limit) {
+                cs->cut = 1;
+                shutdown(cs->fd, SHUT_RDWR);
+            }
+        }
+        pthread_mutex_unlock(&s->conns_lock);
+    }
+    return NULL;
+}
+
 /* ---- MHD callbacks ------------------------------------------------------- */
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -273,9 +321,29 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
             snprintf(cs->remote, sizeof cs->remote, "[%s]:%u", ip, ntohs(sin6->sin6_port));
         }
+        cs->fd = connection_fd(c);
+        cs->phase_start_ms = mono_ms();
+        if (s->sweeper_on) {
+            pthread_mutex_lock(&s->conns_lock);
+            cs->next = s->conns;
+            if (s->conns)
+                s->conns->prev = cs;
+            s->conns = cs;
+            pthread_mutex_unlock(&s->conns_lock);
+        }
         *socket_context = cs;
     } else {
         conn_state *cs = *socket_context;
+        if (cs && s->sweeper_on) {
+            pthread_mutex_lock(&s->conns_lock);
+            if (cs->prev)
+                cs->prev->next = cs->next;
+            else if (s->conns == cs)
+                s->conns = cs->next;
+            if (cs->next)
+                cs->next->prev = cs->prev;
+            pthread_mutex_unlock(&s->conns_lock);
+        }
         if (cs && cs->requests == 0)
             emit(s, EC_HTTPD_EV_NO_REQUEST, cs, NULL,
                  "connection %llu from %s closed without a parsable HTTP request",
@@ -311,6 +379,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req_state *rq = *con_cls;
     if (!rq)
         return;
+    set_phase(s, rq->conn, 0); /* the next request's headers are awaited */
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK &&
         toe != MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN) {
         static const char *const why[] = {
@@ -681,6 +750,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         rq->method = strdup(method);
         if (!rq->method)
             return MHD_NO;
+        set_phase(s, rq->conn, 1); /* headers complete: the body's deadline */
         framing f;
         const char *bad = framing_error(c, &f);
         if (bad)
@@ -731,6 +801,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (rq->too_large)
         return refuse_too_large(s, c, rq, "sent in chunks");
+    set_phase(s, rq->conn, 2); /* answering: no deadline (held replies are scripted) */
     return answer(s, c, rq, version);
 }
 
@@ -754,6 +825,15 @@ static int parse_listen(const char *listen, struct sockaddr_in *sin, char *host,
     if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
         return -1;
     return 0;
+}
+
+static void stop_sweeper(ec_httpd *s)
+{
+    atomic_store(&s->stopping, 1);
+    if (s->sweeper_on)
+        pthread_join(s->sweeper, NULL);
+    s->sweeper_on = 0;
+    pthread_mutex_destroy(&s->conns_lock);
 }
 
 ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *errbuf,
@@ -786,6 +866,19 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
     s->max_body = config->max_body ? config->max_body : DEFAULT_MAX_BODY;
     atomic_init(&s->stopping, 0);
     atomic_init(&s->next_connection_id, 1);
+    s->header_ms = config->header_deadline_ms;
+    s->body_ms = config->body_deadline_ms;
+    pthread_mutex_init(&s->conns_lock, NULL);
+    if (s->header_ms || s->body_ms) {
+        if (pthread_create(&s->sweeper, NULL, sweep, s) != 0) {
+            if (errbuf)
+                snprintf(errbuf, errbuf_size, "cannot start the deadline thread");
+            pthread_mutex_destroy(&s->conns_lock);
+            free(s);
+            return EC_E_NOMEM;
+        }
+        s->sweeper_on = 1;
+    }
 
     unsigned max_conn = config->max_connections ? config->max_connections
                                                 : DEFAULT_MAX_CONNECTIONS;
@@ -805,12 +898,14 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
         MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, config->max_per_address,
         pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool,
         MHD_OPTION_END);
     if (!s->daemon) {
         if (errbuf)
             snprintf(errbuf, errbuf_size, "cannot listen on %s (address in use or not local?)",
                      config->listen);
+        stop_sweeper(s);
         free(s);
         return EC_E_IO;
     }
@@ -841,5 +936,6 @@ void ec_httpd_stop(ec_httpd *server)
         return;
     ec_httpd_interrupt(server);
     MHD_stop_daemon(server->daemon);
+    stop_sweeper(server);
     free(server);
 }

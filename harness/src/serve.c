@@ -810,6 +810,12 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     hc.thread_pool_size = cores < 2 ? 2u : cores > 16 ? 16u : (unsigned)cores;
     hc.idle_timeout_s = cfg->idle_timeout_s ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
+    /* Slowloris: a byte now and then resets the idle timeout, not these.
+     * A device sends its headers in one go and a post's body in well under
+     * a second; one address may hold a quarter of the slots. */
+    hc.header_deadline_ms = 2000 + 1000 * hc.idle_timeout_s;
+    hc.body_deadline_ms = 10000;
+    hc.max_per_address = hc.max_connections / 4;
     ec_status st = ec_httpd_start(&hc, &s->httpd, errbuf, errbuf_size);
     if (st != EC_OK) {
         ec_serve_stop(s);

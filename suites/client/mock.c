@@ -616,9 +616,16 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     hc.ctx = s;
     hc.max_body = opt->max_body;
     /* Room for a load generator's 64 kept-alive connections (wrk -c 64
-     * got refused connections from the default 32). */
-    hc.max_connections = 128;
+     * got refused connections from the default 32), and slowloris: 128
+     * connections sending a byte a second held every slot (the idle
+     * timeout restarts with each byte).  Now a request's headers and its
+     * body each have a deadline, and one address may hold a quarter of
+     * the slots (a thread each: idle ones only sleep). */
+    hc.max_connections = 1024;
     hc.idle_timeout_s = 10;
+    hc.header_deadline_ms = 10000;
+    hc.body_deadline_ms = 30000;
+    hc.max_per_address = 256;
     s->started = now_s();
     s->run.started = s->started;
     s->last_request = s->started;

@@ -122,6 +122,14 @@ typedef struct {
     unsigned max_connections;       /* 0 means 32 */
     unsigned idle_timeout_s;        /* per-connection inactivity limit; 0 means 30 */
     unsigned thread_pool_size;      /* 0 = one thread per connection (see above) */
+    /* Slowloris: deadlines for a whole request's headers (from the
+     * connection's start or the end of its previous request) and for its
+     * body (from the end of its headers), not reset by each byte as the
+     * idle timeout is; past one the connection is closed.  0 = none. */
+    unsigned header_deadline_ms;
+    unsigned body_deadline_ms;
+    unsigned max_per_address;       /* connections from one client address;
+                                       0 = no cap */
 } ec_httpd_config;
 
 typedef struct ec_httpd ec_httpd;
