@@ -620,9 +620,13 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
     if (g_ack < 0) {
         snprintf(out, cap, "%s, so its interval is unknown; the scenarios need %zu more "
                  "accepted posts: give --duration at least %zu times the device's posting "
-                 "interval (or run again with --state FILE to continue where this run stopped)",
-                 posts == 0 ? "no accepted post arrived in this run" : "only one accepted post "
-                 "arrived in this run", left, left + 1);
+                 "interval",
+                 run->request_count == 0 && run->event_count == 0
+                     ? "no device connected in this run (point its server setting at the address "
+                       "printed at start)"
+                 : posts == 0 ? "no accepted post arrived in this run"
+                              : "only one accepted post arrived in this run",
+                 left, left + 1);
         return 0;
     }
     /* 25 % margin, rounded up to 10 s. */
@@ -632,9 +636,9 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
         suggest = 10;
     unsigned more = (unsigned)((need * 1.25 + 9.999) / 10) * 10;
     snprintf(out, cap, "this device posts again ~%.1f s after an ack and ~%.1f s after any "
-             "other answer, so the %zu posts still needed take ~%.0f s more: run with "
-             "--duration %u (or run again with --state FILE to continue, ~%u s more)",
-             g_ack, g_fail, left, need, suggest, more ? more : 10);
+             "other answer, so the %zu posts still needed take ~%.0f s more (~%u s with a "
+             "margin): run with --duration %u",
+             g_ack, g_fail, left, need, more ? more : 10, suggest);
     return suggest;
 }
 

@@ -89,8 +89,8 @@ typedef struct {
     size_t event_count, event_cap;
     double started, ended;        /* Unix seconds: the run's start, and its end
                                      (set when the verdicts are computed) */
-    size_t resumed;               /* requests[0..resumed) came from --state: posts
-                                     of an earlier run, no bytes kept */
+    size_t resumed;               /* requests[0..resumed) came from an earlier run
+                                     (no resume exists yet: always 0) */
 } cs_run;
 
 /* A delivered post: the device got the correct ack, all of it. */
