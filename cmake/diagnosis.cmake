@@ -10,3 +10,9 @@ if(EMONCRYPT_TESTS)
     set_tests_properties(cli/setup-diagnosis PROPERTIES TIMEOUT 120 LABELS "cli;server")
   endif()
 endif()
+if(EMONCRYPT_TESTS)
+  add_test(NAME client/cli/no-device
+    COMMAND ${EMONCRYPT_BASH} ${PROJECT_SOURCE_DIR}/tests/cli/no_device.sh
+            $<TARGET_FILE:emoncrypt> ${CMAKE_CURRENT_BINARY_DIR}/cli-no-device)
+  set_tests_properties(client/cli/no-device PROPERTIES TIMEOUT 90 LABELS "cli;client")
+endif()

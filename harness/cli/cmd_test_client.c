@@ -52,7 +52,9 @@ const char cmd_test_client_usage[] =
     "      --exclude P       leave out what P matches as a case or a section\n"
     "                        (repeatable).  A pattern that matches nothing: exit 2\n"
     "  -n, --requests N      end after N requests\n"
-    "  -d, --duration S      end after S seconds\n"
+    "  -d, --duration S      end after S seconds (default 300: a device that\n"
+    "                        retries every 10 s needs ~160 s for all 12\n"
+    "                        scenarios; 0: no limit)\n"
     "      --linger-ms N     after the last scenario, end when the device has\n"
     "                        been quiet N ms (default 1000)\n"
     "      --strict          a NON-STRICT verdict is a failure (exit 1), as in\n"
@@ -328,7 +330,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     memset(&st, 0, sizeof st);
     pthread_t device;
     int device_started = 0;
-    unsigned duration_s = 0;
+    unsigned duration_s = 300;   /* see --help: --duration */
     int verbose = 0, list = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
     ec_client_suite *suite = NULL;
@@ -350,7 +352,6 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         case 'd':
             if (parse_count("--duration", optarg, &duration_s) != 0)
                 goto out;
-            opt.duration_ms = duration_s * 1000u;
             break;
         case OPT_LINGER:
             if (parse_count("--linger-ms", optarg, &opt.linger_ms) != 0)
@@ -397,6 +398,8 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     opt.profile = id.profile;
     opt.username = id.username;
     opt.verbose = !outputs.quiet;
+    opt.progress = !outputs.quiet;   /* no-device line, status lines on a terminal */
+    opt.duration_ms = duration_s > 4000000u ? 4000000000u : duration_s * 1000u;
     opt.show_secrets = outputs.show_secrets;
     if (optind < argc) {
         rc = cli_usage_error("unexpected argument '%s'", argv[optind]);

@@ -380,55 +380,156 @@ void c7_apikey_not_in_clear(const cs_run *run, cs_outcome *o)
     snprintf(o->actual, sizeof o->actual, "in %s", where);
 }
 
+/* Jitter allowed around a wait of ms: 250 ms or 15 %, whichever is more. */
+static long wait_tolerance(long ms)
+{
+    long t = ms * 15 / 100;
+    return t > 250 ? t : 250;
+}
+
+static int cmp_long(const void *a, const void *b)
+{
+    long x = *(const long *)a, y = *(const long *)b;
+    return x < y ? -1 : x > y;
+}
+
+static long median_long(const long *v, size_t n)
+{
+    long *c = malloc(n * sizeof *c);
+    if (c == NULL || n == 0) {
+        free(c);
+        return n ? v[0] : -1;
+    }
+    memcpy(c, v, n * sizeof *c);
+    qsort(c, n, sizeof *c, cmp_long);
+    long m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
+    free(c);
+    return m;
+}
+
+/* see client_internal.h */
+const char *c7_judge_backoff(const long *w, size_t n, char *out, size_t cap)
+{
+    if (n < 2) {
+        snprintf(out, cap, "backoff: cannot tell (%zu wait%s for the same rows in a row; two or more "
+                 "are needed)", n, n == 1 ? "" : "s");
+        return out;
+    }
+    long med = median_long(w, n), tol = wait_tolerance(med);
+    size_t near = 0, grows = 0;
+    for (size_t i = 0; i < n; i++)
+        near += labs(w[i] - med) <= tol;
+    for (size_t i = 1; i < n; i++)
+        grows += w[i] > w[i - 1] + wait_tolerance(w[i - 1]);
+    if (grows == n - 1)
+        snprintf(out, cap, "backoff: the wait grows after each failure (%ld ms to %ld ms over %zu waits)",
+                 w[0], w[n - 1], n);
+    else if (near == n)
+        snprintf(out, cap, "no backoff: a fixed wait of ~%ld ms (all %zu waits within %ld ms of it: "
+                 "jitter)", med, n, tol);
+    else
+        snprintf(out, cap, "backoff: cannot tell (the %zu waits neither grow each time beyond jitter "
+                 "nor stay within %ld ms of ~%ld ms)", n, tol, med);
+    return out;
+}
+
+/* see client_internal.h */
+const char *c7_judge_retry_after(unsigned retry_after_s, long waited, const long *others, size_t n,
+                                 char *out, size_t cap)
+{
+    long need = (long)retry_after_s * 1000;
+    int w = snprintf(out, cap, "after 'Retry-After: %u' it waited %ld ms: ", retry_after_s, waited);
+    if (w < 0 || (size_t)w >= cap)
+        return out;
+    char *rest = out + w;
+    size_t left = cap - (size_t)w;
+    long base = n ? median_long(others, n) : -1;
+    if (waited + 50 < need)
+        snprintf(rest, left, "not honoured (it asked for %ld ms)", need);
+    else if (n == 0)
+        snprintf(rest, left, "cannot tell whether it honoured it (no resend without Retry-After to "
+                 "compare with)");
+    else if (base + wait_tolerance(base) >= need)
+        snprintf(rest, left, "cannot tell whether it honoured it (its usual wait, ~%ld ms, is already "
+                 "that long)", base);
+    else if (waited > base + wait_tolerance(base))
+        snprintf(rest, left, "honoured (its usual wait is ~%ld ms)", base);
+    else
+        snprintf(rest, left, "cannot tell whether it honoured it (its usual wait is ~%ld ms)", base);
+    return out;
+}
+
+/* q was not delivered and its rows came again later: the resend, else NULL. */
+static const cs_request *resend_of(const cs_run *run, const cs_request *q)
+{
+    if (!q->accepted || q->row_count == 0 || cs_delivered(q))
+        return NULL;
+    return later_sharing(run, q);
+}
+
+static long wait_ms(const cs_request *q, const cs_request *p)
+{
+    return (long)((p->arrival - q->arrival) * 1000.0 + 0.5);
+}
+
 /* client/7.retry/interval */
 void c7_retry_interval(const cs_run *run, cs_outcome *o)
 {
     char list[320] = "";
-    size_t used = 0, resends = 0, growing = 0, pairs = 0;
-    long prev = -1;
-    char honour[160] = "";
-    for (size_t i = 0; i < run->request_count; i++) {
+    size_t used = 0, resends = 0, n_plain = 0, best_n = 0;
+    size_t cap = run->request_count + 1;
+    long *plain = calloc(cap, sizeof *plain), *chain = calloc(cap, sizeof *chain),
+         *best = calloc(cap, sizeof *best);
+    unsigned ra_s = 0;
+    long ra_wait = -1;
+    for (size_t i = 0; plain && chain && best && i < run->request_count; i++) {
         const cs_request *q = &run->requests[i];
-        if (!q->accepted || q->row_count == 0 || cs_delivered(q))
-            continue;
-        const cs_request *p = later_sharing(run, q);
+        const cs_request *p = resend_of(run, q);
         if (p == NULL)
             continue;
-        long ms = (long)((p->arrival - q->arrival) * 1000.0 + 0.5);
+        long ms = wait_ms(q, p);
         resends++;
         if (used < sizeof list - 16) {
             int w = snprintf(list + used, sizeof list - used, "%s%ld", used ? ", " : "", ms);
             if (w > 0)
                 used += (size_t)w;
         }
-        /* Consecutive failures of the same rows: does the wait grow? */
-        if (prev >= 0 && cs_rows_shared(q, p) > 0) {
-            const cs_request *before = NULL;
-            for (size_t j = 0; j < i; j++)
-                if (run->requests[j].accepted && !cs_delivered(&run->requests[j]) &&
-                    later_sharing(run, &run->requests[j]) == q)
-                    before = &run->requests[j];
-            if (before != NULL) {
-                pairs++;
-                if (ms > prev)
-                    growing++;
-            }
+        if (q->retry_after_s > 0) {
+            if (ra_wait < 0)
+                ra_s = q->retry_after_s, ra_wait = ms;
+        } else {
+            plain[n_plain++] = ms;
         }
-        prev = ms;
-        if (q->retry_after_s > 0 && !honour[0])
-            snprintf(honour, sizeof honour, "; after 'Retry-After: %u' it waited %ld ms (%s)",
-                     q->retry_after_s, ms,
-                     ms + 50 >= (long)q->retry_after_s * 1000 ? "honoured" : "not honoured");
+        /* The longest run of failures of the same rows: does its wait grow? */
+        int start = 1;
+        for (size_t j = 0; j < i && start; j++)
+            start = resend_of(run, &run->requests[j]) != q;
+        if (!start)
+            continue;
+        size_t len = 0;
+        for (const cs_request *c = q, *n; c && (n = resend_of(run, c)) && len < cap; c = n)
+            chain[len++] = wait_ms(c, n);
+        if (len > best_n) {
+            memcpy(best, chain, len * sizeof *best);
+            best_n = len;
+        }
     }
     if (resends == 0) {
         cs_outcome_set(o, EC_VERDICT_INFO, "no resend observed");
-        return;
+    } else {
+        char backoff[200], honour[220] = "";
+        c7_judge_backoff(best, best_n, backoff, sizeof backoff);
+        if (ra_wait >= 0) {
+            char t[200];
+            snprintf(honour, sizeof honour, "; %s",
+                     c7_judge_retry_after(ra_s, ra_wait, plain, n_plain, t, sizeof t));
+        }
+        cs_outcome_set(o, EC_VERDICT_INFO, "%zu resends after %s ms; %s%s", resends, list, backoff,
+                       honour);
     }
-    cs_outcome_set(o, EC_VERDICT_INFO, "%zu resends after %s ms; %s%s", resends, list,
-                   pairs == 0 ? "no repeated failure to show a backoff"
-                   : growing == pairs ? "the wait grows after each failure (backoff)"
-                                      : "no backoff (the wait does not grow)",
-                   honour);
+    free(plain);
+    free(chain);
+    free(best);
 }
 
 /* ---- scenario verdicts --------------------------------------------------- */
@@ -519,9 +620,13 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
     if (g_ack < 0) {
         snprintf(out, cap, "%s, so its interval is unknown; the scenarios need %zu more "
                  "accepted posts: give --duration at least %zu times the device's posting "
-                 "interval (or run again with --state FILE to continue where this run stopped)",
-                 posts == 0 ? "no accepted post arrived in this run" : "only one accepted post "
-                 "arrived in this run", left, left + 1);
+                 "interval",
+                 run->request_count == 0 && run->event_count == 0
+                     ? "no device connected in this run (point its server setting at the address "
+                       "printed at start)"
+                 : posts == 0 ? "no accepted post arrived in this run"
+                              : "only one accepted post arrived in this run",
+                 left, left + 1);
         return 0;
     }
     /* 25 % margin, rounded up to 10 s. */
@@ -531,9 +636,9 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
         suggest = 10;
     unsigned more = (unsigned)((need * 1.25 + 9.999) / 10) * 10;
     snprintf(out, cap, "this device posts again ~%.1f s after an ack and ~%.1f s after any "
-             "other answer, so the %zu posts still needed take ~%.0f s more: run with "
-             "--duration %u (or run again with --state FILE to continue, ~%u s more)",
-             g_ack, g_fail, left, need, suggest, more ? more : 10);
+             "other answer, so the %zu posts still needed take ~%.0f s more (~%u s with a "
+             "margin): run with --duration %u",
+             g_ack, g_fail, left, need, more ? more : 10, suggest);
     return suggest;
 }
 

@@ -89,8 +89,8 @@ typedef struct {
     size_t event_count, event_cap;
     double started, ended;        /* Unix seconds: the run's start, and its end
                                      (set when the verdicts are computed) */
-    size_t resumed;               /* requests[0..resumed) came from --state: posts
-                                     of an earlier run, no bytes kept */
+    size_t resumed;               /* requests[0..resumed) came from an earlier run
+                                     (no resume exists yet: always 0) */
 } cs_run;
 
 /* A delivered post: the device got the correct ack, all of it. */
@@ -143,6 +143,16 @@ void c7_ack_no_data_lost(const cs_run *, cs_outcome *);
 void c7_resend_fresh_iv(const cs_run *, cs_outcome *);
 void c7_apikey_not_in_clear(const cs_run *, cs_outcome *);
 void c7_retry_interval(const cs_run *, cs_outcome *);
+/* client/7.retry/interval's judgements (issue 11 point 8), pure for the
+ * unit test: w[0..n) the waits (ms) of one run of failures of the same
+ * rows: "backoff" only when each wait grows beyond jitter (250 ms or 15 %),
+ * "no backoff" when all stay within jitter of their median, else "cannot
+ * tell".  A wait after 'Retry-After: N' is "honoured" only when the
+ * device's usual wait (others[0..n), waits without Retry-After) is clearly
+ * shorter than N s; "not honoured" when it waited less; else "cannot tell". */
+const char *c7_judge_backoff(const long *w, size_t n, char *out, size_t cap);
+const char *c7_judge_retry_after(unsigned retry_after_s, long waited, const long *others, size_t n,
+                                 char *out, size_t cap);
 
 /* The verdict of one scenario of the run list (index i). */
 void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o);

@@ -108,6 +108,9 @@ typedef struct {
     int show_secrets;
     size_t max_body;              /* 0 = 1 MiB */
     int verbose;                  /* one line per request on stderr */
+    int progress;                 /* ec_client_suite_wait prints, on stderr, "no
+                                     device has connected yet" once after 10 s and,
+                                     on a terminal, a status line every 5 s */
 } ec_client_suite_options;
 
 typedef struct ec_client_suite ec_client_suite;

@@ -667,12 +667,47 @@ int ec_client_suite_done(ec_client_suite *s)
     return done;
 }
 
+/* Progress on stderr while waiting (issue 13 point 6): "no device has
+ * connected yet" once after 10 s without a connection (terminal or not),
+ * and on a terminal a status line every 5 s.  Never in the reports. */
+static void wait_progress(ec_client_suite *s, double *next_status, int *told_none)
+{
+    pthread_mutex_lock(&s->lock);
+    double now = now_s(), elapsed = now - s->started;
+    size_t requests = s->run.request_count, events = s->run.event_count;
+    size_t done = s->scenarios_done ? s->run.scenario_count : s->scenario_pos;
+    size_t total = s->run.scenario_count;
+    unsigned duration_ms = s->run.opt.duration_ms;
+    pthread_mutex_unlock(&s->lock);
+    char url[64];
+    if (!*told_none && requests == 0 && events == 0 && elapsed >= 10) {
+        *told_none = 1;
+        fprintf(stderr, "emoncrypt test-client: no device has connected yet to %s (after %.0f s): "
+                "point the device's server setting at it\n",
+                ec_client_suite_url(s, url, sizeof url), elapsed);
+    }
+    if (now >= *next_status && isatty(STDERR_FILENO)) {
+        *next_status = now + 5;
+        char left[48] = "no time limit";
+        if (duration_ms > 0) {
+            double l = duration_ms / 1000.0 - elapsed;
+            snprintf(left, sizeof left, "%.0f s left", l > 0 ? l : 0);
+        }
+        fprintf(stderr, "emoncrypt test-client: %.0f s: %zu requests seen, %zu/%zu scenarios done, %s\n",
+                elapsed, requests, done, total, left);
+    }
+}
+
 /* see client_suite.h */
 void ec_client_suite_wait(ec_client_suite *s, volatile int *stop)
 {
+    double next_status = now_s() + 5;
+    int told_none = 0;
     while (!ec_client_suite_done(s) && !(stop != NULL && *stop)) {
         struct timespec ts = {0, 20 * 1000 * 1000};
         nanosleep(&ts, NULL);
+        if (s->run.opt.progress)
+            wait_progress(s, &next_status, &told_none);
     }
 }
 
