@@ -175,4 +175,11 @@ if(EMONCRYPT_TESTS)
   add_test(NAME cli/selection
     COMMAND ${EMONCRYPT_BASH} ${EC_CLI_DIR}/selection.sh ${EC_CLI_EXE})
   set_tests_properties(cli/selection PROPERTIES TIMEOUT 240 LABELS cli)
+
+  # ---- one summary, report paths first, one vocabulary (issue 13) -----
+  add_test(NAME cli/summary-and-paths
+    COMMAND ${EMONCRYPT_BASH} ${EC_CLI_DIR}/summary_paths.sh ${EC_CLI_EXE})
+  add_test(NAME cli/vocabulary
+    COMMAND python3 ${EC_CLI_DIR}/vocabulary.py ${EC_CLI_EXE} ${PROJECT_SOURCE_DIR})
+  set_tests_properties(cli/summary-and-paths cli/vocabulary PROPERTIES TIMEOUT 240 LABELS cli)
 endif()

@@ -2,13 +2,17 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "common/select.h"
 #include "emoncrypt/message.h"
 #include "emoncrypt/report.h"
 
@@ -28,6 +32,12 @@ const ec_cli_command *cli_find_command(const char *name)
 void cli_print_usage(const ec_cli_command *c, FILE *out)
 {
     fprintf(out, "usage: emoncrypt %s", c->usage);
+}
+
+int cli_print_version(void)
+{
+    printf("emoncrypt %s\n", EMONCRYPT_VERSION);
+    return EC_EXIT_PASS;
 }
 
 void cli_set_command(const char *name)
@@ -320,6 +330,80 @@ int cli_report_outputs_write(const struct ec_report *report, const cli_report_ou
         }
     }
     return 0;
+}
+
+int cli_select_option(int c, const char *arg, void *sel)
+{
+    ec_select_kind kind = c == CLI_OPT_CASE ? EC_SELECT_CASE : c == CLI_OPT_SECTION ? EC_SELECT_SECTION : EC_SELECT_EXCLUDE;
+    if (c != CLI_OPT_CASE && c != CLI_OPT_SECTION && c != CLI_OPT_EXCLUDE)
+        return CLI_OPTION_NOT_MINE;
+    if (ec_select_add(sel, kind, arg) != 0) {
+        cli_usage_error("out of memory");
+        return CLI_OPTION_BAD;
+    }
+    return CLI_OPTION_TAKEN;
+}
+
+int cli_check_output_path(const char *opt, const char *path)
+{
+    if (path == NULL || strcmp(path, "-") == 0)
+        return 0;
+    struct stat st;
+    int existed = stat(path, &st) == 0;
+    if (existed && S_ISDIR(st.st_mode)) {
+        cli_usage_error("%s: cannot write %s: it is a directory", opt, path);
+        return -1;
+    }
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        cli_usage_error("%s: cannot write %s: %s", opt, path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    if (!existed)
+        unlink(path);   /* written at the end; no empty report after a set-up error */
+    return 0;
+}
+
+int cli_report_outputs_check(const cli_report_outputs *out)
+{
+    return cli_check_output_path("--junit", out->junit) || cli_check_output_path("--json", out->json) ||
+                   cli_check_output_path("--html", out->html)
+               ? -1
+               : 0;
+}
+
+int cli_report_console(const struct ec_report *report, FILE *out, int fails_only, int verbose,
+                       const char *fmt, ...)
+{
+    int strict = ec_report_is_strict(report);
+    if (ec_report_write_console_opts(report, out, -1, verbose,
+                                     EC_CONSOLE_NO_SUMMARY | (fails_only ? EC_CONSOLE_FAILS_ONLY : 0)) != 0)
+        return -1;
+    ec_report_totals t = ec_report_get_totals(report);
+    size_t shown = t.total;
+    if (fails_only) {
+        shown = 0;
+        for (size_t i = 0; i < ec_report_count(report); i++)
+            shown += ec_report_is_failure(report, ec_report_result(report, i));
+    }
+    if (shown)
+        fputc('\n', out);   /* rows above */
+    fprintf(out, "emoncrypt%s%s: ", current_command ? " " : "", current_command ? current_command : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(out, fmt, ap);
+    va_end(ap);
+    static const ec_verdict order[] = { EC_VERDICT_PASS, EC_VERDICT_FAIL, EC_VERDICT_NON_STRICT,
+                                        EC_VERDICT_INFO, EC_VERDICT_SKIP, EC_VERDICT_INCOMPLETE };
+    fputs(strict ? " (strict):" : ":", out);
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        fprintf(out, "%s %zu %s", i ? "," : "", t.by_verdict[order[i]], ec_verdict_name(order[i]));
+    if (strict && t.by_verdict[EC_VERDICT_NON_STRICT])
+        fprintf(out, "\nstrict: the %zu NON-STRICT count as failures", t.by_verdict[EC_VERDICT_NON_STRICT]);
+    int rc = ec_report_exit_code(report);
+    fprintf(out, "\nresult: %s\n", rc == 1 ? "FAIL" : rc == 2 ? "INCOMPLETE" : "OK");
+    return ferror(out) ? -1 : 0;
 }
 
 int cli_common_option(int c, const char *arg, char **argv, cli_identity *id,

@@ -43,6 +43,10 @@ const ec_cli_command *cli_find_command(const char *name);
 /* "usage: emoncrypt " + c->usage, to out. */
 void cli_print_usage(const ec_cli_command *c, FILE *out);
 
+/* -V, --version (every command and emoncrypt itself): prints
+ * "emoncrypt VERSION" on stdout; returns EC_EXIT_PASS. */
+int cli_print_version(void);
+
 /* Sets the command name error lines start with ("emoncrypt encode: ");
  * NULL for plain "emoncrypt: ".  main() calls it before dispatching. */
 void cli_set_command(const char *name);
@@ -100,7 +104,10 @@ enum {
     CLI_OPT_JUNIT,
     CLI_OPT_JSON,
     CLI_OPT_HTML,
-    CLI_OPT_SHOW_SECRETS
+    CLI_OPT_SHOW_SECRETS,
+    CLI_OPT_CASE,
+    CLI_OPT_SECTION,
+    CLI_OPT_EXCLUDE
 };
 
 /* What a shared option parser returns for one getopt_long result. */
@@ -158,6 +165,29 @@ struct ec_report;
  * Returns 0, or prints "--junit: cannot write PATH" (etc.) for the first
  * that fails and returns -1. */
 int cli_report_outputs_write(const struct ec_report *report, const cli_report_outputs *out);
+
+/* --case, --section, --exclude (CLI_OPT_CASE/SECTION/EXCLUDE, test-server
+ * and test-client): c and its arg into sel (common/select.h's ec_select,
+ * passed as void * so that this header needs no suite header).  Returns
+ * CLI_OPTION_* (BAD only when out of memory). */
+int cli_select_option(int c, const char *arg, void *sel);
+
+/* Before any traffic (issue 13): path can be written (opened for append,
+ * created when missing and then removed again; "-" and NULL pass).  Else
+ * prints "OPT: cannot write PATH: WHY" and returns -1 (exit EC_EXIT_USAGE). */
+int cli_check_output_path(const char *opt, const char *path);
+/* The same for --junit, --json and --html. */
+int cli_report_outputs_check(const cli_report_outputs *out);
+
+/* The console part of a run's report, with ONE summary (issue 13): the
+ * rows (only the failures, ec_report_is_failure, when fails_only), then
+ *   "emoncrypt CMD: " + fmt… + " (strict)" for a strict report + ": N PASS,
+ *   N FAIL, N NON-STRICT, N INFO, N SKIP, N INCOMPLETE"
+ *   "strict: the N NON-STRICT count as failures"   (strict, when N > 0)
+ *   "result: OK|FAIL|INCOMPLETE"                   (ec_report_exit_code)
+ * every count from the whole report.  Returns 0, or -1 on a write error. */
+int cli_report_console(const struct ec_report *report, FILE *out, int fails_only, int verbose,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* The default: branch of a getopt_long loop: c is parsed by
  * cli_identity_option (when id is not NULL), else by

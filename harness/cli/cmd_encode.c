@@ -38,7 +38,13 @@ const char cmd_encode_usage[] =
     "                        e.g. hmac-upper, hmac-plus-nul, std-alphabet\n"
     "  -f, --format F        http (default), curl or json\n"
     "      --url BASE        server base URL (default " ENCODE_DEFAULT_URL ")\n"
-    "  -h, --help            show this help\n";
+    "  -h, --help            show this help\n"
+    "  -V, --version         print the version and exit\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt encode --apikey $KEY --userid 1 'node=emontx&fulljson={\"power1\":100}'\n"
+    "  emoncrypt encode -k $KEY -u 1 --format curl @plaintext.txt\n"
+    "  echo 'node=1&csv=1,2' | emoncrypt encode -k $KEY -u 1 --profile aes128cbcgz -\n";
 
 enum { FORMAT_HTTP, FORMAT_CURL, FORMAT_JSON };
 static const char *const format_names[] = {"http", "curl", "json", NULL};
@@ -60,6 +66,7 @@ static const struct option encode_options[] = {
     {"mistake", required_argument, NULL, OPT_MISTAKE},
     {"format", required_argument, NULL, 'f'},
     {"url", required_argument, NULL, OPT_URL},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -242,7 +249,7 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
     int rc = EC_EXIT_USAGE;
 
     int c;
-    while ((c = getopt_long(argc, argv, ":k:u:p:f:h", encode_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:u:p:f:hV", encode_options, NULL)) != -1) {
         switch (c) {
         case 'u':
             if (optarg[0] == 0 || strpbrk(optarg, "\n") != NULL) {
@@ -290,6 +297,9 @@ int cmd_encode(const ec_cli_command *self, int argc, char **argv)
         case OPT_URL:
             url_text = optarg;
             break;
+        case 'V':
+            rc = cli_print_version();
+            goto out;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;

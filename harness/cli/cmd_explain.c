@@ -43,11 +43,17 @@ const char cmd_explain_usage[] =
     "      --path P            the path posted to (default /input/post)\n"
     "      --method M          the HTTP method (default POST)\n"
     "      --username U        the account's username (legacy profile)\n"
-    "  -c, --capture FILE      explain the requests of a capture file\n"
+    "      --capture FILE      explain the requests of a capture file\n"
     "  -i, --index K           only the K-th request of the capture (from 0)\n"
     "      --strict            judge as a strict server, not as Emoncms\n"
     "  -f, --format F          text (default) or json\n"
-    "  -h, --help              show this help\n";
+    "  -h, --help              show this help\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt explain --apikey $KEY --authorization 1:HMAC BODY\n"
+    "  emoncrypt explain --apikey $KEY --capture device.jsonl --index 3\n"
+    "  emoncrypt explain --apikey $KEY --format json @body.txt\n";
 
 enum { FORMAT_TEXT, FORMAT_JSON };
 static const char *const format_names[] = {"text", "json", NULL};
@@ -66,6 +72,7 @@ static const struct option explain_options[] = {
     {"index", required_argument, NULL, 'i'},
     {"strict", no_argument, NULL, OPT_STRICT},
     {"format", required_argument, NULL, 'f'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -287,7 +294,7 @@ int cmd_explain(const ec_cli_command *self, int argc, char **argv)
     cli_identity id = {0};
 
     int c;
-    while ((c = getopt_long(argc, argv, ":k:u:a:t:c:i:f:h", explain_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:u:a:t:i:f:hV", explain_options, NULL)) != -1) {
         switch (c) {
         case 'u':
             if (optarg[0] == 0 || strlen(optarg) > 60) {
@@ -333,6 +340,9 @@ int cmd_explain(const ec_cli_command *self, int argc, char **argv)
             if (cli_parse_choice("--format", optarg, format_names, &pr.format) != 0)
                 goto out;
             break;
+        case 'V':
+            rc = cli_print_version();
+            goto out;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;

@@ -45,11 +45,11 @@ const char cmd_fleet_usage[] =
     "  -n, --requests N        corpus lines = posts (default 10000)\n"
     "  -b, --bulk-rows K       post K rows per request to /input/bulk (default 0:\n"
     "                          /input/post with fulljson)\n"
-    "  -i, --interval S        seconds between one device's posts (default 10)\n"
+    "      --interval S        seconds between one device's posts (default 10)\n"
     "      --end-time T        unix time of the newest post (default now)\n"
     "  -r, --rate R            Tsung's arrival rate, posts/s (default 100)\n"
     "  -d, --duration S        Tsung's arrival phase, seconds (default N / R)\n"
-    "  -a, --agent HOST[:VMS]  a Tsung agent host (repeatable; VMS Erlang VMs on\n"
+    "      --agent HOST[:VMS]  a Tsung agent host (repeatable; VMS Erlang VMs on\n"
     "                          it, one per core); none: the controller's own VM\n"
     "  -q, --quiet             no summary line\n"
     "Options of check:\n"
@@ -58,8 +58,9 @@ const char cmd_fleet_usage[] =
     "      --serve-log FILE    emoncrypt serve --strict's log (stderr)\n"
     "      --json FILE         also write the result as JSON ('-' = stdout)\n"
     "  -h, --help              show this help\n"
+    "  -V, --version           print the version and exit\n"
     "\n"
-    "Examples:\n"
+    "EXAMPLES\n"
     "  emoncrypt fleet export /tmp/fleet http://127.0.0.1:8080 --config users.json \\\n"
     "      --requests 30000 --rate 1000 --agent localhost:2\n"
     "  tsung -n -f /tmp/fleet/scenario.xml -l /tmp/fleet/log start\n"
@@ -86,6 +87,7 @@ static const struct option fleet_options[] = {
     {"serve-log", required_argument, NULL, OPT_SERVE_LOG},
     {"json", required_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -103,7 +105,7 @@ static int parse(fleet_args *a, int argc, char **argv)
     double v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":c:u:k:D:n:b:i:r:d:a:s:qh", fleet_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":c:u:k:D:n:b:r:d:s:qhV", fleet_options, NULL)) != -1) {
         switch (c) {
         case 'c': a->config = optarg; break;
         case 'u':
@@ -159,6 +161,7 @@ static int parse(fleet_args *a, int argc, char **argv)
         case OPT_JSON: a->json = optarg; break;
         case 'q': a->quiet = 1; break;
         case 'h': return -1;
+        case 'V': return -2;
         default: return cli_option_error(c, argv);
         }
     }
@@ -306,6 +309,8 @@ static int do_check(fleet_args *a, int argc, char **argv)
 
 int cmd_fleet(const ec_cli_command *self, int argc, char **argv)
 {
+    if (argc >= 2 && (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0))
+        return cli_print_version();
     if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         cli_print_usage(self, argc < 2 ? stderr : stdout);
         return argc < 2 ? EC_EXIT_USAGE : EC_EXIT_PASS;
@@ -319,6 +324,8 @@ int cmd_fleet(const ec_cli_command *self, int argc, char **argv)
     if (rc == -1) {
         cli_print_usage(self, stdout);
         rc = EC_EXIT_PASS;
+    } else if (rc == -2) {
+        rc = cli_print_version();
     } else if (rc == 0) {
         rc = strcmp(verb, "export") == 0 ? do_export(&a, argc - 1, argv + 1)
                                          : do_check(&a, argc - 1, argv + 1);

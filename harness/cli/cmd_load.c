@@ -22,7 +22,7 @@ const char cmd_load_usage[] =
     "(emoncrypt_load_I), a fresh random IV for every post and real timestamps,\n"
     "and checks every reply against the ack it expects.  Reports the rate\n"
     "achieved, latency percentiles, the answers that were not the ack (grouped)\n"
-    "and ack mismatches.  Runs at most --duration seconds and --max-requests\n"
+    "and ack mismatches.  Runs at most --duration seconds and --requests\n"
     "posts.  Only loopback targets unless --allow-remote: a load test against\n"
     "someone else's server is an attack.  Exit 0: every post acked; 1: some\n"
     "were not; 2: usage error, refused target, or nothing listens at URL.\n"
@@ -32,19 +32,25 @@ const char cmd_load_usage[] =
     "  -u, --userid N          the account's user id\n"
     "  -k, --apikey HEX        the account's write API key (32 hex digits)\n"
     "  -D, --devices D         simulated devices (default 4)\n"
-    "  -c, --connections C     kept-alive connections, one thread each; the\n"
+    "      --connections C     kept-alive connections, one thread each; the\n"
     "                          devices take turns on them (default min(D, 16))\n"
     "  -r, --rate R            posts per second over the whole fleet (default 0:\n"
     "                          as fast as the server answers)\n"
     "  -d, --duration S        seconds to run (default 10, at most 3600)\n"
-    "  -n, --max-requests N    stop after N posts (default 10000000)\n"
+    "  -n, --requests N        stop after N posts (default 10000000; the old\n"
+    "                          name --max-requests works too)\n"
     "  -b, --bulk-rows K       post K rows per request to /input/bulk, as\n"
     "                          IoTaWatt does (default 0: /input/post, fulljson)\n"
     "      --timeout-ms M      per request (default 3000)\n"
     "      --allow-remote      allow a target outside 127.0.0.0/8, ::1, localhost\n"
     "      --json FILE         also write the result as JSON ('-' = stdout)\n"
     "  -q, --quiet             print only the one-line summary\n"
-    "  -h, --help              show this help\n";
+    "  -h, --help              show this help\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt load http://127.0.0.1:8080 --userid 1 --apikey $KEY --devices 100 --duration 30\n"
+    "  emoncrypt load http://127.0.0.1:8080 -u 1 -k $KEY -D 1000 -r 500 --json load.json\n";
 
 enum { OPT_TIMEOUT = 256, OPT_ALLOW_REMOTE, OPT_JSON };
 
@@ -55,12 +61,14 @@ static const struct option load_options[] = {
     {"connections", required_argument, NULL, 'c'},
     {"rate", required_argument, NULL, 'r'},
     {"duration", required_argument, NULL, 'd'},
+    {"requests", required_argument, NULL, 'n'},
     {"max-requests", required_argument, NULL, 'n'},
     {"bulk-rows", required_argument, NULL, 'b'},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"allow-remote", no_argument, NULL, OPT_ALLOW_REMOTE},
     {"json", required_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -142,7 +150,7 @@ int cmd_load(const ec_cli_command *self, int argc, char **argv)
     double v;
 
     int c;
-    while ((c = getopt_long(argc, argv, ":u:k:D:c:r:d:n:b:qh", load_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":u:k:D:r:d:n:b:qhV", load_options, NULL)) != -1) {
         switch (c) {
         case 'u':
             if (cli_parse_userid("--userid", optarg) != 0)
@@ -173,7 +181,7 @@ int cmd_load(const ec_cli_command *self, int argc, char **argv)
                 goto out;
             break;
         case 'n':
-            if (cli_parse_number("--max-requests", optarg, 1, 1e12, &v) != 0)
+            if (cli_parse_number("--requests", optarg, 1, 1e12, &v) != 0)
                 goto out;
             o.max_requests = (uint64_t)v;
             break;
@@ -190,6 +198,9 @@ int cmd_load(const ec_cli_command *self, int argc, char **argv)
         case OPT_ALLOW_REMOTE: o.allow_remote = 1; break;
         case OPT_JSON: json_path = optarg; break;
         case 'q': quiet = 1; break;
+        case 'V':
+            rc = cli_print_version();
+            goto out;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;
@@ -209,6 +220,8 @@ int cmd_load(const ec_cli_command *self, int argc, char **argv)
         cli_usage_error("--userid and --apikey are required");
         goto out;
     }
+    if (cli_check_output_path("--json", json_path) != 0)
+        goto out;   /* before the load, not after it */
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -30,12 +30,17 @@ const char cmd_replay_usage[] =
     "answer the same; 1: a difference; 2: usage error or URL unreachable.\n"
     "\n"
     "Options:\n"
-    "  -c, --capture FILE    the capture to replay ('-' = stdin)\n"
+    "      --capture FILE    the capture to replay ('-' = stdin)\n"
     "  -i, --index K         only the K-th request of the capture (from 0)\n"
     "      --timeout-ms M    per request (default 5000)\n"
     "  -f, --format F        text (default) or json\n"
     "  -q, --quiet           print only the differences and the summary\n"
-    "  -h, --help            show this help\n";
+    "  -h, --help            show this help\n"
+    "  -V, --version         print the version and exit\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt replay --capture device.jsonl http://127.0.0.1:8080\n"
+    "  emoncrypt replay --capture device.jsonl --index 3 --format json http://emonpi.local\n";
 
 enum { FORMAT_TEXT, FORMAT_JSON };
 static const char *const format_names[] = {"text", "json", NULL};
@@ -48,6 +53,7 @@ static const struct option replay_options[] = {
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"format", required_argument, NULL, 'f'},
     {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -134,7 +140,7 @@ int cmd_replay(const ec_cli_command *self, int argc, char **argv)
     long only_index = -1, timeout_ms = 5000;
     int format = FORMAT_TEXT, quiet = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":c:i:f:qh", replay_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":i:f:qhV", replay_options, NULL)) != -1) {
         char *end;
         switch (c) {
         case 'c':
@@ -159,6 +165,7 @@ int cmd_replay(const ec_cli_command *self, int argc, char **argv)
         case 'q':
             quiet = 1;
             break;
+        case 'V': return cli_print_version();
         case 'h':
             cli_print_usage(self, stdout);
             return EC_EXIT_PASS;

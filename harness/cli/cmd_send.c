@@ -42,7 +42,7 @@ const char cmd_send_usage[] =
     "                          PLAINTEXT: post to /input/post/NAME\n"
     "      --bulk FILE.csv     send rows from a CSV file ('-' = stdin)\n"
     "      --rows-per-post K   rows per bulk post (default 10)\n"
-    "  -r, --retries N         resends per post before giving up (default 5;\n"
+    "      --retries N         resends per post before giving up (default 5;\n"
     "                          -1 = forever)\n"
     "      --interval-ms M     wait between posts (default 10000)\n"
     "      --retry-ms M        first wait after a failure, doubled each time\n"
@@ -51,7 +51,16 @@ const char cmd_send_usage[] =
     "      --timeout-ms M      per request (default 3000)\n"
     "      --undelivered FILE  write rows left undelivered there (CSV)\n"
     "  -q, --quiet             no line per post\n"
-    "  -h, --help              show this help\n";
+    "  -h, --help              show this help\n"
+    "  -V, --version           print the version and exit\n"
+    "\n"
+    "Testing the tests (a deliberately wrong client, for test-client's own checks):\n"
+    "      --mutant NAME       post with one known client mistake\n"
+    "      --list-mutants      list them and exit\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt send http://127.0.0.1:8080 --userid 1 --apikey $KEY 'node=emontx&fulljson={\"power1\":100}'\n"
+    "  emoncrypt send http://emonpi.local -u 1 -k $KEY --bulk readings.csv --node house\n";
 
 enum { OPT_NODE = 256, OPT_BULK, OPT_ROWS_PER_POST, OPT_INTERVAL, OPT_RETRY_MS,
        OPT_MAX_BACKOFF, OPT_TIMEOUT, OPT_UNDELIVERED, OPT_MUTANT, OPT_LIST_MUTANTS };
@@ -74,6 +83,7 @@ static const struct option send_options[] = {
     {"mutant", required_argument, NULL, OPT_MUTANT},
     {"list-mutants", no_argument, NULL, OPT_LIST_MUTANTS},
     {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -116,7 +126,7 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
     int rc = EC_EXIT_USAGE;
 
     int c;
-    while ((c = getopt_long(argc, argv, ":u:k:p:r:qh", send_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":u:k:p:qhV", send_options, NULL)) != -1) {
         switch (c) {
         case OPT_NODE: o.node = optarg; break;
         case OPT_BULK: bulk = optarg; break;
@@ -172,6 +182,9 @@ int cmd_send(const ec_cli_command *self, int argc, char **argv)
             rc = EC_EXIT_PASS;
             goto out;
         case 'q': o.log = NULL; break;
+        case 'V':
+            rc = cli_print_version();
+            goto out;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;

@@ -38,10 +38,20 @@ const char cmd_serve_usage[] =
     "      --ready-file F    write the base URL to F once listening (for scripts)\n"
     "  -q, --quiet           no per-request log on stderr\n"
     "  -h, --help            show this help\n"
+    "  -V, --version         print the version and exit\n"
+    "\n"
+    "Testing the tests (a deliberately wrong server, for test-server's own checks):\n"
+    "      --mutant NAME     answer with one known server bug\n"
+    "      --list-mutants    list them (and the case that catches each) and exit\n"
     "\n"
     "Loopback clients may read what was stored, as JSON:\n"
     "  GET /emoncrypt/rows?node=NODE[&userid=N]   every row, in store order\n"
-    "  GET /input/get/NODE?apikey=WRITE_KEY      each input's last value, as Emoncms\n";
+    "  GET /input/get/NODE?apikey=WRITE_KEY      each input's last value, as Emoncms\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt serve --userid 1 --apikey $KEY --store rows.jsonl\n"
+    "  emoncrypt serve -l 127.0.0.1:0 -u 1 -k $KEY --ready-file url.txt --quiet &\n"
+    "  emoncrypt serve --config users.json --strict\n";
 
 enum { OPT_USERNAME = 256, OPT_STRICT, OPT_MAX_BODY, OPT_TIMEOUT, OPT_READY, OPT_MUTANT,
        OPT_LIST_MUTANTS };
@@ -58,6 +68,7 @@ static const struct option serve_options[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"ready-file", required_argument, NULL, OPT_READY},
     {"quiet", no_argument, NULL, 'q'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     /* hidden: the deliberately broken servers the suite is tested with */
     {"mutant", required_argument, NULL, OPT_MUTANT},
@@ -101,7 +112,7 @@ int cmd_serve(const ec_cli_command *self, int argc, char **argv)
     unsigned long n;
 
     int c;
-    while ((c = getopt_long(argc, argv, ":l:u:k:c:s:qh", serve_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:u:k:c:s:qhV", serve_options, NULL)) != -1) {
         switch (c) {
         case 'l': cfg.listen = optarg; break;
         case 'u': userid = optarg; break;
@@ -134,6 +145,9 @@ int cmd_serve(const ec_cli_command *self, int argc, char **argv)
             rc = EC_EXIT_PASS;
             goto out;
         }
+        case 'V':
+            rc = cli_print_version();
+            goto out;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;

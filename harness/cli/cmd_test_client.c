@@ -37,11 +37,11 @@ const char cmd_test_client_usage[] =
     "Options:\n"
     "  -u, --userid N        the device's user id\n"
     "  -k, --apikey HEX      the device's write API key (32 hex digits)\n"
-    "      --listen ADDR     address to listen on (default 127.0.0.1:8080;\n"
+    "  -l, --listen ADDR     address to listen on (default 127.0.0.1:8080;\n"
     "                        port 0 picks a free one)\n"
     "  -p, --profile P       aes128cbc (default), aes128cbcgz or legacy\n"
     "      --username U      the account's username (legacy profile)\n"
-    "  -s, --scenario NAME   one scenario, several (a,b,c), or all (default);\n"
+    "      --scenario NAME   one scenario, several (a,b,c), or all (default);\n"
     "                        see --list\n"
     "      --case ID         report this check or scenario: the id as listed\n"
     "                        (client/2.iv/fresh), without client/, or a shell\n"
@@ -72,21 +72,32 @@ const char cmd_test_client_usage[] =
     "                        posts to the mock from this process, quickly\n"
     "      --list            print the scenarios and checks a run with these\n"
     "                        options would report (every filter) and their count\n"
-    "  -h, --help            show this help\n";
+    "  -h, --help            show this help\n"
+    "  -V, --version         print the version and exit\n"
+    "\n"
+    "Testing the tests:\n"
+    "      --self-test-mutant NAME  --self-test with a deliberately wrong device\n"
+    "                        (send --list-mutants names them)\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt test-client --listen 0.0.0.0:8080 --userid 1 --apikey $KEY --duration 600\n"
+    "  emoncrypt test-client -l 127.0.0.1:0 -u 1 -k $KEY --self-test\n"
+    "  emoncrypt test-client -u 1 -k $KEY --scenario wrong-ack,http-500 --junit client.xml\n"
+    "  emoncrypt test-client --list --section 7.scenario\n";
 
-enum { OPT_LISTEN = 256, OPT_LINGER, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE, OPT_LIST,
-       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT, OPT_CASE, OPT_SECTION, OPT_EXCLUDE };
+enum { OPT_LINGER = 256, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE, OPT_LIST,
+       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT };
 
 static const struct option test_client_options[] = {
     {"userid", required_argument, NULL, 'u'},
     {"apikey", required_argument, NULL, 'k'},
-    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"listen", required_argument, NULL, 'l'},
     {"profile", required_argument, NULL, 'p'},
     {"username", required_argument, NULL, CLI_OPT_USERNAME},
     {"scenario", required_argument, NULL, 's'},
-    {"case", required_argument, NULL, OPT_CASE},
-    {"section", required_argument, NULL, OPT_SECTION},
-    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"case", required_argument, NULL, CLI_OPT_CASE},
+    {"section", required_argument, NULL, CLI_OPT_SECTION},
+    {"exclude", required_argument, NULL, CLI_OPT_EXCLUDE},
     {"requests", required_argument, NULL, 'n'},
     {"duration", required_argument, NULL, 'd'},
     {"linger-ms", required_argument, NULL, OPT_LINGER},
@@ -101,8 +112,9 @@ static const struct option test_client_options[] = {
     {"show-secrets", no_argument, NULL, CLI_OPT_SHOW_SECRETS},
     {"list", no_argument, NULL, OPT_LIST},
     {"self-test", no_argument, NULL, OPT_SELF_TEST},
-    /* Test-only, not in the help: the self-test device is a mutant. */
+    /* Testing the tests: the self-test device is a mutant. */
     {"self-test-mutant", required_argument, NULL, OPT_SELF_TEST_MUTANT},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -296,24 +308,11 @@ static void list_all(const ec_select *sel, const char *scenario, size_t count)
     printf("\n%zu cases\n", count);
 }
 
-/* The report with only the rows sel selects (the checks not selected ran,
- * but are not reported). */
-static int keep_selected(ec_report **report, const ec_select *sel, const char *url,
-                         const ec_client_suite_options *opt)
+/* test-client --case/--section/--exclude: the rows reported (the checks
+ * not selected ran, but are not reported). */
+static int selected_row(void *sel, const ec_case_result *r)
 {
-    ec_report *kept = ec_report_new("client", "client", url);
-    if (kept == NULL || ec_report_set_secret(kept, opt->apikey_hex, opt->show_secrets) != EC_OK) {
-        ec_report_free(kept);
-        return -1;
-    }
-    for (size_t i = 0; i < ec_report_count(*report); i++) {
-        const ec_case_result *r = ec_report_result(*report, i);
-        if (ec_select_match(sel, r->id, NULL))
-            ec_report_add(kept, r);
-    }
-    ec_report_free(*report);
-    *report = kept;
-    return 0;
+    return ec_select_match(sel, r->id, NULL);
 }
 
 int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
@@ -334,14 +333,14 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     int verbose = 0, list = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
     ec_client_suite *suite = NULL;
-    const char **cases = NULL, **sections = NULL, **excludes = NULL;
-    size_t n_cases = 0, n_sections = 0, n_excludes = 0, n_selected = 0;
+    ec_select sel = { .role = "client" };
+    size_t n_selected = 0;
     char scenario_buf[512];
 
     int c;
-    while ((c = getopt_long(argc, argv, ":u:k:p:s:n:d:vqh", test_client_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:u:k:p:n:d:vqhV", test_client_options, NULL)) != -1) {
         switch (c) {
-        case OPT_LISTEN: opt.listen = optarg; break;
+        case 'l': opt.listen = optarg; break;
         case 's':
             opt.scenario = optarg; /* checked when the suite starts */
             break;
@@ -371,26 +370,21 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
             }
             break;
         case OPT_LIST: list = 1; break;
-        case OPT_CASE:
-            if (ec_select_push(&cases, &n_cases, optarg) != 0)
-                goto out;
-            break;
-        case OPT_SECTION:
-            if (ec_select_push(&sections, &n_sections, optarg) != 0)
-                goto out;
-            break;
-        case OPT_EXCLUDE:
-            if (ec_select_push(&excludes, &n_excludes, optarg) != 0)
-                goto out;
-            break;
+        case 'V':
+            rc = cli_print_version();
+            goto out;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;
             goto out;
-        default:
-            if (cli_common_option(c, optarg, argv, &id, &outputs) != 0)
+        default: {
+            int sel_taken = cli_select_option(c, optarg, &sel);
+            if (sel_taken == CLI_OPTION_BAD)
+                goto out;
+            if (sel_taken == CLI_OPTION_NOT_MINE && cli_common_option(c, optarg, argv, &id, &outputs) != 0)
                 goto out;
             break;
+        }
         }
     }
     opt.userid = id.userid;
@@ -407,7 +401,6 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     }
     if (self_mutant != NULL && opt.scenario == NULL)
         opt.scenario = self_mutant->scenario;
-    const ec_select sel = { "client", cases, n_cases, sections, n_sections, excludes, n_excludes };
     const char *listed = opt.scenario;
     if (select_scenarios(&sel, &opt.scenario, scenario_buf, sizeof scenario_buf, &n_selected) != 0)
         goto out;
@@ -421,6 +414,9 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         goto out;
     }
     if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
+        goto out;
+    /* a report that cannot be written is exit 2 now, not after the run */
+    if (cli_report_outputs_check(&outputs) != 0 || cli_check_output_path("--port-file", port_file) != 0)
         goto out;
     if (self_testing && opt.linger_ms == 0)
         opt.linger_ms = 200;
@@ -487,20 +483,12 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     ec_report_set_run(report, ec_profile_name(opt.profile), started,
                       (long)difftime(time(NULL), started) * 1000);
     ec_client_suite_finish(suite, report);
-    if (ec_select_pattern_count(&sel) && keep_selected(&report, &sel, url, &opt) != 0) {
-        rc = cli_usage_error("out of memory");
-        goto out;
-    }
+    if (ec_select_pattern_count(&sel))
+        ec_report_keep(report, selected_row, &sel);
     running = NULL;
     cli_default_stop_signals();
-    ec_report_write_console(report, stdout, -1, verbose);
-    ec_report_totals t = ec_report_get_totals(report);
-    fprintf(stdout, "emoncrypt test-client: %s%s: %zu PASS, %zu FAIL, %zu NON-STRICT, %zu INFO, "
-            "%zu SKIP, %zu INCOMPLETE\n", ec_client_suite_summary(suite),
-            opt.strict ? " (strict)" : "",
-            t.by_verdict[EC_VERDICT_PASS], t.by_verdict[EC_VERDICT_FAIL],
-            t.by_verdict[EC_VERDICT_NON_STRICT], t.by_verdict[EC_VERDICT_INFO],
-            t.by_verdict[EC_VERDICT_SKIP], t.by_verdict[EC_VERDICT_INCOMPLETE]);
+    /* -q quiets the per-request lines, not the report */
+    cli_report_console(report, stdout, 0, verbose, "%s", ec_client_suite_summary(suite));
     if (cli_report_outputs_write(report, &outputs) != 0)
         goto out;
     /* 2 when the only problem is that not enough was seen (INCOMPLETE). */
@@ -518,8 +506,6 @@ out:
     ec_client_suite_free(suite);
     ec_report_free(report);
     memset(id.apikey, 0, sizeof id.apikey);
-    free(cases);
-    free(sections);
-    free(excludes);
+    ec_select_free(&sel);
     return rc;
 }

@@ -76,6 +76,7 @@ const char cmd_test_server_usage[] =
     "                        (every filter, the vectors included) and their\n"
     "                        count; sends nothing, needs no URL, --userid, --apikey\n"
     "  -h, --help            show this help\n"
+    "  -V, --version         print the version and exit\n"
     "\n"
     "CMOCKA_MESSAGE_OUTPUT=xml (with CMOCKA_XML_FILE) gives CMocka's own XML.\n"
     "\n"
@@ -89,8 +90,8 @@ const char cmd_test_server_usage[] =
     "  emoncrypt test-server http://127.0.0.1:8080 -u 1 -k $KEY --section 4.auth --section 4.ack\n"
     "  emoncrypt test-server --list --section server/8.vectors --exclude '*gz*'\n";
 
-enum { OPT_STRICT = 256, OPT_CASE, OPT_SECTION, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL, OPT_LIST,
-       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY, OPT_REQUIRE, OPT_SERVER_VERSION, OPT_EXCLUDE };
+enum { OPT_STRICT = 256, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL, OPT_LIST,
+       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY, OPT_REQUIRE, OPT_SERVER_VERSION };
 
 static const struct option test_server_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -98,9 +99,9 @@ static const struct option test_server_options[] = {
     {"profile", required_argument, NULL, 'p'},
     {"username", required_argument, NULL, CLI_OPT_USERNAME},
     {"strict", no_argument, NULL, OPT_STRICT},
-    {"case", required_argument, NULL, OPT_CASE},
-    {"section", required_argument, NULL, OPT_SECTION},
-    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"case", required_argument, NULL, CLI_OPT_CASE},
+    {"section", required_argument, NULL, CLI_OPT_SECTION},
+    {"exclude", required_argument, NULL, CLI_OPT_EXCLUDE},
     {"node", required_argument, NULL, OPT_NODE},
     {"timeout-ms", required_argument, NULL, OPT_TIMEOUT},
     {"rows-url", required_argument, NULL, OPT_ROWS_URL},
@@ -116,6 +117,7 @@ static const struct option test_server_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"show-secrets", no_argument, NULL, CLI_OPT_SHOW_SECRETS},
     {"list", no_argument, NULL, OPT_LIST},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -161,27 +163,14 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     memset(&opt, 0, sizeof opt);
     cli_identity id = {.profile = -1};   /* -1: no --profile */
     cli_report_outputs outputs = {0};
-    const char **cases = NULL, **sections = NULL, **excludes = NULL;
-    size_t n_cases = 0, n_sections = 0, n_excludes = 0;
+    ec_select sel = { .role = "server" };
     int verbose = 0, list = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
 
     int c;
-    while ((c = getopt_long(argc, argv, ":u:k:p:vqh", test_server_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":u:k:p:vqhV", test_server_options, NULL)) != -1) {
         switch (c) {
         case OPT_STRICT: opt.strict = 1; break;
-        case OPT_CASE:
-            if (ec_select_push(&cases, &n_cases, optarg) != 0)
-                goto out;
-            break;
-        case OPT_SECTION:
-            if (ec_select_push(&sections, &n_sections, optarg) != 0)
-                goto out;
-            break;
-        case OPT_EXCLUDE:
-            if (ec_select_push(&excludes, &n_excludes, optarg) != 0)
-                goto out;
-            break;
         case OPT_NODE:
             if (!optarg[0] || strpbrk(optarg, "/?#&=\"\\ ")) {
                 cli_usage_error("--node: expected a plain node name, got '%s'", optarg);
@@ -225,14 +214,21 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
             break;
         case 'v': verbose = 1; break;
         case OPT_LIST: list = 1; break;
+        case 'V':
+            rc = cli_print_version();
+            goto out;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;
             goto out;
-        default:
-            if (cli_common_option(c, optarg, argv, &id, &outputs) != 0)
+        default: {
+            int sel_taken = cli_select_option(c, optarg, &sel);
+            if (sel_taken == CLI_OPTION_BAD)
+                goto out;
+            if (sel_taken == CLI_OPTION_NOT_MINE && cli_common_option(c, optarg, argv, &id, &outputs) != 0)
                 goto out;
             break;
+        }
         }
     }
     opt.userid = id.userid;
@@ -242,7 +238,7 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     opt.username = id.username;
     opt.show_secrets = outputs.show_secrets;
     int quiet = outputs.quiet;
-    opt.select = (ec_select){ "server", cases, n_cases, sections, n_sections, excludes, n_excludes };
+    opt.select = sel;
     char vectors_default[4096];
     if (!opt.vectors_path) {
         if (cli_default_vectors(vectors_default, sizeof vectors_default) != 0) {
@@ -270,6 +266,9 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     }
     if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
         goto out;
+    /* a report that cannot be written is exit 2 now, not after the traffic */
+    if (cli_report_outputs_check(&outputs) != 0)
+        goto out;
     opt.progress = !quiet;
 
     opt.check_setup = 1;   /* a wrong key, user id or URL: one line, exit 2 */
@@ -285,36 +284,14 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         goto out;
     }
     ec_report_set_run(report, ec_profile_name(opt.profile), started, outcome.elapsed_ms);
-    if (!quiet) {
-        ec_report_write_console(report, stdout, -1, verbose);
-    } else if (ec_report_exit_code(report) != 0) {
-        /* --quiet: the FAILs only, through the same writer */
-        ec_report *fails = ec_report_new("server", "server", opt.base_url);
-        ec_report_set_strict(fails, ec_report_is_strict(report));
-        if (fails && ec_report_set_secret(fails, opt.apikey_hex, opt.show_secrets) == EC_OK) {
-            for (size_t i = 0; i < ec_report_count(report); i++) {
-                const ec_case_result *r = ec_report_result(report, i);
-                if (ec_report_is_failure(report, r))
-                    ec_report_add(fails, r);
-            }
-            ec_report_write_console(fails, stdout, -1, verbose);
-        }
-        ec_report_free(fails);
-    }
-    ec_report_totals t = ec_report_get_totals(report);
-    fprintf(stdout, "emoncrypt test-server: %zu cases against %s in %ld ms%s: %zu PASS, %zu FAIL, "
-                    "%zu NON-STRICT, %zu INFO, %zu SKIP\n",
-            t.total, opt.base_url, outcome.elapsed_ms, opt.strict ? " (strict)" : "",
-            t.by_verdict[EC_VERDICT_PASS], t.by_verdict[EC_VERDICT_FAIL], t.by_verdict[EC_VERDICT_NON_STRICT],
-            t.by_verdict[EC_VERDICT_INFO], t.by_verdict[EC_VERDICT_SKIP]);
+    cli_report_console(report, stdout, quiet, verbose, "%zu cases against %s in %ld ms",
+                       ec_report_count(report), opt.base_url, outcome.elapsed_ms);
     if (cli_report_outputs_write(report, &outputs) != 0)
         goto out;
     rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
 out:
     ec_report_free(report);
-    free(cases);
-    free(sections);
-    free(excludes);
+    ec_select_free(&sel);
     memset(id.apikey, 0, sizeof id.apikey);
     return rc;
 }

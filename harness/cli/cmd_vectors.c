@@ -36,7 +36,7 @@ const char cmd_vectors_usage[] =
     "                        next to the binary; the build tree's binary reads\n"
     "                        the source tree's vectors/)\n"
     "  -p, --profile P       aes128cbc, aes128cbcgz or legacy\n"
-    "  -r, --result R        valid, invalid or acceptable\n"
+    "      --result R        valid, invalid or acceptable\n"
     "      --flag F          vectors carrying flag F (e.g. Spec8, HmacFault)\n"
     "      --id ID           the vector named ID; 'post/*' selects a prefix\n"
     "  -f, --format F        summary (default): counts per profile, result and\n"
@@ -44,7 +44,13 @@ const char cmd_vectors_usage[] =
     "                        json: the selection in the vector file format;\n"
     "                        c: a self-contained C99 header (stdint/stddef\n"
     "                        only, -ffreestanding) for firmware tests\n"
-    "  -h, --help            show this help\n";
+    "  -h, --help            show this help\n"
+    "  -V, --version         print the version and exit\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt vectors\n"
+    "  emoncrypt vectors --profile aes128cbcgz --result invalid --format json\n"
+    "  emoncrypt vectors --id post/spec8-reference --format c > vectors.h\n";
 
 enum { FORMAT_SUMMARY, FORMAT_JSON, FORMAT_C };
 static const char *const format_names[] = {"summary", "json", "c", NULL};
@@ -62,6 +68,7 @@ static const struct option vectors_options[] = {
     {"flag", required_argument, NULL, OPT_FLAG},
     {"id", required_argument, NULL, OPT_ID},
     {"format", required_argument, NULL, 'f'},
+    {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -490,7 +497,7 @@ int cmd_vectors(const ec_cli_command *self, int argc, char **argv)
     int rc = EC_EXIT_USAGE;
 
     int c;
-    while ((c = getopt_long(argc, argv, ":p:r:f:h", vectors_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:f:hV", vectors_options, NULL)) != -1) {
         switch (c) {
         case OPT_FILE:
             path = optarg;
@@ -513,6 +520,9 @@ int cmd_vectors(const ec_cli_command *self, int argc, char **argv)
             if (cli_parse_choice("--format", optarg, format_names, &format) != 0)
                 goto out;
             break;
+        case 'V':
+            rc = cli_print_version();
+            goto out;
         case 'h':
             cli_print_usage(self, stdout);
             rc = EC_EXIT_PASS;

@@ -46,7 +46,15 @@ const char cmd_help_usage[] =
     "help [COMMAND]\n"
     "\n"
     "Without COMMAND, lists the commands; with it, shows that command's\n"
-    "synopsis and options (the same text as 'emoncrypt COMMAND --help').\n";
+    "synopsis and options (the same text as 'emoncrypt COMMAND --help').\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help            show this help\n"
+    "  -V, --version         print the version and exit\n"
+    "\n"
+    "EXAMPLES\n"
+    "  emoncrypt help\n"
+    "  emoncrypt help test-server\n";
 
 int cmd_help(const ec_cli_command *self, int argc, char **argv)
 {
@@ -56,6 +64,8 @@ int cmd_help(const ec_cli_command *self, int argc, char **argv)
         cli_print_usage(self, stdout);
         return EC_EXIT_PASS;
     }
+    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0))
+        return cli_print_version();
     if (argc < 2) {
         print_main_help(stdout);
         return EC_EXIT_PASS;
@@ -80,8 +90,7 @@ int main(int argc, char **argv)
         return EC_EXIT_PASS;
     }
     if (strcmp(first, "--version") == 0 || strcmp(first, "-V") == 0) {
-        printf("emoncrypt %s\n", EMONCRYPT_VERSION);
-        return EC_EXIT_PASS;
+        return cli_print_version();
     }
     /* For scripts and the tests: every command name, one per line. */
     if (strcmp(first, "--list-commands") == 0) {

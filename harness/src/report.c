@@ -282,6 +282,25 @@ void ec_report_free(ec_report *report)
     free(report);
 }
 
+void ec_report_keep(ec_report *report, int (*keep)(void *user, const ec_case_result *result),
+                    void *user)
+{
+    if (!report || !keep)
+        return;
+    size_t j = 0;
+    for (size_t i = 0; i < report->count; i++) {
+        if (keep(user, &report->results[i].view)) {
+            report->results[j++] = report->results[i];
+            continue;
+        }
+        for (size_t k = 0; k < 7; k++)
+            free(report->results[i].strings[k]);
+        free(report->results[i].expected);
+        free(report->results[i].actual);
+    }
+    report->count = j;
+}
+
 ec_status ec_report_set_secret(ec_report *report, const char *secret, int show_secrets)
 {
     if (!report)
@@ -658,6 +677,12 @@ static void console_details(const ec_report *r, const ec_case_result *c, ec_text
 
 int ec_report_write_console(const ec_report *report, FILE *out, int color, int verbose)
 {
+    return ec_report_write_console_opts(report, out, color, verbose, 0);
+}
+
+int ec_report_write_console_opts(const ec_report *report, FILE *out, int color, int verbose,
+                                 unsigned flags)
+{
     if (!report || !out)
         return -1;
     if (color < 0)
@@ -665,6 +690,8 @@ int ec_report_write_console(const ec_report *report, FILE *out, int color, int v
     ec_textbuf b = {0};
     for (size_t i = 0; i < report->count; i++) {
         const ec_case_result *c = &report->results[i].view;
+        if ((flags & EC_CONSOLE_FAILS_ONLY) && !ec_report_is_failure(report, c))
+            continue;
         char *id = shown_text(report, c->id);
         char *msg = shown_text(report, c->message);
         const char *name = ec_verdict_name(c->verdict);
@@ -682,6 +709,14 @@ int ec_report_write_console(const ec_report *report, FILE *out, int color, int v
             console_details(report, c, &b);
         free(id);
         free(msg);
+    }
+    if (flags & EC_CONSOLE_NO_SUMMARY) {
+        char *rows = ec_textbuf_take(&b);
+        if (!rows)
+            return -1;
+        int rc = *rows && fputs(rows, out) < 0 ? -1 : 0;
+        free(rows);
+        return rc;
     }
     ec_report_totals t = ec_report_get_totals(report);
     char *target = shown_text(report, report->target);

@@ -98,12 +98,25 @@ int ec_select_unmatched(const ec_select *s, const unsigned char *hits, char *err
     return -1;
 }
 
-int ec_select_push(const char ***list, size_t *count, const char *pattern)
+int ec_select_add(ec_select *s, ec_select_kind kind, const char *pattern)
 {
+    const char ***list = kind == EC_SELECT_CASE ? &s->cases : kind == EC_SELECT_SECTION ? &s->sections : &s->excludes;
+    size_t *count = kind == EC_SELECT_CASE      ? &s->case_count
+                    : kind == EC_SELECT_SECTION ? &s->section_count
+                                                : &s->exclude_count;
     const char **grown = realloc(*list, (*count + 1) * sizeof **list);
     if (!grown)
         return -1;
     grown[(*count)++] = pattern;
     *list = grown;
     return 0;
+}
+
+void ec_select_free(ec_select *s)
+{
+    free(s->cases);
+    free(s->sections);
+    free(s->excludes);
+    s->cases = s->sections = s->excludes = NULL;
+    s->case_count = s->section_count = s->exclude_count = 0;
 }

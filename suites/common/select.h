@@ -19,11 +19,11 @@
 
 typedef struct {
     const char *role;                   /* "server" or "client" */
-    const char *const *cases;           /* --case patterns */
+    const char **cases;                 /* --case patterns */
     size_t case_count;
-    const char *const *sections;        /* --section patterns */
+    const char **sections;              /* --section patterns */
     size_t section_count;
-    const char *const *excludes;        /* --exclude patterns */
+    const char **excludes;              /* --exclude patterns */
     size_t exclude_count;
 } ec_select;
 
@@ -39,8 +39,11 @@ int ec_select_match(const ec_select *s, const char *id, unsigned char *hits);
  * the first that matched nothing ("--section '4.nosuch' matches no case"). */
 int ec_select_unmatched(const ec_select *s, const unsigned char *hits, char *err, size_t cap);
 
-/* Appends pattern to a growing list (for a getopt loop); 0, or -1 when out
- * of memory.  Free *list with free(). */
-int ec_select_push(const char ***list, size_t *count, const char *pattern);
+typedef enum { EC_SELECT_CASE, EC_SELECT_SECTION, EC_SELECT_EXCLUDE } ec_select_kind;
+
+/* Appends pattern (kept as a pointer, e.g. optarg) to s's list of that
+ * kind; 0, or -1 when out of memory.  ec_select_free frees the lists. */
+int ec_select_add(ec_select *s, ec_select_kind kind, const char *pattern);
+void ec_select_free(ec_select *s);
 
 #endif

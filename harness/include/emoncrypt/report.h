@@ -103,6 +103,11 @@ ec_status ec_report_set_run(ec_report *report, const char *profile, time_t start
  * Returns EC_OK, EC_E_ARG (no id) or EC_E_NOMEM. */
 ec_status ec_report_add(ec_report *report, const ec_case_result *result);
 
+/* Drops every result keep(user, result) answers 0 for (a run's selection:
+ * test-client --section); the report's settings and the others stay. */
+void ec_report_keep(ec_report *report, int (*keep)(void *user, const ec_case_result *result),
+                    void *user);
+
 /* Number of results recorded, and the i-th one (NULL when out of range).
  * The returned view stays valid until the next ec_report_add or free. */
 size_t ec_report_count(const ec_report *report);
@@ -123,6 +128,13 @@ int ec_report_exit_code(const ec_report *report);
  * terminal (and NO_COLOR is unset).  verbose != 0 prints details for every
  * verdict, not only FAIL.  Returns 0, or -1 on a write error. */
 int ec_report_write_console(const ec_report *report, FILE *out, int color, int verbose);
+
+/* ec_report_write_console with flags: EC_CONSOLE_FAILS_ONLY prints only the
+ * rows that count as failures (ec_report_is_failure); EC_CONSOLE_NO_SUMMARY leaves out the summary and result lines
+ * (a caller that prints its own, from the same report's totals). */
+enum { EC_CONSOLE_FAILS_ONLY = 1, EC_CONSOLE_NO_SUMMARY = 2 };
+int ec_report_write_console_opts(const ec_report *report, FILE *out, int color, int verbose,
+                                 unsigned flags);
 
 /* JUnit XML: <testsuites> with one <testsuite> per SPEC section.  What CI
  * reporters (Jenkins, GitLab) show is the element in each <testcase>:
