@@ -1,7 +1,8 @@
 # fleet: `emoncrypt fleet export` (a Tsung scenario and its pre-encrypted
 # corpus) checked from the outside by tests/fleet/export_check.py with an
 # independent codec (python3-cryptography); each check has its mutant in
-# the same run.  The live Tsung run is `tools/run fleet`, not a ctest.
+# the same run; fleet/check feeds `fleet check` made-up Tsung runs.  The
+# live Tsung run is `tools/run fleet`, not a ctest.
 if(EMONCRYPT_TESTS)
   set(EC_FLEET_CHECK ${PROJECT_SOURCE_DIR}/tests/fleet/export_check.py)
   add_test(NAME fleet/export
@@ -14,7 +15,13 @@ if(EMONCRYPT_TESTS)
   add_test(NAME fleet/export-dtd
     COMMAND ${EMONCRYPT_PYTHON} ${EC_FLEET_CHECK} $<TARGET_FILE:emoncrypt>
             ${CMAKE_CURRENT_BINARY_DIR}/fleet-export-dtd --dtd)
-  set_tests_properties(fleet/export fleet/export-bulk fleet/export-dtd
+  # fleet check on runs made up in Tsung's format: a clean one passes, each
+  # fault (lost/duplicated/changed row, nomatch, 500, replay, Tsung's own
+  # counts disagreeing) exits 1.
+  add_test(NAME fleet/check
+    COMMAND ${EMONCRYPT_PYTHON} ${EC_FLEET_CHECK} $<TARGET_FILE:emoncrypt>
+            ${CMAKE_CURRENT_BINARY_DIR}/fleet-check --check)
+  set_tests_properties(fleet/export fleet/export-bulk fleet/export-dtd fleet/check
     PROPERTIES TIMEOUT 120 LABELS fleet SKIP_RETURN_CODE 77)
   # A URL whose host could not go into the scenario is a usage error, and
   # nothing is written.

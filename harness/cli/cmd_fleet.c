@@ -14,6 +14,7 @@
 const char cmd_fleet_usage[] =
     "fleet export DIR URL (--config USERS.json | --userid N --apikey HEX) [options]\n"
     "       fleet check DIR --dump TSUNG.dump [--store FILE] [--serve-log FILE]\n"
+    "                 [--tsung-log FILE]\n"
     "\n"
     "For a fleet bigger than one machine drives: Tsung (Debian's tsung; a\n"
     "controller and agents on any number of hosts) replays requests that\n"
@@ -32,7 +33,10 @@ const char cmd_fleet_usage[] =
     "(emoncrypt serve's JSONL store) checks that the server stored exactly the\n"
     "rows of the acknowledged requests: none lost, none duplicated, none of a\n"
     "request that was not acked; with --serve-log (serve --strict's log) that its\n"
-    "replay cache refused nothing.  Exit 0: all of that holds; 1: it does not;\n"
+    "replay cache refused nothing; and that Tsung's own statistics (tsung.log\n"
+    "beside the dump, or --tsung-log) count as many matches as the dump has acks\n"
+    "and no nomatch, error or other HTTP status.\n"
+    "Exit 0: all of that holds; 1: it does not;\n"
     "2: usage error or an unreadable file.\n"
     "\n"
     "Options of export:\n"
@@ -56,6 +60,7 @@ const char cmd_fleet_usage[] =
     "      --dump FILE         Tsung's tsung.dump of the run\n"
     "  -s, --store FILE        the server's store (emoncrypt serve --store)\n"
     "      --serve-log FILE    emoncrypt serve --strict's log (stderr)\n"
+    "      --tsung-log FILE    Tsung's tsung.log (default: beside the dump, if there)\n"
     "      --json FILE         also write the result as JSON ('-' = stdout)\n"
     "  -h, --help              show this help\n"
     "  -V, --version           print the version and exit\n"
@@ -68,7 +73,7 @@ const char cmd_fleet_usage[] =
     "      --store store.jsonl --serve-log serve.log\n"
     "  tools/run fleet 30        the whole run on this machine, two agents\n";
 
-enum { OPT_END_TIME = 256, OPT_DUMP, OPT_SERVE_LOG, OPT_JSON };
+enum { OPT_END_TIME = 256, OPT_DUMP, OPT_SERVE_LOG, OPT_JSON, OPT_TSUNG_LOG };
 
 static const struct option fleet_options[] = {
     {"config", required_argument, NULL, 'c'},
@@ -85,6 +90,7 @@ static const struct option fleet_options[] = {
     {"dump", required_argument, NULL, OPT_DUMP},
     {"store", required_argument, NULL, 's'},
     {"serve-log", required_argument, NULL, OPT_SERVE_LOG},
+    {"tsung-log", required_argument, NULL, OPT_TSUNG_LOG},
     {"json", required_argument, NULL, OPT_JSON},
     {"quiet", no_argument, NULL, 'q'},
     {"version", no_argument, NULL, 'V'},
@@ -93,7 +99,7 @@ static const struct option fleet_options[] = {
 };
 
 typedef struct {
-    const char *config, *userid, *dump, *store, *serve_log, *json;
+    const char *config, *userid, *dump, *store, *serve_log, *json, *tsung_log;
     int have_key, quiet;
     uint8_t key[16];
     ec_load_export_options ex;
@@ -158,6 +164,7 @@ static int parse(fleet_args *a, int argc, char **argv)
         case OPT_DUMP: a->dump = optarg; break;
         case 's': a->store = optarg; break;
         case OPT_SERVE_LOG: a->serve_log = optarg; break;
+        case OPT_TSUNG_LOG: a->tsung_log = optarg; break;
         case OPT_JSON: a->json = optarg; break;
         case 'q': a->quiet = 1; break;
         case 'h': return -1;
@@ -170,8 +177,9 @@ static int parse(fleet_args *a, int argc, char **argv)
 
 static int do_export(fleet_args *a, int argc, char **argv)
 {
-    if (a->dump || a->store || a->serve_log || a->json)
-        return cli_usage_error("--dump, --store, --serve-log and --json are options of check");
+    if (a->dump || a->store || a->serve_log || a->json || a->tsung_log)
+        return cli_usage_error("--dump, --store, --serve-log, --tsung-log and --json are "
+                               "options of check");
     if (optind + 2 != argc)
         return cli_usage_error("export: expected DIR and URL");
     if (!!a->config == !!(a->userid || a->have_key))
@@ -261,6 +269,13 @@ static int write_json(const char *path, const ec_load_check_result *r)
                 (unsigned long long)r->rows_expected, (unsigned long long)r->rows_stored,
                 (unsigned long long)r->rows_lost, (unsigned long long)r->rows_duplicated,
                 (unsigned long long)r->rows_unexpected);
+    if (r->tsung_checked)
+        fprintf(f,
+                ", \"tsung\": {\"requests\": %llu, \"match\": %llu, \"nomatch\": %llu, "
+                "\"errors\": %llu, \"not_200\": %llu}",
+                (unsigned long long)r->tsung_requests, (unsigned long long)r->tsung_match,
+                (unsigned long long)r->tsung_nomatch, (unsigned long long)r->tsung_errors,
+                (unsigned long long)r->tsung_not_200);
     if (r->replays_checked)
         fprintf(f, ", \"replays\": %llu", (unsigned long long)r->replays);
     fputs("}\n", f);
@@ -279,13 +294,16 @@ static int do_check(fleet_args *a, int argc, char **argv)
     if (!a->dump)
         return cli_usage_error("check: --dump TSUNG.dump is required");
     ec_load_check_options o = {.dir = argv[optind], .dump_path = a->dump,
-                               .store_path = a->store, .serve_log_path = a->serve_log};
+                               .store_path = a->store, .serve_log_path = a->serve_log,
+                               .tsung_log_path = a->tsung_log};
     ec_load_check_result r;
     ec_status st = ec_load_check_tsung(&o, &r);
     if (st != EC_OK)
         return cli_usage_error("%s", r.message[0] ? r.message : ec_status_text(st));
     int good = r.not_acked == 0 && r.duplicate_sends == 0 && r.rows_lost == 0 &&
-               r.rows_duplicated == 0 && r.rows_unexpected == 0 && r.replays == 0;
+               r.rows_duplicated == 0 && r.rows_unexpected == 0 && r.replays == 0 &&
+               (!r.tsung_checked || (r.tsung_match == r.acked && r.tsung_nomatch == 0 &&
+                                     r.tsung_errors == 0 && r.tsung_not_200 == 0));
     printf("requests  %llu answered in %.1f s = %.1f/s; %llu acked, %llu not acked%s\n",
            (unsigned long long)r.answered, r.elapsed_s, r.rate, (unsigned long long)r.acked,
            (unsigned long long)r.not_acked,
@@ -298,6 +316,12 @@ static int do_check(fleet_args *a, int argc, char **argv)
                (unsigned long long)r.rows_expected, (unsigned long long)r.rows_stored,
                (unsigned long long)r.rows_lost, (unsigned long long)r.rows_duplicated,
                (unsigned long long)r.rows_unexpected);
+    if (r.tsung_checked)
+        printf("tsung     %llu requests, %llu match, %llu nomatch, %llu errors, %llu not 200%s\n",
+               (unsigned long long)r.tsung_requests, (unsigned long long)r.tsung_match,
+               (unsigned long long)r.tsung_nomatch, (unsigned long long)r.tsung_errors,
+               (unsigned long long)r.tsung_not_200,
+               r.tsung_match != r.acked ? " (its match count is not the dump's acks)" : "");
     if (r.replays_checked)
         printf("replays   %llu refused by the strict server's replay cache\n",
                (unsigned long long)r.replays);

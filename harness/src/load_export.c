@@ -10,8 +10,10 @@
 #include "emoncrypt/message.h"
 #include "emoncrypt/plaintext.h"
 #include "load_internal.h"
+#include "textbuf.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -207,13 +209,13 @@ static int write_scenario(FILE *f, const ec_load_export_options *o, const target
             "\" port=\"%u\" type=\"tcp\"/>\n"
             "  </servers>\n"
             "  <load>\n"
-            "    <arrivalphase phase=\"1\" duration=\"%.3f\" unit=\"second\">\n"
+            "    <arrivalphase phase=\"1\" duration=\"%llu\" unit=\"second\">\n"
             "      <users maxnumber=\"%llu\" arrivalrate=\"%.3f\" unit=\"second\"/>\n"
             "    </arrivalphase>\n"
             "  </load>\n"
             "  <options>\n"
             "    <option name=\"file_server\" id=\"corpus\" value=\"",
-            t->port, duration, (unsigned long long)requests, rate);
+            t->port, (unsigned long long)ceil(duration), (unsigned long long)requests, rate);
     xml_attr(f, corpus_abs);
     fputs("\"/>\n"
           "    <option type=\"ts_http\" name=\"user_agent\">\n"
@@ -239,6 +241,133 @@ static int write_scenario(FILE *f, const ec_load_export_options *o, const target
           "</tsung>\n",
           f);
     return ferror(f) ? -1 : 0;
+}
+
+/* ---- building the corpus, in chunks on every core -------------------------- */
+
+#define CHUNK_LINES 2048u
+#define MAX_THREADS 8u
+#define IV_POOL 256u /* IVs drawn per call of the generator */
+
+typedef struct {
+    const ec_load_export_options *o;
+    const char *prefix;
+    unsigned devices;
+    int64_t end_time;
+    uint64_t posts_per_device;
+    double interval;
+} export_job;
+
+typedef struct {
+    const export_job *job;
+    uint64_t first, count;  /* the lines of this chunk */
+    char *plaintext;
+    size_t pt_cap;
+    uint8_t ivs[IV_POOL * EC_IV_LEN];
+    unsigned ivs_left;
+    ec_textbuf corpus, expected; /* this chunk's text of both files */
+    uint64_t rows;
+    ec_status st;
+    char msg[160];
+} chunk;
+
+static unsigned export_threads(uint64_t requests)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned t = n < 1 ? 1u : n > (long)MAX_THREADS ? MAX_THREADS : (unsigned)n;
+    uint64_t chunks = (requests + CHUNK_LINES - 1) / CHUNK_LINES;
+    return chunks < t ? (unsigned)(chunks ? chunks : 1) : t;
+}
+
+/* One line: its request and the rows it stores.  The IV: the next 16 bytes
+ * of a pool drawn from the CSPRNG 256 IVs at a time (one generator call,
+ * and so one fork check, per 256 requests instead of per request). */
+static int build_line(chunk *c, uint64_t i)
+{
+    const export_job *j = c->job;
+    const ec_load_export_options *o = j->o;
+    unsigned device = (unsigned)(i % j->devices);
+    uint64_t k = i / j->devices;
+    const ec_load_user *u = &o->users[device % o->n_users];
+    long long when = (long long)j->end_time -
+                     (long long)llround((double)(j->posts_per_device - 1 - k) * j->interval);
+    size_t pt_len = ec_load_plaintext_(c->plaintext, c->pt_cap, device, k, o->bulk_rows, when);
+    if (c->ivs_left == 0) {
+        if (ec_random(c->ivs, sizeof c->ivs) != EC_OK)
+            goto crypto;
+        c->ivs_left = IV_POOL;
+    }
+    ec_request_params p;
+    memset(&p, 0, sizeof p);
+    p.profile = EC_PROFILE_AES128CBC;
+    p.endpoint = o->bulk_rows ? EC_ENDPOINT_BULK : EC_ENDPOINT_POST;
+    memcpy(p.key, u->key, EC_KEY_LEN);
+    c->ivs_left--;
+    memcpy(p.iv, c->ivs + (size_t)c->ivs_left * EC_IV_LEN, EC_IV_LEN);
+    ec_wipe(c->ivs + (size_t)c->ivs_left * EC_IV_LEN, EC_IV_LEN);
+    p.userid = u->userid;
+    p.plaintext = (const uint8_t *)c->plaintext;
+    p.plaintext_len = pt_len;
+    ec_request req;
+    ec_request_init(&req);
+    ec_status bst = pt_len == 0 ? EC_E_ARG : ec_request_build(&p, &req);
+    ec_wipe(p.key, sizeof p.key);
+    if (bst != EC_OK) {
+        ec_request_free(&req);
+        goto crypto;
+    }
+    ec_textbuf_printf(&c->corpus, "%s%s?seq=%llu;%s;%s;%s\n", j->prefix,
+              o->bulk_rows ? "/input/bulk" : "/input/post", (unsigned long long)i,
+              req.authorization, req.body, req.ack);
+    ec_request_free(&req);
+
+    /* The rows this line stores, as the server's input code reads them. */
+    ec_params params;
+    ec_params_init(&params);
+    ec_dataset rows;
+    ec_dataset_init(&rows);
+    ec_app_result app;
+    memset(&app, 0, sizeof app);
+    int ok = ec_params_parse_emoncms(&params, c->plaintext, pt_len) == EC_OK &&
+             ec_app_run(o->bulk_rows ? EC_API_BULK : EC_API_POST, &params, NULL, when, 0, &rows,
+                        &app) == EC_OK &&
+             app.status == EC_OK;
+    for (size_t r = 0; ok && r < rows.n; r++)
+        ec_textbuf_printf(&c->expected, "%llu\t%s\t%lld\t%s\t%s\t%.17g\n", (unsigned long long)i,
+                  u->userid, (long long)rows.rows[r].time, rows.rows[r].node, rows.rows[r].name,
+                  rows.rows[r].value);
+    c->rows += rows.n;
+    ec_dataset_free(&rows);
+    ec_params_free(&params);
+    if (!ok) {
+        snprintf(c->msg, sizeof c->msg, "request %llu does not parse as its own input",
+                 (unsigned long long)i);
+        c->st = EC_E_ARG;
+        return -1;
+    }
+    if (c->corpus.failed || c->expected.failed) {
+        snprintf(c->msg, sizeof c->msg, "out of memory");
+        c->st = EC_E_NOMEM;
+        return -1;
+    }
+    return 0;
+crypto:
+    snprintf(c->msg, sizeof c->msg, "could not build request %llu", (unsigned long long)i);
+    c->st = EC_E_CRYPTO;
+    return -1;
+}
+
+static void build_chunk(chunk *c)
+{
+    for (uint64_t i = c->first; i < c->first + c->count; i++)
+        if (build_line(c, i) != 0)
+            return;
+}
+
+static void *build_chunk_thread(void *arg)
+{
+    build_chunk(arg);
+    return NULL;
 }
 
 ec_status ec_load_export_tsung(const ec_load_export_options *o, ec_load_export_result *r)
@@ -321,14 +450,9 @@ ec_status ec_load_export_tsung(const ec_load_export_options *o, ec_load_export_r
     int64_t end_time = o->end_time ? o->end_time : (int64_t)time(NULL);
     uint64_t posts_per_device = (requests + devices - 1) / devices;
     const size_t pt_cap = 256 + (size_t)o->bulk_rows * 64;
-    char *plaintext = malloc(pt_cap);
     out_file corpus = {0}, expected = {0}, scenario = {0};
     ec_status st = EC_OK;
-    int ok = plaintext != NULL;
-    if (!ok) {
-        msgf(msg, cap, "out of memory");
-        st = EC_E_NOMEM;
-    }
+    int ok = 1;
     if (ok && (out_open(&corpus, o->dir, "corpus.csv", msg, cap) != 0 ||
                out_open(&expected, o->dir, "expected.tsv", msg, cap) != 0 ||
                out_open(&scenario, o->dir, "scenario.xml", msg, cap) != 0)) {
@@ -340,68 +464,70 @@ ec_status ec_load_export_tsung(const ec_load_export_options *o, ec_load_export_r
                             "corpus lines %llu\n",
                 (unsigned long long)requests);
 
-    ec_request_params p;
-    memset(&p, 0, sizeof p);
-    p.profile = EC_PROFILE_AES128CBC;
-    p.endpoint = o->bulk_rows ? EC_ENDPOINT_BULK : EC_ENDPOINT_POST;
-    const char *endpoint = o->bulk_rows ? "/input/bulk" : "/input/post";
-    for (uint64_t i = 0; ok && i < requests; i++) {
-        unsigned device = (unsigned)(i % devices);
-        uint64_t k = i / devices;
-        const ec_load_user *u = &o->users[device % o->n_users];
-        long long when =
-            (long long)end_time - (long long)llround((double)(posts_per_device - 1 - k) * interval);
-        size_t pt_len = ec_load_plaintext_(plaintext, pt_cap, device, k, o->bulk_rows, when);
-        memcpy(p.key, u->key, EC_KEY_LEN);
-        p.userid = u->userid;
-        p.plaintext = (const uint8_t *)plaintext;
-        p.plaintext_len = pt_len;
-        ec_request req;
-        ec_request_init(&req);
-        if (pt_len == 0 || ec_random(p.iv, EC_IV_LEN) != EC_OK ||
-            ec_request_build(&p, &req) != EC_OK) {
-            ec_request_free(&req);
-            msgf(msg, cap, "could not build request %llu", (unsigned long long)i);
-            st = EC_E_CRYPTO;
-            ok = 0;
-            break;
-        }
-        fprintf(corpus.f, "%s%s?seq=%llu;%s;%s;%s\n", t.prefix, endpoint, (unsigned long long)i,
-                req.authorization, req.body, req.ack);
-        ec_request_free(&req);
-
-        /* The rows this line stores, as the server's input code reads them. */
-        ec_params params;
-        ec_params_init(&params);
-        ec_dataset rows;
-        ec_dataset_init(&rows);
-        ec_app_result app;
-        memset(&app, 0, sizeof app);
-        if (ec_params_parse_emoncms(&params, plaintext, pt_len) != EC_OK ||
-            ec_app_run(o->bulk_rows ? EC_API_BULK : EC_API_POST, &params, NULL, when, 0, &rows,
-                       &app) != EC_OK ||
-            app.status != EC_OK) {
-            msgf(msg, cap, "request %llu does not parse as its own input",
-                     (unsigned long long)i);
-            st = EC_E_ARG;
+    export_job job = {.o = o, .prefix = t.prefix, .devices = devices, .end_time = end_time,
+                      .posts_per_device = posts_per_device, .interval = interval};
+    chunk ch[MAX_THREADS];
+    memset(ch, 0, sizeof ch);
+    unsigned threads = export_threads(requests);
+    for (unsigned k = 0; k < threads; k++) {
+        ch[k].job = &job;
+        ch[k].pt_cap = pt_cap;
+        ch[k].plaintext = malloc(pt_cap);
+        if (!ch[k].plaintext && ok) {
+            msgf(msg, cap, "out of memory");
+            st = EC_E_NOMEM;
             ok = 0;
         }
-        for (size_t j = 0; ok && j < rows.n; j++)
-            fprintf(expected.f, "%llu\t%s\t%lld\t%s\t%s\t%.17g\n", (unsigned long long)i,
-                    u->userid, (long long)rows.rows[j].time, rows.rows[j].node,
-                    rows.rows[j].name, rows.rows[j].value);
-        r->rows += rows.n;
-        ec_dataset_free(&rows);
-        ec_params_free(&params);
-        if (ok && (ferror(corpus.f) || ferror(expected.f))) {
-            msgf(msg, cap, "cannot write to %s: %s", o->dir, strerror(errno));
-            st = EC_E_IO;
-            ok = 0;
-        }
-        r->requests = i + 1;
     }
-    ec_wipe(p.key, sizeof p.key);
-    free(plaintext);
+    /* Rounds of one chunk per thread, built in parallel (the main thread
+     * builds the first), then written in order: the files are the same
+     * whatever the number of threads, bar the random IVs. */
+    for (uint64_t next = 0; ok && next < requests;) {
+        pthread_t tid[MAX_THREADS];
+        int started[MAX_THREADS] = {0};
+        unsigned used = 0;
+        for (; used < threads && next < requests; used++) {
+            ch[used].first = next;
+            ch[used].count = requests - next < CHUNK_LINES ? requests - next : CHUNK_LINES;
+            next += ch[used].count;
+            ch[used].corpus.len = ch[used].expected.len = 0;
+            ch[used].rows = 0;
+            ch[used].st = EC_OK;
+        }
+        for (unsigned k = 1; k < used; k++)
+            started[k] = pthread_create(&tid[k], NULL, build_chunk_thread, &ch[k]) == 0;
+        build_chunk(&ch[0]);
+        for (unsigned k = 1; k < used; k++) {
+            if (started[k])
+                pthread_join(tid[k], NULL);
+            else
+                build_chunk(&ch[k]);
+        }
+        for (unsigned k = 0; ok && k < used; k++) {
+            if (ch[k].st != EC_OK) {
+                msgf(msg, cap, "%s", ch[k].msg);
+                st = ch[k].st;
+                ok = 0;
+                break;
+            }
+            if (fwrite(ch[k].corpus.data, 1, ch[k].corpus.len, corpus.f) != ch[k].corpus.len ||
+                fwrite(ch[k].expected.data, 1, ch[k].expected.len, expected.f) !=
+                    ch[k].expected.len) {
+                msgf(msg, cap, "cannot write to %s: %s", o->dir, strerror(errno));
+                st = EC_E_IO;
+                ok = 0;
+                break;
+            }
+            r->rows += ch[k].rows;
+            r->requests = ch[k].first + ch[k].count;
+        }
+    }
+    for (unsigned k = 0; k < threads; k++) {
+        ec_wipe(ch[k].ivs, sizeof ch[k].ivs);
+        free(ch[k].plaintext);
+        free(ch[k].corpus.data);
+        free(ch[k].expected.data);
+    }
     if (ok && write_scenario(scenario.f, o, &t, corpus_abs, requests, rate, duration) != 0) {
         msgf(msg, cap, "cannot write %s", scenario.tmp);
         st = EC_E_IO;
@@ -525,6 +651,85 @@ static int in_sorted(const uint64_t *a, size_t n, uint64_t x)
     return bsearch(&x, a, n, sizeof *a, u64_cmp) != NULL;
 }
 
+/* Tsung's statistics: tsung.log holds a block of "stats: NAME ..." lines
+ * every 10 s, a counter as "NAME COUNT TOTAL" (TOTAL: so far, this block
+ * included), a sample as "NAME COUNT MEAN STDDEV MAX MIN MEAN_BEFORE
+ * COUNT_BEFORE" (the block's count, then the totals before it: seen in
+ * Tsung 1.7.0's logs).  A name's total is read from its last line.  0, or
+ * -1 when an explicitly named file is missing. */
+static int read_tsung_log(const ec_load_check_options *o, ec_load_check_result *r)
+{
+    char path[4200];
+    const char *p = o->tsung_log_path;
+    if (!p) {
+        const char *slash = strrchr(o->dump_path, '/');
+        int n = slash ? (int)(slash - o->dump_path) + 1 : 0;
+        snprintf(path, sizeof path, "%.*stsung.log", n, o->dump_path);
+        p = path;
+    }
+    FILE *f = fopen(p, "r");
+    if (!f) {
+        if (!o->tsung_log_path)
+            return 0;
+        msgf(r->message, sizeof r->message, "cannot open %s: %s", p, strerror(errno));
+        return -1;
+    }
+    /* The totals of every counter seen, by name (a few dozen at most). */
+    struct { char name[64]; uint64_t total; } seen[128];
+    size_t n_seen = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    while (getline(&line, &cap, f) > 0) {
+        if (strncmp(line, "stats: ", 7) != 0)
+            continue;
+        char *name = line + 7;
+        size_t nl = strcspn(name, " \n");
+        if (nl == 0 || nl >= sizeof seen[0].name || name[0] == '{')
+            continue;
+        double v[8];
+        int nv = 0;
+        for (char *q = name + nl; nv < 8;) {
+            char *end = NULL;
+            v[nv] = strtod(q, &end);
+            if (end == q)
+                break;
+            nv++;
+            q = end;
+        }
+        if (nv != 2 && nv != 7)
+            continue;
+        uint64_t total = (uint64_t)(nv == 2 ? v[1] : v[0] + v[6]);
+        size_t i = 0;
+        while (i < n_seen && (strlen(seen[i].name) != nl || strncmp(seen[i].name, name, nl) != 0))
+            i++;
+        if (i == n_seen) {
+            if (n_seen == sizeof seen / sizeof seen[0])
+                continue;
+            memcpy(seen[i].name, name, nl);
+            seen[i].name[nl] = 0;
+            n_seen++;
+        }
+        seen[i].total = total;
+    }
+    free(line);
+    fclose(f);
+    for (size_t i = 0; i < n_seen; i++) {
+        const char *nm = seen[i].name;
+        if (strcmp(nm, "request") == 0)
+            r->tsung_requests = seen[i].total;
+        else if (strcmp(nm, "match") == 0)
+            r->tsung_match = seen[i].total;
+        else if (strcmp(nm, "nomatch") == 0)
+            r->tsung_nomatch = seen[i].total;
+        else if (strncmp(nm, "error_", 6) == 0)
+            r->tsung_errors += seen[i].total;
+        else if (strlen(nm) == 3 && strspn(nm, "0123456789") == 3 && strcmp(nm, "200") != 0)
+            r->tsung_not_200 += seen[i].total;
+    }
+    r->tsung_checked = 1;
+    return 0;
+}
+
 ec_status ec_load_check_tsung(const ec_load_check_options *o, ec_load_check_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -578,9 +783,10 @@ ec_status ec_load_check_tsung(const ec_load_check_options *o, ec_load_check_resu
         *sp = seq;
         sum += ms;
         r->answered++;
-        /* Tsung writes the match counter's name when a <match> ran: "match"
-         * or "nomatch"; a request without <match> leaves it empty. */
-        if (strcmp(status, "200") == 0 && strcmp(match, "match") == 0 && err[0] == 0) {
+        /* Tsung 1.7 writes "nomatch" in the match column when the answer
+         * was not the ack and leaves it empty when it was (seen in a run);
+         * Tsung's own match count (tsung.log) is compared with these below. */
+        if (strcmp(status, "200") == 0 && strcmp(match, "nomatch") != 0 && err[0] == 0) {
             uint64_t *ap = vec_push(&acked);
             if (!ap) {
                 st = EC_E_NOMEM;
@@ -724,6 +930,11 @@ ec_status ec_load_check_tsung(const ec_load_check_options *o, ec_load_check_resu
                 k++;
             }
         }
+    }
+
+    if (read_tsung_log(o, r) != 0) {
+        st = EC_E_IO;
+        goto out;
     }
 
     if (o->serve_log_path) {

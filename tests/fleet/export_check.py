@@ -2,7 +2,7 @@
 """ctest fleet/export*: what `emoncrypt fleet export` writes, checked from
 the outside with an independent codec (Python's cryptography, SPEC §2-§4).
 
-usage: export_check.py EMONCRYPT WORKDIR [--bulk-rows K] [--dtd]
+usage: export_check.py EMONCRYPT WORKDIR [--bulk-rows K] [--dtd | --check]
 
 Exports a small fleet of two users (keys made for the test, from a config
 file) and checks: the scenario is well-formed XML (with --dtd: valid
@@ -18,6 +18,12 @@ raw bytes).  Then every check is shown to fail: corrupted copies of the
 export (a flipped body byte, a wrong ack, a MAC of other bytes, a reused
 IV, descending times, a lost expected row, a key left in the scenario, a
 line too many) must each be caught by the check meant for it.
+With --check: `emoncrypt fleet check` on a run made up from the export in
+the format Tsung 1.7.0 writes (tsung.dump, tsung.log) and serve's store and
+log: a clean run is OK (exit 0); a lost, a duplicated and an unexpected
+stored row, a nomatch, a 500, a replay in serve's log, Tsung counting
+fewer matches than the dump has acks, and a Tsung error counter each make
+it exit 1 naming the count; a dump that is not Tsung's exits 2.
 Exit 0 pass, 1 a check failed, 2 set-up error, 77 skipped (--dtd only)."""
 import base64
 import hashlib
@@ -35,7 +41,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 DTD = "/usr/share/tsung/tsung-1.0.dtd"
 USERS = [("7", "5a1e7b3c9d2f4a6b8c0d1e2f3a4b5c6d"), ("42", "c0ffee0123456789abcdef0123456789")]
 DEVICES = 5          # over 2 users: devices 0,2,4 -> user 7; 1,3 -> user 42
-REQUESTS = 203       # not a multiple of DEVICES: the last round is partial
+REQUESTS = 4603      # not a multiple of DEVICES (the last round is partial), and
+                     # more than two chunks of 2048 lines (built on several threads)
 INTERVAL = 10
 END_TIME = 1700000000
 PREFIX = "/a--b"     # '--' in the URL: it must not break the XML comment
@@ -123,7 +130,10 @@ def check(out, bulk, requests, failures):
     corpus = out / "corpus.csv"
     wants = ['value="%s"' % corpus.resolve(), '<server host="127.0.0.1" port="8080" type="tcp"/>',
              'maxnumber="%d"' % requests, 'fileid="corpus"', 'order="iter"',
-             'dumptraffic="protocol"', 'when="nomatch"', "^%%_ack%%$"]
+             'dumptraffic="protocol"', 'when="nomatch"', "^%%_ack%%$",
+             # Tsung reads the phase's duration as an integer ("92.060" is a
+             # config error): REQUESTS / rate = 92.06 s, rounded up.
+             '<arrivalphase phase="1" duration="%d" unit="second">' % -(-requests // 50)]
     wants += ['<client host="localhost" cpu="2" use_controller_vm="false"',
               '<client host="127.0.0.1" cpu="1" use_controller_vm="false"']
     for w in wants:
@@ -178,8 +188,9 @@ def check(out, bulk, requests, failures):
         if not (lowest - bulk <= t <= END_TIME):
             fail("time-range", "line %d: time %d outside [%d, %d]" % (i, t, lowest, END_TIME))
         last_time[device] = t
-        # The exact length: nothing in a line but the four fields.
-        body_len = len(b64url_nopad(bytes(16 + (len(pt) // 16 + 1) * 16)))
+        # The exact length: nothing in a line but the four fields (the body
+        # keeps its '=' padding, as SPEC §7's client sends it).
+        body_len = len(base64.urlsafe_b64encode(bytes(16 + (len(pt) // 16 + 1) * 16)))
         want_len = len(path) + len(auth) + body_len + 44 + 3
         if len(line) != want_len:
             fail("corpus-size", "line %d: %d characters, want %d" % (i, len(line), want_len))
@@ -286,6 +297,90 @@ def mutate(out, bulk, name):
     return expect
 
 
+def fake_run(out, run, requests, tweak=None):
+    """A Tsung run of every corpus line, all acked, and the server's store and
+    log as `emoncrypt serve --strict` writes them; `tweak` alters one part."""
+    run.mkdir()
+    lines = (out / "corpus.csv").read_text().split("\n")[:-1]
+    dump = ["#date;pid;id;http method;host;URL;HTTP status;size;duration;transaction;match;error;tag"]
+    for i, line in enumerate(lines):
+        dump.append("%.6f;<0.%d.0>;%d;post;127.0.0.1;%s;200;160;%.3f;-;;;"
+                    % (1796646804.0 + i * 0.01, 180 + i, i + 1, line.split(";")[0], 1.0 + i % 7))
+    store, log = [], []
+    for row in (out / "expected.tsv").read_text().splitlines():
+        if row.startswith("#"):
+            continue
+        seq, uid, t, node, name, value = row.split("\t")
+        store.append(json.dumps({"userid": uid, "time": int(t), "node": node, "name": name,
+                                 "value": float(value)}, separators=(",", ":")))
+    for i in range(len(lines)):
+        log.append("POST /input/post?seq=%d [aes128cbc] -> 200 ok user 7, 2 rows stored" % i)
+    n = len(lines)
+    tlog = ["# stats: dump at 1796646813",
+            "stats: request %d 7.4 11.0 96.4 0.79 0 0" % n,
+            "stats: match %d %d" % (n, n), "stats: 200 %d %d" % (n, n),
+            "# stats: dump at 1796646823",
+            "stats: request 0 0 0 96.4 0.79 7.4 %d" % n,
+            "stats: match 0 %d" % n, "stats: 200 0 %d" % n]
+    parts = {"dump": dump, "store": store, "log": log, "tlog": tlog}
+    if tweak:
+        tweak(parts)
+    (run / "tsung.dump").write_text("\n".join(parts["dump"]) + "\n")
+    (run / "tsung.log").write_text("\n".join(parts["tlog"]) + "\n")
+    (run / "store.jsonl").write_text("\n".join(parts["store"]) + "\n")
+    (run / "serve.log").write_text("\n".join(parts["log"]) + "\n")
+
+
+def check_runs(ec, work, out):
+    """fleet check on made-up runs: OK when clean, exit 1 for each fault."""
+    def set_line(key, i, text):
+        return lambda p: p[key].__setitem__(i, text)
+
+    def status(i, code, match=""):
+        def t(p):
+            f = p["dump"][i].split(";")
+            f[6], f[10] = code, match
+            p["dump"][i] = ";".join(f)
+        return t
+
+    def changed_value(p):
+        row = json.loads(p["store"][3])
+        row["value"] += 1
+        p["store"][3] = json.dumps(row)
+
+    cases = [
+        ("clean", None, 0, "0 lost, 0 duplicated, 0 of requests not acked"),
+        ("row-lost", lambda p: p["store"].pop(8), 1, "1 lost"),
+        ("row-duplicated", lambda p: p["store"].insert(9, p["store"][9]), 1, "1 duplicated"),
+        ("row-changed", changed_value, 1, "1 lost, 0 duplicated, 1 of requests not acked"),
+        ("nomatch", status(5, "200", "nomatch"), 1, "1 not acked"),
+        ("status-500", status(6, "500"), 1, "1 not acked"),
+        ("replay", set_line("log", 4, "POST /input/post?seq=4 [aes128cbc] -> 401 replay"), 1,
+         "1 refused"),
+        ("tsung-fewer-matches", set_line("tlog", 6, "stats: match 0 %d" % (REQUESTS - 1)), 1,
+         "its match count is not the dump's acks"),
+        ("tsung-error", lambda p: p["tlog"].append("stats: error_connect_econnrefused 0 3"), 1,
+         "3 errors"),
+        ("not-a-dump", set_line("dump", 3, "garbage"), 2, "not a line of Tsung's protocol dump"),
+    ]
+    bad = 0
+    for name, tweak, want_rc, want_text in cases:
+        run = work / ("run-" + name)
+        fake_run(out, run, REQUESTS, tweak)
+        r = subprocess.run([ec, "fleet", "check", str(out), "--dump", str(run / "tsung.dump"),
+                            "--store", str(run / "store.jsonl"), "--serve-log", str(run / "serve.log")],
+                           capture_output=True, text=True)
+        text = r.stdout + r.stderr
+        if r.returncode == want_rc and want_text in text:
+            print("PASS check %s: exit %d, '%s'" % (name, r.returncode, want_text))
+        else:
+            print("FAIL check %s: exit %d (want %d), '%s' %s\n%s"
+                  % (name, r.returncode, want_rc, want_text,
+                     "missing" if want_text not in text else "present", text))
+            bad += 1
+    return 1 if bad else 0
+
+
 MUTANTS = ["body-byte", "wrong-ack", "wrong-mac", "iv-reuse", "time-descending", "row-lost",
            "key-in-xml", "line-too-many", "xml-broken"]
 
@@ -340,6 +435,9 @@ def main():
             return 1
         print("PASS: scenario.xml is valid Tsung XML (%s); a <bogus/> element is not" % DTD)
         return 0
+
+    if "--check" in args:
+        return check_runs(ec, work, out)
 
     failures = []
     check(out, bulk, REQUESTS, failures)

@@ -132,7 +132,8 @@ typedef struct {
     double interval_s;               /* a device's time step; 0 = 10; >= bulk_rows */
     int64_t end_time;                /* the newest post's time; 0 = now */
     double rate;                     /* Tsung's arrival rate, posts/s; 0 = 100 */
-    double duration_s;               /* Tsung's phase; 0 = requests / rate */
+    double duration_s;               /* Tsung's phase, rounded up to whole seconds
+                                        (Tsung reads an integer); 0 = requests / rate */
     const char *const *agents;       /* "HOST" or "HOST:VMS"; none = the
                                         controller's own VM */
     size_t n_agents;
@@ -160,6 +161,9 @@ typedef struct {
                                         --store), or NULL: no store check */
     const char *serve_log_path;      /* emoncrypt serve's log, or NULL: no
                                         replay count */
+    const char *tsung_log_path;      /* Tsung's tsung.log (its statistics), or
+                                        NULL: the tsung.log beside the dump
+                                        when there is one */
 } ec_load_check_options;
 
 typedef struct {
@@ -177,6 +181,12 @@ typedef struct {
     uint64_t rows_lost;              /* acked, not in the store */
     uint64_t rows_duplicated;        /* in the store more often than acked */
     uint64_t rows_unexpected;        /* in the store, of no acked line */
+    int tsung_checked;               /* Tsung's own totals, from tsung.log: */
+    uint64_t tsung_requests;         /*   requests it counted */
+    uint64_t tsung_match;            /*   answers that matched their ack */
+    uint64_t tsung_nomatch;          /*   answers that did not */
+    uint64_t tsung_errors;           /*   error_* counters (connect, timeout, …) */
+    uint64_t tsung_not_200;          /*   answers with another HTTP status */
     int replays_checked;
     uint64_t replays;                /* requests the strict server refused as replays */
     char message[256];
@@ -184,8 +194,9 @@ typedef struct {
 
 /* EC_OK when the files could be read (see the counts: a run is good when
  * not_acked, rows_lost, rows_duplicated, rows_unexpected, replays and
- * duplicate_sends are all 0); EC_E_IO / EC_E_JSON with message naming the
- * file and line; EC_E_NOMEM. */
+ * duplicate_sends are all 0, and Tsung's own counts, when read, agree:
+ * tsung_match == acked and no nomatch, error or other status); EC_E_IO /
+ * EC_E_JSON with message naming the file and line; EC_E_NOMEM. */
 ec_status ec_load_check_tsung(const ec_load_check_options *opt,
                               ec_load_check_result *result);
 
