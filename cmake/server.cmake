@@ -70,6 +70,11 @@ if(EMONCRYPT_TESTS)
     server/emulate/float-store-readkey server/own-vectors server/emulate/account-node-limit-own-vectors
     PROPERTIES TIMEOUT 120 LABELS server)
 
+  # Issue 11 point 7: the tolerance table both roles judge by (server side;
+  # the client side is in test_client_checks and test_client_mutants).
+  add_test(NAME server/tolerance COMMAND server_suite_check tolerance)
+  set_tests_properties(server/tolerance PROPERTIES TIMEOUT 60 LABELS server)
+
   # The CLI end to end: a closed port (found, not fixed) -> exit 2, one line, < 2 s.
   add_test(NAME server/cli-unreachable COMMAND server_suite_check cli-unreachable $<TARGET_FILE:emoncrypt>)
   set_tests_properties(server/cli-unreachable PROPERTIES TIMEOUT 30 LABELS server)
