@@ -62,8 +62,18 @@ if(EMONCRYPT_TESTS)
   add_test(NAME server/emulate/float-store COMMAND server_suite_check emulate float-store)
   add_test(NAME server/emulate/float-store-readkey COMMAND server_suite_check emulate float-store readkey)
   add_test(NAME server/own-vectors COMMAND server_suite_check own-vectors)
+  # ... and with the vectors' own account: the vectors store only under the
+  # run's nodes, so none meets the limit on either run.
+  add_test(NAME server/emulate/account-node-limit-own-vectors
+    COMMAND server_suite_check emulate account-node-limit own-vectors)
   set_tests_properties(server/emulate/account-node-limit server/emulate/float-store
-    server/emulate/float-store-readkey server/own-vectors PROPERTIES TIMEOUT 120 LABELS server)
+    server/emulate/float-store-readkey server/own-vectors server/emulate/account-node-limit-own-vectors
+    PROPERTIES TIMEOUT 120 LABELS server)
+
+  # Issue 11 point 7: the tolerance table both roles judge by (server side;
+  # the client side is in test_client_checks and test_client_mutants).
+  add_test(NAME server/tolerance COMMAND server_suite_check tolerance)
+  set_tests_properties(server/tolerance PROPERTIES TIMEOUT 60 LABELS server)
 
   # The CLI end to end: a closed port (found, not fixed) -> exit 2, one line, < 2 s.
   add_test(NAME server/cli-unreachable COMMAND server_suite_check cli-unreachable $<TARGET_FILE:emoncrypt>)

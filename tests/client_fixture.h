@@ -45,6 +45,9 @@ typedef struct {
     char summary[256];
 } fixture_run;
 
+/* 1: the mock judges as test-client --strict (NON-STRICT counts as FAIL). */
+static int fixture_strict;
+
 /* Run scenario against the sender (mutant NULL = reference) posting
  * batches of rows_per_post from n_rows rows.  Returns 0 when it ran. */
 static inline int fixture_run_scenario(const char *scenario, const ec_sender_mutant *mutant,
@@ -60,6 +63,7 @@ static inline int fixture_run_scenario(const char *scenario, const ec_sender_mut
     so.profile = EC_PROFILE_AES128CBC;
     so.scenario = scenario;
     so.duration_ms = 20000;
+    so.strict = fixture_strict;
     so.verbose = getenv("EMONCRYPT_TEST_VERBOSE") != NULL;
     ec_client_suite *suite = NULL;
     char err[256] = "";

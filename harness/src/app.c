@@ -598,10 +598,10 @@ static void run_end(run_ctx *c)
 
 /* ---- input/post --------------------------------------------------------- */
 
-static ec_status post_fulljson(run_ctx *c, const char *datain, int has_time_param,
+static ec_status post_fulljson(run_ctx *c, const char *datain, size_t datain_len, int has_time_param,
                                int64_t *time, int64_t now, input_list *inputs)
 {
-    json_t *doc = php_json_decode(datain, strlen(datain));
+    json_t *doc = php_json_decode(datain, datain_len);
     int ok = doc != NULL && (json_is_object(doc) || json_is_array(doc));
     /* json_decode($s, true, 2): no container inside the top level one */
     if (ok) {
@@ -669,10 +669,12 @@ static ec_status post_fulljson(run_ctx *c, const char *datain, int has_time_para
     return st;
 }
 
-static ec_status post_csv(run_ctx *c, const char *datain, input_list *inputs)
+/* datain[0..len): a NUL in it is removed by the filter, as PHP's
+ * preg_replace does (issue 11 point 6: "0\r\0" is the value 0). */
+static ec_status post_csv(run_ctx *c, const char *datain, size_t len, input_list *inputs)
 {
     int valid;
-    char *text = ec_filter_chars(datain, strlen(datain), ":,", &valid);
+    char *text = ec_filter_chars(datain, len, ":,", &valid);
     if (text == NULL)
         return EC_E_NOMEM;
     ec_status st = EC_OK;
@@ -734,18 +736,19 @@ static ec_status run_post(run_ctx *c, const ec_params *params,
     int64_t time = time_param ? post_time_of_string(time_param, now) : now;
 
     const char *datain = NULL;
+    size_t datain_len = 0;
     static const char *const data_keys[] = {"json", "fulljson", "csv", "data"};
     for (size_t i = 0; i < 4 && datain == NULL; i++)
-        datain = ec_params_get(params, data_keys[i]);
+        datain = ec_params_get_len(params, data_keys[i], &datain_len);
 
     input_list inputs = {0};
     ec_status st = EC_OK;
-    if (datain == NULL || datain[0] == '\0')
+    if (datain == NULL || datain_len == 0)   /* PHP: "\0" == "" is false */
         app_fail(c, "Request contains no data via csv, json or data tag");
     else if (ec_params_get(params, "fulljson") != NULL)
-        st = post_fulljson(c, datain, time_param != NULL, &time, now, &inputs);
+        st = post_fulljson(c, datain, datain_len, time_param != NULL, &time, now, &inputs);
     else
-        st = post_csv(c, datain, &inputs);
+        st = post_csv(c, datain, datain_len, &inputs);
     if (st == EC_OK && c->res->status == EC_OK)
         st = process_node(c, time, node_f, strlen(node_f), &inputs);
     inputs_free(&inputs);

@@ -65,6 +65,7 @@ ec_status ec_params_set(ec_params *p, const char *key, size_t key_len,
     if (old != NULL) {
         free(old->value);
         old->value = v;
+        old->value_len = value_len;
         return EC_OK;
     }
     if (p->n == p->cap) {
@@ -84,8 +85,20 @@ ec_status ec_params_set(ec_params *p, const char *key, size_t key_len,
     }
     p->items[p->n].key = k;
     p->items[p->n].value = v;
+    p->items[p->n].value_len = value_len;
     p->n++;
     return EC_OK;
+}
+
+const char *ec_params_get_len(const ec_params *p, const char *key, size_t *len)
+{
+    *len = 0;
+    if (p == NULL || key == NULL)
+        return NULL;
+    const ec_pair *pair = find_pair(p, key, strlen(key));
+    if (pair)
+        *len = pair->value_len;
+    return pair ? pair->value : NULL;
 }
 
 const char *ec_params_get(const ec_params *p, const char *key)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "client/client_internal.h"
+#include "common/tolerance.h"
 
 static int is_input_route(const char *p, int legacy)
 {
@@ -173,9 +174,12 @@ void c3_body_alphabet(const cs_run *run, const cs_request *r, cs_outcome *o)
     if (std == 0 && other == 0) {
         cs_outcome_set(o, EC_VERDICT_PASS, "URL alphabet");
     } else if (other == 0) {
-        cs_outcome_set(o, EC_VERDICT_FAIL,
+        /* tolerated by Emoncms (the table both roles judge by): NON-STRICT,
+         * FAIL under --strict */
+        const ec_tolerance *t = ec_tolerance_find("std-alphabet");
+        cs_outcome_set(o, EC_VERDICT_NON_STRICT,
                        "%zu characters of the standard alphabet ('+' '/'): the client MUST "
-                       "send the URL alphabet (Emoncms happens to accept both)", std);
+                       "send the URL alphabet; Emoncms accepts it (%s)", std, t ? t->emoncms : "");
         snprintf(o->actual, sizeof o->actual, "'+' or '/' (%zu)", std);
     } else {
         cs_outcome_set(o, EC_VERDICT_FAIL, "%zu bytes outside the alphabet, first at offset %zu",

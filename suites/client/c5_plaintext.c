@@ -95,16 +95,17 @@ void c5_time_mode(const cs_run *run, const cs_request *r, cs_outcome *o)
     cs_outcome_set(o, EC_VERDICT_INFO, "%s", r->time_mode);
 }
 
-/* Is v a number, null, a numeric string, or (bulk) an object of those? */
+/* Is v stored as sent: a number, null, a string PHP's is_numeric()
+ * accepts (" 5", "5\r", "1e3"; Emoncms stores (float) of it), or (bulk)
+ * an object of those?  Anything else becomes (float) of it: 0, or the
+ * numeric prefix. */
 static int value_ok(json_t *v, int allow_object)
 {
     if (json_is_number(v) || json_is_null(v))
         return 1;
     if (json_is_string(v)) {
         const char *s = json_string_value(v);
-        char *end = NULL;
-        strtod(s, &end);
-        return s[0] != 0 && end != NULL && *end == 0;
+        return strlen(s) == json_string_length(v) && (ec_php_is_numeric(s) || strcmp(s, "null") == 0);
     }
     if (allow_object && json_is_object(v)) {
         const char *k;
@@ -116,6 +117,42 @@ static int value_ok(json_t *v, int allow_object)
         return 1;
     }
     return 0;
+}
+
+/* The csv/json/data forms of input/post as Emoncms reads them: the data
+ * filtered (preg_replace('/[^\p{N}\p{L}_\s\-.:,]/u', ''): a NUL or '\r'…
+ * the filter removes goes, whitespace stays), split on ',' then ':', each
+ * value is_numeric() or "null", else the post is refused.  Filtering
+ * each piece is filtering the whole: the filter keeps ',' and ':'. */
+static void csv_values(const char *v, size_t n, cs_outcome *o)
+{
+    size_t bad = 0, total = 0;
+    char first[64] = "";
+    for (size_t start = 0; start <= n;) {
+        size_t end = start;
+        while (end < n && v[end] != ',')
+            end++;
+        const char *val = memchr(v + start, ':', end - start);
+        val = val ? val + 1 : v + start;
+        const char *colon2 = memchr(val, ':', (size_t)(v + end - val));   /* explode(':')[1] only */
+        size_t vlen = (size_t)((colon2 ? colon2 : v + end) - val);
+        char *f = ec_filter_name(val, vlen, 0);
+        total++;
+        if (f && !ec_php_is_numeric(f) && strcmp(f, "null") != 0 && bad++ == 0)
+            cs_printable(val, vlen, first, sizeof first);
+        free(f);
+        start = end + 1;
+    }
+    snprintf(o->expected, sizeof o->expected, "numbers or null");
+    if (bad) {
+        cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu values are not numbers (first '%s', after "
+                       "Emoncms's input filter): Emoncms refuses the post ('Format error')", bad,
+                       total, first);
+        snprintf(o->actual, sizeof o->actual, "%s", first);
+    } else {
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu numeric values (as Emoncms's filter and PHP's "
+                       "is_numeric read them)", total);
+    }
 }
 
 /* client/5.values/numeric */
@@ -134,42 +171,25 @@ void c5_values_numeric(const cs_run *run, const cs_request *r, cs_outcome *o)
         rows_form = 1;
     } else {
         ec_params_parse_emoncms(&params, s, n);
-        const char *v;
-        if (is_bulk(r) && (v = ec_params_get(&params, "data")) != NULL) {
-            root = json_loads(v, 0, NULL);
+        const char *v = NULL;
+        size_t vlen = 0;
+        if (is_bulk(r)) {
+            if ((v = ec_params_get_len(&params, "data", &vlen)) != NULL)
+                root = json_loadb(v, vlen, 0, NULL);
             rows_form = 1;
-        } else if ((v = ec_params_get(&params, "fulljson")) != NULL ||
-                   (v = ec_params_get(&params, "json")) != NULL) {
-            root = json_loads(v, JSON_DECODE_ANY, NULL);
-        } else if ((v = ec_params_get(&params, "csv")) != NULL ||
-                   (v = ec_params_get(&params, "data")) != NULL) {
-            /* csv: comma-separated values, optionally name:value */
-            size_t bad = 0, total = 0;
-            char first[64] = "";
-            const char *p = v;
-            while (*p) {
-                size_t len = strcspn(p, ",");
-                const char *val = memchr(p, ':', len);
-                val = val ? val + 1 : p;
-                size_t vlen = len - (size_t)(val - p);
-                char tmp[64];
-                snprintf(tmp, sizeof tmp, "%.*s", (int)(vlen < 63 ? vlen : 63), val);
-                char *end = NULL;
-                strtod(tmp, &end);
-                total++;
-                if ((tmp[0] == 0 || *end != 0) && strcmp(tmp, "null") != 0 && bad++ == 0)
-                    snprintf(first, sizeof first, "%s", tmp);
-                p += len;
-                if (*p == ',')
-                    p++;
+        } else {
+            /* input/post's data: json, else fulljson, else csv, else data;
+             * decoded as JSON only when fulljson is there */
+            static const char *const keys[] = { "json", "fulljson", "csv", "data" };
+            for (size_t i = 0; i < 4 && v == NULL; i++)
+                v = ec_params_get_len(&params, keys[i], &vlen);
+            if (v != NULL && ec_params_get(&params, "fulljson") != NULL) {
+                root = json_loadb(v, vlen, JSON_DECODE_ANY, NULL);
+            } else if (v != NULL && vlen > 0) {
+                csv_values(v, vlen, o);
+                ec_params_free(&params);
+                return;
             }
-            if (bad)
-                cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu values are not numbers (first "
-                               "'%s'); Emoncms rejects the post or stores 0", bad, total, first);
-            else
-                cs_outcome_set(o, EC_VERDICT_PASS, "%zu numeric values", total);
-            ec_params_free(&params);
-            return;
         }
     }
     ec_params_free(&params);

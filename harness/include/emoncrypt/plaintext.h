@@ -20,8 +20,9 @@ extern "C" {
 /* ---- key=value pairs ---------------------------------------------------- */
 
 typedef struct {
-    char *key;     /* NUL-terminated copies; may contain any byte but NUL */
-    char *value;
+    char *key;     /* NUL-terminated copies; the key is cut at a NUL */
+    char *value;   /* all value_len bytes, a NUL among them kept */
+    size_t value_len;
 } ec_pair;
 
 typedef struct {
@@ -36,8 +37,11 @@ void ec_params_free(ec_params *p);
  * (PHP array semantics: the key keeps its first position). */
 ec_status ec_params_set(ec_params *p, const char *key, size_t key_len,
                         const char *value, size_t value_len);
-/* The value, or NULL when absent. */
+/* The value, or NULL when absent (as a C string: cut at a NUL). */
 const char *ec_params_get(const ec_params *p, const char *key);
+/* The same with its length: every byte, a NUL too (PHP strings keep it,
+ * and Emoncms's input filter removes it from csv/json data). */
+const char *ec_params_get_len(const ec_params *p, const char *key, size_t *len);
 
 /* Emoncms's split of a decrypted plaintext: explode('&'), then explode('=')
  * on each piece, keeping only pieces that give exactly two parts; no
