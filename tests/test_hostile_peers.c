@@ -516,8 +516,8 @@ static void framing_rules(void **state)
     static const char *const good[] = {
         "GET /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A:  b  \r\nConnection: close\r\n\r\n",
         "GET /input/post HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n\n",
-        "POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
-        "Connection: close\r\n\r\n1\r\nx\r\n0\r\n\r\n",
+        ("POST /input/post HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+         "Connection: close\r\n\r\n1\r\nx\r\n0\r\n\r\n"),
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         char answer[4096];
