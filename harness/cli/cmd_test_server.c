@@ -21,16 +21,11 @@ const char cmd_test_server_usage[] =
     "http://127.0.0.1:8080 or https://host/emoncms: requests go to\n"
     "URL/input/post, URL/input/bulk and, for legacy, URL/input/encrypted) and\n"
     "judges each answer against SPEC.md.  Every row it causes to be stored goes\n"
-    "to --node, or (reference vectors) to a prefix of it as long as the
-"
-    "vector's node name: at most six nodes.  Exit 0: no FAIL; 1: a FAIL;
-"
-    "2: usage error, the URL does not answer, or a set-up error found by a
-"
-    "first correct post (wrong key or user id, a URL that is not an Emoncms):
-"
-    "one line, no case run.  The API key never appears in any output.
-"
+    "to --node, or (reference vectors) to a prefix of it as long as the\n"
+    "vector's node name: at most six nodes.  Exit 0: no FAIL; 1: a FAIL;\n"
+    "2: usage error, the URL does not answer, or a set-up error found by a\n"
+    "first correct post (wrong key or user id, a URL that is not an Emoncms):\n"
+    "one line, no case run.  The API key never appears in any output.\n"
     "\n"
     "Options:\n"
     "  -u, --userid N        the account's user id\n"
