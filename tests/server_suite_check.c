@@ -661,7 +661,8 @@ static int check_own_vectors(void)
 
 /* Issue 11 point 7: the tolerance table both roles judge by.  Against
  * serve in compat (it answers as Emoncms), test-server PASSes each listed
- * server case and, under --strict, FAILs it naming the table; every row's
+ * server case and, under --strict, judges it NON-STRICT (a failure) naming
+ * the table; every row's
  * client check and server cases exist. */
 static int check_tolerance(void)
 {
@@ -683,14 +684,15 @@ static int check_tolerance(void)
             }
             for (size_t k = 0; k < 4 && tab[i].server_cases[k]; k++) {
                 const char *id = tab[i].server_cases[k];
-                ec_verdict want = strict ? EC_VERDICT_FAIL : EC_VERDICT_PASS;
+                /* under --strict: NON-STRICT, which counts as a failure */
+                ec_verdict want = strict ? EC_VERDICT_NON_STRICT : EC_VERDICT_PASS;
                 if (!verdict_is(report, id, want, strict ? "tolerated by Emoncms" : NULL)) {
-                    fprintf(stderr, "tolerance %s: %s is not %s%s\n", tab[i].name, id, strict ? "FAIL" : "PASS",
-                            strict ? " naming the table under --strict" : "");
+                    fprintf(stderr, "tolerance %s: %s is not %s%s\n", tab[i].name, id,
+                            strict ? "NON-STRICT" : "PASS", strict ? " naming the table under --strict" : "");
                     bad = 1;
                 } else {
                     fprintf(stderr, "tolerance %s: %s %s%s, as it must\n", tab[i].name, id,
-                            strict ? "FAIL" : "PASS", strict ? " under --strict" : "");
+                            strict ? "NON-STRICT (a failure)" : "PASS", strict ? " under --strict" : "");
                 }
             }
         }

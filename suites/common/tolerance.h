@@ -5,8 +5,9 @@
  * §4 quirks) but the real Emoncms accepts and processes as intended.  In
  * the client role a device doing it is NON-STRICT (the post works on
  * Emoncms); in the server role a server accepting it answers as Emoncms
- * does.  Under --strict both roles FAIL it: a strict server must refuse it,
- * a strict device must not send it.
+ * does.  Under --strict both roles judge it NON-STRICT, which counts as a
+ * failure there: a strict server must refuse it, a strict device must not
+ * send it.
  */
 #ifndef EMONCRYPT_SUITES_COMMON_TOLERANCE_H
 #define EMONCRYPT_SUITES_COMMON_TOLERANCE_H

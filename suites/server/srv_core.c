@@ -309,10 +309,12 @@ void srv_judge_against(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int 
         srv_say(out, "answered %s as %s", got, ctx->opt->strict ? "a strict server must" : "Emoncms does");
     } else if (!same_both && matches(other, &reply, compare_ctype)) {
         if (ctx->opt->strict) {
-            /* what Emoncms tolerates (the table both roles judge by) FAILs
-             * under --strict, as in the client role */
+            /* what Emoncms tolerates (the table both roles judge by) is
+             * NON-STRICT and names the table; under --strict a NON-STRICT
+             * counts as a failure (docs/SPEC.md, Verdicts and --strict), as
+             * in the client role */
             const ec_tolerance *tol = ec_tolerance_of_server_case(c->id);
-            out->verdict = c->strict_rule == SRV_STRICT_FAIL || tol ? EC_VERDICT_FAIL : EC_VERDICT_NON_STRICT;
+            out->verdict = c->strict_rule == SRV_STRICT_FAIL ? EC_VERDICT_FAIL : EC_VERDICT_NON_STRICT;
             srv_say(out, "answered %s as Emoncms does; a strict server answers %d \"%s\" (%s)%s%s", got,
                     strict->status, strict->body ? strict->body : "", strict->fault,
                     tol ? "; tolerated by Emoncms, refused under --strict: " : "", tol ? tol->what : "");
