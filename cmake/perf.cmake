@@ -18,7 +18,9 @@ if(EMONCRYPT_TESTS)
     COMMAND ${EMONCRYPT_SH} -c
       "\"$1\" load --help | grep -q -- --bulk-rows && { \"$1\" load http://127.0.0.1:1 --userid 1 2>/dev/null; test $? -eq 2; }"
       sh $<TARGET_FILE:emoncrypt>)
-  set_tests_properties(perf/load-refuses-remote perf/load-usage
+  add_test(NAME perf/load-progress
+    COMMAND ${EMONCRYPT_SH} ${PROJECT_SOURCE_DIR}/tests/cli/load_progress.sh $<TARGET_FILE:emoncrypt>)
+  set_tests_properties(perf/load-refuses-remote perf/load-usage perf/load-progress
     PROPERTIES TIMEOUT 20 LABELS "perf")
 endif()
 

@@ -44,7 +44,8 @@ const char cmd_load_usage[] =
     "      --timeout-ms M      per request (default 3000)\n"
     "      --allow-remote      allow a target outside 127.0.0.0/8, ::1, localhost\n"
     "      --json FILE         also write the result as JSON ('-' = stdout)\n"
-    "  -q, --quiet             print only the one-line summary\n"
+    "  -q, --quiet             print only the one-line summary (no line a\n"
+    "                          second on stderr while it runs)\n"
     "  -h, --help              show this help\n"
     "  -V, --version           print the version and exit\n"
     "\n"
@@ -105,6 +106,17 @@ static json_t *result_json(const ec_load_result *r)
                      "transport_errors", (json_int_t)r->transport_errors,
                      "other_answers", (json_int_t)r->other_answers, "latency_ms", latency,
                      "answers", answers, "transport", transport);
+}
+
+/* A line a second on stderr while the load runs (not with -q, never in
+ * --json): time, posts, this second's rate, what was answered. */
+static void print_progress(const ec_load_progress *p, void *arg)
+{
+    (void)arg;
+    fprintf(stderr, "emoncrypt load: %.0f s of %.0f: %llu posts (%.0f/s), %llu acked, %llu other answers, "
+            "%llu transport errors\n", p->elapsed_s, p->duration_s, (unsigned long long)p->sent, p->rate_last_s,
+            (unsigned long long)p->acked, (unsigned long long)p->not_acked,
+            (unsigned long long)p->transport_errors);
 }
 
 static void print_result(const ec_load_result *r, int quiet)
@@ -223,11 +235,9 @@ int cmd_load(const ec_cli_command *self, int argc, char **argv)
     if (cli_check_output_path("--json", json_path) != 0)
         goto out;   /* before the load, not after it */
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_on_stop_signals(on_signal);
+    if (!quiet)
+        o.progress = print_progress;
 
     ec_load_result r;
     ec_status st = ec_load_run(&o, &stop_load, &r);

@@ -32,6 +32,9 @@ typedef struct {
     double deadline;               /* monotonic seconds */
     pthread_mutex_t answers_lock;
     ec_load_result *result;        /* answers[] guarded by answers_lock */
+    /* for the progress callback: running totals, relaxed */
+    atomic_uint_least64_t done, acked, transport_errors;
+    atomic_uint workers_left;
 } fleet;
 
 typedef struct {
@@ -252,8 +255,10 @@ static void *worker_main(void *arg)
         double t1 = now_monotonic();
         w->last_end = t1;
         w->sent++;
+        atomic_fetch_add_explicit(&f->done, 1, memory_order_relaxed);
         if (resp.error != EC_HTTP_ERR_NONE && resp.error != EC_HTTP_ERR_TOO_LARGE) {
             w->transport_errors++;
+            atomic_fetch_add_explicit(&f->transport_errors, 1, memory_order_relaxed);
             w->by_transport[(unsigned)resp.error < 16 ? (unsigned)resp.error : 15]++;
             if (resp.error == EC_HTTP_ERR_CONNECT && w->acked + w->wrong_answer + w->ack_mismatch == 0) {
                 /* Nothing has ever answered: a down target, not a slow one. */
@@ -270,6 +275,7 @@ static void *worker_main(void *arg)
             if (resp.status == 200 && resp.body_len == EC_ACK_LEN &&
                 memcmp(resp.body, req.ack, EC_ACK_LEN) == 0) {
                 w->acked++;
+                atomic_fetch_add_explicit(&f->acked, 1, memory_order_relaxed);
             } else if (resp.status == 200 && resp.body_len >= EC_ACK_LEN &&
                        ec_ack_well_formed((const char *)resp.body, EC_ACK_LEN)) {
                 w->ack_mismatch++;
@@ -286,7 +292,36 @@ static void *worker_main(void *arg)
 out:
     ec_http_client_free(client);
     free(plaintext);
+    atomic_fetch_sub(&f->workers_left, 1);
     return NULL;
+}
+
+/* The calling thread while the workers run: the progress callback about
+ * once a second, until every worker has ended. */
+static void report_progress(fleet *f, double started)
+{
+    const ec_load_options *opt = f->opt;
+    double next = started + 1.0;
+    uint64_t last_done = 0;
+    while (atomic_load(&f->workers_left) > 0) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        double now = now_monotonic();
+        if (now < next)
+            continue;
+        ec_load_progress p;
+        memset(&p, 0, sizeof p);
+        p.elapsed_s = now - started;
+        p.duration_s = opt->duration_s;
+        p.sent = atomic_load_explicit(&f->done, memory_order_relaxed);
+        p.acked = atomic_load_explicit(&f->acked, memory_order_relaxed);
+        p.transport_errors = atomic_load_explicit(&f->transport_errors, memory_order_relaxed);
+        p.not_acked = p.sent >= p.acked + p.transport_errors ? p.sent - p.acked - p.transport_errors : 0;
+        p.rate_last_s = (double)(p.sent - last_done) / (now - next + 1.0);
+        last_done = p.sent;
+        opt->progress(&p, opt->progress_arg);
+        next = now + 1.0;
+    }
 }
 
 /* see load.h */
@@ -336,6 +371,10 @@ ec_status ec_load_run(const ec_load_options *opt, volatile int *stop, ec_load_re
     f.max_requests = o.max_requests ? o.max_requests : DEFAULT_MAX_REQUESTS;
     atomic_init(&f.started, 0);
     atomic_init(&f.halt, 0);
+    atomic_init(&f.done, 0);
+    atomic_init(&f.acked, 0);
+    atomic_init(&f.transport_errors, 0);
+    atomic_init(&f.workers_left, 0);
     pthread_mutex_init(&f.answers_lock, NULL);
     char *url = endpoint_url(o.url, o.bulk_rows);
     worker *workers = calloc(o.connections, sizeof *workers);
@@ -356,12 +395,16 @@ ec_status ec_load_run(const ec_load_options *opt, volatile int *stop, ec_load_re
         w->stride = o.connections;
         w->device_count = (o.devices - i + o.connections - 1) / o.connections;
         w->rate = o.rate > 0 ? o.rate * (double)w->device_count / (double)o.devices : 0;
+        atomic_fetch_add(&f.workers_left, 1);
         running[i] = pthread_create(&threads[i], NULL, worker_main, w) == 0;
         if (!running[i]) {
+            atomic_fetch_sub(&f.workers_left, 1);
             atomic_store(&f.halt, 1);
             st = EC_E_NOMEM;
         }
     }
+    if (o.progress)
+        report_progress(&f, f.deadline - o.duration_s);
     double first = 0, last = 0, sum = 0;
     uint64_t hist[HIST_BUCKETS] = {0};
     for (unsigned i = 0; i < o.connections; i++) {

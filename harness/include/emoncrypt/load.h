@@ -33,6 +33,8 @@ extern "C" {
 /* Distinct answers kept apart in the result; the rest are counted as "other". */
 #define EC_LOAD_MAX_ANSWER_KINDS 16
 
+struct ec_load_progress;
+
 typedef struct {
     const char *url;             /* server base ("http://127.0.0.1:8080"), or a URL
                                     already ending in /input/post or /input/bulk */
@@ -50,7 +52,22 @@ typedef struct {
     long timeout_ms;             /* per request; <= 0 = 3000 */
     int allow_remote;            /* 1 = a target outside 127.0.0.0/8, ::1 and
                                     localhost is allowed */
+    /* Called about once a second from the calling thread while the run
+     * goes on (NULL: none); the counts so far.  Never holds the key. */
+    void (*progress)(const struct ec_load_progress *p, void *arg);
+    void *progress_arg;
 } ec_load_options;
+
+/* What ec_load_options.progress is given. */
+typedef struct ec_load_progress {
+    double elapsed_s;            /* since the run started */
+    double duration_s;           /* the run's limit */
+    uint64_t sent;               /* exchanges finished */
+    uint64_t acked;              /* of which answered with the right ack */
+    uint64_t not_acked;          /* answered, but not with the right ack */
+    uint64_t transport_errors;   /* no complete answer */
+    double rate_last_s;          /* exchanges finished in the last second */
+} ec_load_progress;
 
 /* One kind of answer that was not the expected ack: HTTP status plus the
  * start of the body, printable-escaped ("200 invalid data"). */
