@@ -46,9 +46,9 @@ static const char post_pt[] = "node=emontx&fulljson={\"power1\":100,\"power2\":2
 
 static const check_case cases[] = {
     {"uppercase-content-type", {{post_pt, 0, NULL, NULL, "AES128CBC", NULL, NULL, 0, 0}}, 1,
-     "client/3.content-type/exact", EC_VERDICT_FAIL, 0},
+     "client/3.ctype/exact", EC_VERDICT_FAIL, 0},
     {"content-type-parameter", {{post_pt, 0, NULL, NULL, "aes128cbc; charset=utf-8", NULL, NULL, 0, 0}}, 1,
-     "client/3.content-type/exact", EC_VERDICT_FAIL, 0},
+     "client/3.ctype/exact", EC_VERDICT_FAIL, 0},
     {"bearer-scheme", {{post_pt, 0, NULL, NULL, NULL, NULL, "Bearer 1:00", 0, 0}}, 1,
      "client/3.auth/format", EC_VERDICT_FAIL, 0},
     {"two-colons", {{post_pt, 0, NULL, NULL, NULL, NULL, "1:2:3", 0, 0}}, 1,

@@ -50,7 +50,7 @@ void c3_route_method(const cs_run *run, const cs_request *r, cs_outcome *o)
         cs_outcome_set(o, EC_VERDICT_FAIL, "method %s", r->method);
 }
 
-/* client/3.content-type/exact */
+/* client/3.ctype/exact */
 void c3_content_type_exact(const cs_run *run, const cs_request *r, cs_outcome *o)
 {
     if (!r->is_post)

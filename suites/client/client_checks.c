@@ -17,7 +17,7 @@ const cs_check cs_checks[] = {
         "POST /input/post or /input/bulk (optionally .json, or /input/post/NODE)."),
     REQ("client/3.route/method", c3_route_method,
         "The encrypted request is a POST (Emoncms also processes a GET with a body)."),
-    REQ("client/3.content-type/exact", c3_content_type_exact,
+    REQ("client/3.ctype/exact", c3_content_type_exact,
         "Content-Type is matched exactly, case-sensitively, with no parameters."),
     REQ("client/3.auth/format", c3_auth_format,
         "Authorization has no scheme word; split on ':' it MUST give exactly two parts: "

@@ -6,6 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The renamed ids, from suites/ids.txt's "OLD -> NEW" lines (CMakeLists.txt
+ * generates the rows): an OLD ending in '/' renames every id under it. */
+static const struct {
+    const char *old_name, *new_name;
+} renames[] = {
+#include "ec_renames.inc"
+    { NULL, NULL }
+};
+
 size_t ec_select_pattern_count(const ec_select *s)
 {
     return s->case_count + s->section_count + s->exclude_count;
@@ -50,6 +59,32 @@ static int section_match(const ec_select *s, const char *pattern, const char *re
     }
 }
 
+typedef int (*pattern_fn)(const ec_select *s, const char *pattern, const char *rest);
+
+/* Does fn match pattern to id, or to a name id had before a rename
+ * (renames of renames followed to a depth of 8)? */
+static int match_names(const ec_select *s, pattern_fn fn, const char *pattern, const char *id, int depth)
+{
+    if (fn(s, pattern, short_form(s, id)))
+        return 1;
+    if (depth >= 8)
+        return 0;
+    for (size_t i = 0; renames[i].old_name; i++) {
+        const char *o = renames[i].old_name, *n = renames[i].new_name;
+        size_t nn = strlen(n);
+        char old_id[512];
+        if (nn && n[nn - 1] == '/' && strncmp(id, n, nn) == 0)
+            snprintf(old_id, sizeof old_id, "%s%s", o, id + nn);
+        else if (strcmp(id, n) == 0)
+            snprintf(old_id, sizeof old_id, "%s", o);
+        else
+            continue;
+        if (match_names(s, fn, pattern, old_id, depth + 1))
+            return 1;
+    }
+    return 0;
+}
+
 int ec_select_match(const ec_select *s, const char *id, unsigned char *hits)
 {
     const char *rest = short_form(s, id);
@@ -58,20 +93,21 @@ int ec_select_match(const ec_select *s, const char *id, unsigned char *hits)
     int in = s->case_count == 0 && s->section_count == 0;
     size_t h = 0;
     for (size_t i = 0; i < s->case_count; i++, h++)
-        if (case_match(s, s->cases[i], rest)) {
+        if (match_names(s, case_match, s->cases[i], id, 0)) {
             in = 1;
             if (hits)
                 hits[h] = 1;
         }
     for (size_t i = 0; i < s->section_count; i++, h++)
-        if (section_match(s, s->sections[i], rest)) {
+        if (match_names(s, section_match, s->sections[i], id, 0)) {
             in = 1;
             if (hits)
                 hits[h] = 1;
         }
     int out = 0;
     for (size_t i = 0; i < s->exclude_count; i++, h++)
-        if (case_match(s, s->excludes[i], rest) || section_match(s, s->excludes[i], rest)) {
+        if (match_names(s, case_match, s->excludes[i], id, 0) ||
+            match_names(s, section_match, s->excludes[i], id, 0)) {
             out = 1;
             if (hits)
                 hits[h] = 1;
