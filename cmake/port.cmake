@@ -8,6 +8,8 @@
 #   port/kit               the kit's own pieces: exact buffers, base64url,
 #                          key parsing, one status per verifier fault
 #   port/mutant-cbc        the CBC chaining bug is reported at the right id
+#   port/mutant-stream     the streaming verifier bug (ECP_MUTANT_STREAM_CARRY) too
+#   port/small-work        every vector runs in a 2 KiB work buffer
 #   port/header-freestanding  the vector header and the kit compile with
 #                          -std=c99 -ffreestanding -Wall -Wextra -Werror
 #   port/header-fresh      harness/port/emoncrypt_vectors.h is exactly what
@@ -20,6 +22,10 @@ set(EC_PORT_DIR ${PROJECT_SOURCE_DIR}/harness/port)
 # the chaining bug first changes the body.  Its decryption is right, so
 # every failure must be a `body` check (never verify, ack or a known answer).
 set(EC_PORT_MUTANT_CBC_EXPECT "post/spec8-reference")
+# The streaming mutant (ECP_MUTANT_STREAM_CARRY: base64 bits split across
+# two pieces are dropped) breaks the chunked verify of the first valid
+# vector, and nothing else: whole-buffer calls are one piece.
+set(EC_PORT_MUTANT_STREAM_EXPECT "post/spec8-reference")
 
 find_path(EC_MBEDTLS_INCLUDE_DIR mbedtls/aes.h)
 find_library(EC_MBEDCRYPTO_LIBRARY mbedcrypto)
@@ -60,6 +66,8 @@ target_compile_definitions(port_mutant_base_openssl PRIVATE
   port_host_shim=port_base_shim port_host_backend=port_base_backend)
 target_link_libraries(port_mutant_base_openssl PRIVATE OpenSSL::Crypto)
 emoncrypt_port_selftest(mutant_cbc shim_mutant_cbc.c port_mutant_base_openssl OpenSSL::Crypto)
+emoncrypt_port_selftest(mutant_stream shim_openssl.c OpenSSL::Crypto)
+target_compile_definitions(port_selftest_mutant_stream PRIVATE ECP_MUTANT_STREAM_CARRY)
 set(EC_PORT_BACKENDS openssl)
 
 if(EC_MBEDTLS_INCLUDE_DIR AND EC_MBEDCRYPTO_LIBRARY)
@@ -99,6 +107,14 @@ if(EMONCRYPT_TESTS)
     COMMAND port_selftest_mutant_cbc --expect-fail ${EC_PORT_MUTANT_CBC_EXPECT}
             --expect-only-check body)
   set_tests_properties(port/mutant-cbc PROPERTIES TIMEOUT 120 LABELS port)
+
+  add_test(NAME port/mutant-stream
+    COMMAND port_selftest_mutant_stream --expect-fail ${EC_PORT_MUTANT_STREAM_EXPECT}
+            --expect-only-check verify-valid)
+  set_tests_properties(port/mutant-stream PROPERTIES TIMEOUT 120 LABELS port)
+  # Verification streams: every vector runs in a 2 KiB work buffer.
+  add_test(NAME port/small-work COMMAND port_selftest_openssl --work-bytes 2048)
+  set_tests_properties(port/small-work PROPERTIES TIMEOUT 120 LABELS port)
 
   add_test(NAME port/header-freestanding
     COMMAND ${CMAKE_COMMAND} -DCC=${CMAKE_C_COMPILER} -DPORT_DIR=${EC_PORT_DIR}

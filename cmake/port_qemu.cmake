@@ -11,6 +11,12 @@
 #   port-qemu/BOARD/build         configure + build the board's images
 #   port-qemu/BOARD/mbedtls       every check passes on the board
 #   port-qemu/BOARD/mutant-cbc    the CBC chaining bug is caught there too
+#   port-qemu/BOARD/mutant-stream the streaming verifier's dropped base64
+#                                 carry (ECP_MUTANT_STREAM_CARRY) is caught
+#   port-qemu/footprint           the footprint table (fw/footprint.py):
+#                                 kit/shim/mbedTLS text/data/bss, work
+#                                 buffer used, peak stack; within limits
+#   port-qemu/footprint-limits-bite  the same with tiny limits must fail
 # A board whose tools are missing gets one skipped case naming them.
 
 # Included after cmake/port.cmake (the top CMakeLists includes cmake/*.cmake
@@ -55,7 +61,14 @@ function(emoncrypt_port_qemu_board board missing)
     COMMAND sh ${EC_PORT_QEMU_SH} run ${board} ${out}/selftest-mbedtls.elf
             ${out}/selftest-mbedtls.log)
   emoncrypt_port_qemu_props(port-qemu/${board}/mbedtls TIMEOUT 400
+    FIXTURES_REQUIRED port_qemu_${board} FIXTURES_SETUP port_qemu_${board}_run)
+  add_test(NAME port-qemu/${board}/mutant-stream
+    COMMAND sh ${EC_PORT_QEMU_SH} run ${board} ${out}/selftest-mutant-stream.elf
+            ${out}/selftest-mutant-stream.log
+            --expect-fail ${EC_PORT_MUTANT_STREAM_EXPECT} --expect-only-check verify-valid)
+  emoncrypt_port_qemu_props(port-qemu/${board}/mutant-stream TIMEOUT 400
     FIXTURES_REQUIRED port_qemu_${board})
+  set_property(GLOBAL APPEND PROPERTY EC_PORT_QEMU_BOARDS "${board}=${out}")
   add_test(NAME port-qemu/${board}/mutant-cbc
     COMMAND sh ${EC_PORT_QEMU_SH} run ${board} ${out}/selftest-mutant-cbc.elf
             ${out}/selftest-mutant-cbc.log
@@ -95,4 +108,27 @@ if(EMONCRYPT_TESTS)
   emoncrypt_port_qemu_board(cortex-m3 "${arm_missing}")
   emoncrypt_port_qemu_board(cortex-m4 "${arm_missing}")
   emoncrypt_port_qemu_board(rv32 "${rv_missing}")
+
+  # The footprint of the boards that were built and run.
+  get_property(boards GLOBAL PROPERTY EC_PORT_QEMU_BOARDS)
+  find_program(EC_PYTHON3 python3)
+  if(boards AND EC_PYTHON3)
+    set(fixtures "")
+    foreach(b ${boards})
+      string(REGEX REPLACE "=.*" "" name "${b}")
+      list(APPEND fixtures port_qemu_${name}_run)
+    endforeach()
+    add_test(NAME port-qemu/footprint
+      COMMAND ${EC_PYTHON3} ${EC_PORT_DIR}/fw/footprint.py
+              --out ${EC_PORT_QEMU_DIR}/footprint.md ${boards})
+    # (not through emoncrypt_port_qemu_props: ARGN would split the list)
+    set_tests_properties(port-qemu/footprint PROPERTIES LABELS port-qemu TIMEOUT 60
+      FIXTURES_REQUIRED "${fixtures}")
+    add_test(NAME port-qemu/footprint-limits-bite
+      COMMAND sh -c "out=$(\"$0\" \"$@\"); rc=$?; echo \"$out\"; [ $rc -eq 1 ] && echo \"$out\" | grep -q 'stack peak .* > 64' && echo \"$out\" | grep -q 'work buffer .* > 16'"
+              ${EC_PYTHON3} ${EC_PORT_DIR}/fw/footprint.py
+              --max-work 16 --max-stack 64 --max-kit-text 100 ${boards})
+    set_tests_properties(port-qemu/footprint-limits-bite PROPERTIES LABELS port-qemu TIMEOUT 60
+      FIXTURES_REQUIRED "${fixtures}")
+  endif()
 endif()

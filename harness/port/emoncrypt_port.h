@@ -101,7 +101,21 @@ typedef struct {
     /* n bytes from a CSPRNG: a fresh IV for every message.  Needed by
      * ecp_request_build; the self-test checks it. */
     int (*random)(void *ctx, uint8_t *out, size_t n);
+    /* Incremental SHA-256: what lets the verifier stream (ecp_verify_*,
+     * ecp_request_verify) without holding the plaintext.  One hash at a
+     * time, its state kept by the shim (in ctx): begin starts it, update
+     * adds n bytes (n may be 0), end writes the digest.  The kit never
+     * opens a second one before ending the first; it may call sha256 and
+     * the AES functions while one is open.  Required by the verifier; the
+     * request builder and the ack need only sha256. */
+    int (*sha256_begin)(void *ctx);
+    int (*sha256_update)(void *ctx, const uint8_t *data, size_t n);
+    int (*sha256_end)(void *ctx, uint8_t out[ECP_SHA256_LEN]);
 } ecp_shim;
+
+/* Where streamed output goes: n bytes at data, in order.  Return 0 to go
+ * on; anything else stops the stream with ECP_E_BUFFER (no room). */
+typedef int (*ecp_sink_fn)(void *ctx, const uint8_t *data, size_t n);
 
 /* ---- primitives the kit builds on the shim ------------------------------ */
 
@@ -150,6 +164,20 @@ ecp_status ecp_request_build_iv(const ecp_shim *shim,
                                 char *body, size_t body_cap, size_t *body_len,
                                 char *auth, size_t auth_cap);
 
+/* The same request streamed, for a device without room for the body:
+ * the Authorization goes into auth[auth_cap] first (send it as a header),
+ * then the body text goes to body_sink in pieces of at most 24
+ * characters, ecp_body_cap(wire_len) - 1 characters in all (the
+ * Content-Length), no NUL.  No buffer: a few hundred bytes of stack (the
+ * footprint table of harness/port/README.md has the measured peak).  wire is read twice (HMAC, then CBC): it must not change. */
+ecp_status ecp_request_stream(const ecp_shim *shim,
+                              const uint8_t key[ECP_KEY_LEN],
+                              const char *userid,
+                              const uint8_t iv[ECP_IV_LEN],
+                              const uint8_t *wire, size_t wire_len,
+                              char *auth, size_t auth_cap,
+                              ecp_sink_fn body_sink, void *sink_ctx);
+
 /* The same with a fresh IV from shim->random: what firmware calls for
  * every message, including every resend. */
 ecp_status ecp_request_build(const ecp_shim *shim,
@@ -183,6 +211,46 @@ ecp_status ecp_request_verify(const ecp_shim *shim,
                               const char *authorization,
                               const char *body, size_t body_len,
                               uint8_t *out, size_t out_cap, size_t *out_len);
+
+/* The verifier streamed: a request body that arrives in pieces (from the
+ * socket, from flash) is checked as it comes — base64url, CBC and the
+ * HMAC advance together; nothing but this struct (about 150 bytes) and
+ * the shim's hash state is kept.  The plaintext goes to sink as it is
+ * decrypted, the PKCS#7 block held back until the end: it is NOT
+ * authenticated until ecp_verify_end returns ECP_OK (discard it
+ * otherwise).  The same checks and statuses as ecp_request_verify, which
+ * is this with one update.  Members are private. */
+typedef struct {
+    const ecp_shim *shim_;
+    ecp_sink_fn sink_;
+    void *sink_ctx_;
+    uint8_t key_[ECP_KEY_LEN];
+    uint8_t claimed_[ECP_SHA256_LEN];   /* the HMAC the header claims */
+    uint8_t chain_[ECP_BLOCK_LEN];      /* IV, then the last ciphertext block */
+    uint8_t block_[ECP_BLOCK_LEN];      /* decoded bytes being gathered */
+    uint8_t held_[ECP_BLOCK_LEN];       /* last plaintext block (padding?) */
+    uint32_t b64_acc_;
+    unsigned b64_bits_, b64_pad_;
+    size_t b64_chars_, raw_len_, plain_len_;
+    int claimed_ok_, have_held_, hashing_;
+    ecp_status status_;
+} ecp_verify_stream;
+
+/* Start: checks the Authorization (ECP_E_AUTH_MISSING / _FORMAT at once)
+ * and opens the shim's incremental hash.  sink may be NULL (discard). */
+ecp_status ecp_verify_begin(ecp_verify_stream *vs, const ecp_shim *shim,
+                            const uint8_t key[ECP_KEY_LEN],
+                            const char *authorization,
+                            ecp_sink_fn sink, void *sink_ctx);
+
+/* n more characters of the body (any split, n may be 0).  Returns the
+ * first fault found so far (sticky), ECP_OK while none. */
+ecp_status ecp_verify_update(ecp_verify_stream *vs, const char *body,
+                             size_t n);
+
+/* End of body: padding and HMAC.  ECP_OK and *plain_len when the whole
+ * plaintext given to sink is authentic; always closes the hash. */
+ecp_status ecp_verify_end(ecp_verify_stream *vs, size_t *plain_len);
 
 /* ---- the self-test over the reference vectors --------------------------- */
 

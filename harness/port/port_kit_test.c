@@ -166,6 +166,91 @@ static void verifier(const ecp_shim *shim)
     CHECK(len == 0, "a rejected request leaves out_len 0");
 }
 
+/* The streamed builder and verifier: the streamed body is the whole-buffer
+ * body; a body fed one character at a time and in 7s verifies back; a
+ * refusing sink stops them with ECP_E_BUFFER; a fault is sticky. */
+typedef struct {
+    char text[512];
+    size_t len;
+    size_t refuse_after;    /* refuse once this many bytes came */
+} sink_buffer;
+
+static int sink_collect(void *ctx, const uint8_t *data, size_t n)
+{
+    sink_buffer *b = ctx;
+    if (b->len + n > b->refuse_after || b->len + n > sizeof b->text)
+        return -1;
+    memcpy(b->text + b->len, data, n);
+    b->len += n;
+    return 0;
+}
+
+static void streaming(const ecp_shim *shim)
+{
+    static const uint8_t key[ECP_KEY_LEN] = {0x01, 0x23, 0x45, 0x67};
+    static const uint8_t iv[ECP_IV_LEN] = {9, 8, 7, 6, 5, 4, 3, 2, 1};
+    uint8_t wire[100];
+    for (size_t n = 0; n < sizeof wire; n++) {
+        memset(wire, 'a' + (int)(n % 26), n);
+        char body[256], auth[ECP_AUTH_CAP(1)], auth2[ECP_AUTH_CAP(1)];
+        size_t body_len = 0;
+        ecp_status st = ecp_request_build_iv(shim, key, "1", iv, wire, n, body,
+                                             sizeof body, &body_len, auth, sizeof auth);
+        sink_buffer out = {{0}, 0, (size_t)-1};
+        ecp_status st2 = ecp_request_stream(shim, key, "1", iv, wire, n, auth2,
+                                            sizeof auth2, sink_collect, &out);
+        CHECK(st == ECP_OK && st2 == ECP_OK && out.len == body_len
+              && out.len + 1 == ecp_body_cap(n) && memcmp(out.text, body, body_len) == 0
+              && strcmp(auth, auth2) == 0, "n=%zu streamed body = built body", n);
+        for (size_t piece = 1; piece <= 7; piece += 6) {
+            ecp_verify_stream vs;
+            sink_buffer plain = {{0}, 0, (size_t)-1};
+            st = ecp_verify_begin(&vs, shim, key, auth, sink_collect, &plain);
+            for (size_t off = 0; st == ECP_OK && off < body_len; off += piece)
+                st = ecp_verify_update(&vs, body + off,
+                                       body_len - off < piece ? body_len - off : piece);
+            size_t plain_len = 99;
+            st = ecp_verify_end(&vs, &plain_len);
+            CHECK(st == ECP_OK && plain_len == n && plain.len == n
+                  && memcmp(plain.text, wire, n) == 0,
+                  "n=%zu verified in pieces of %zu: %s", n, piece, ecp_status_name(st));
+        }
+        /* Refusing sinks. */
+        sink_buffer small = {{0}, 0, 10};
+        st = ecp_request_stream(shim, key, "1", iv, wire, n, auth2, sizeof auth2,
+                                sink_collect, &small);
+        CHECK(st == ECP_E_BUFFER && auth2[0] == '\0', "n=%zu body sink refuses: %s", n,
+              ecp_status_name(st));
+        if (n > 16) {
+            ecp_verify_stream vs;
+            sink_buffer plain = {{0}, 0, 3};
+            size_t plain_len = 99;
+            st = ecp_verify_begin(&vs, shim, key, auth, sink_collect, &plain);
+            if (st == ECP_OK)
+                st = ecp_verify_update(&vs, body, body_len);
+            ecp_status end = ecp_verify_end(&vs, &plain_len);
+            CHECK(st == ECP_E_BUFFER && end == ECP_E_BUFFER && plain_len == 0,
+                  "n=%zu plaintext sink refuses: %s / %s", n, ecp_status_name(st),
+                  ecp_status_name(end));
+        }
+    }
+    /* A fault stays: after '=' in the middle nothing more is taken. */
+    ecp_verify_stream vs;
+    ecp_status st = ecp_verify_begin(&vs, shim, key, "1:00", NULL, NULL);
+    CHECK(st == ECP_OK, "begin with a short HMAC: %s", ecp_status_name(st));
+    st = ecp_verify_update(&vs, "AA=A", 4);
+    CHECK(st == ECP_E_B64, "'=' inside: %s", ecp_status_name(st));
+    st = ecp_verify_update(&vs, "AAAA", 4);
+    CHECK(st == ECP_E_B64, "sticky: %s", ecp_status_name(st));
+    size_t len = 0;
+    CHECK(ecp_verify_end(&vs, &len) == ECP_E_B64, "end reports the first fault");
+    /* A shim without the incremental hash cannot verify. */
+    ecp_shim no_stream = *shim;
+    no_stream.sha256_update = NULL;
+    CHECK(ecp_verify_begin(&vs, &no_stream, key, "1:00", NULL, NULL) == ECP_E_SHIM_MISSING,
+          "verify without sha256_update");
+}
+
 static int count_failure(void *ctx, const ecp_failure *f)
 {
     const char **first = ctx;
@@ -187,6 +272,14 @@ static void incomplete_shim(const ecp_shim *shim)
     ecp_status st = ecp_selftest(&port, work, sizeof work, count_failure, &first, &r);
     CHECK(st == ECP_E_SHIM_MISSING && r.failed == 1 && first != NULL
           && strcmp(first, "kit/shim") == 0, "incomplete shim: %s", ecp_status_name(st));
+    ecp_shim no_stream = *shim;
+    no_stream.sha256_end = NULL;
+    port.shim = &no_stream;
+    first = NULL;
+    st = ecp_selftest(&port, work, sizeof work, count_failure, &first, &r);
+    CHECK(st == ECP_E_SHIM_MISSING && r.failed == 1 && first != NULL
+          && strcmp(first, "kit/shim") == 0, "shim without sha256_end: %s",
+          ecp_status_name(st));
 }
 
 int main(void)
@@ -200,6 +293,7 @@ int main(void)
     base64url();
     keys();
     verifier(shim);
+    streaming(shim);
     incomplete_shim(shim);
     printf("port kit: %d failed checks\n", failures);
     return failures == 0 ? 0 : 1;

@@ -9,8 +9,16 @@
  *                                           that check (e.g. "body")
  *       [--board NAME]                      name the board in the summary
  *                                           (the emulated images of fw/)
+ *       [--work-bytes N]                    give the self-test only N bytes
+ *                                           of work buffer
+ *
+ * The summary line ends with the work buffer's size and how much of it
+ * the run wrote (the buffer is painted first), and on a board built with
+ * PORT_STACK_PAINT the peak stack of ecp_selftest (board_qemu.c paints the
+ * stack region).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "port_host.h"
@@ -21,6 +29,24 @@
 #define PORT_WORKSPACE_SIZE (4u << 20)
 #endif
 static uint8_t workspace[PORT_WORKSPACE_SIZE];
+
+#define PAINT 0xa5
+
+/* Bytes of work[0..cap) the run wrote: the highest one not still paint. */
+static size_t painted_used(const uint8_t *work, size_t cap)
+{
+    size_t used = cap;
+    while (used > 0 && work[used - 1] == PAINT)
+        used--;
+    return used;
+}
+
+#ifdef PORT_STACK_PAINT
+/* board_qemu.c: paint the free stack below the caller, then the peak
+ * depth reached below `top` since. */
+void port_stack_paint(void);
+unsigned long port_stack_peak(const void *top);
+#endif
 
 typedef struct {
     unsigned printed;
@@ -51,6 +77,7 @@ int main(int argc, char **argv)
 {
     const char *expect_fail = NULL;
     const char *board = "host";
+    size_t work_cap = sizeof workspace;
     failure_log log = {0, NULL, 0};
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--expect-fail") == 0 && i + 1 < argc) {
@@ -59,9 +86,19 @@ int main(int argc, char **argv)
             log.only_check = argv[++i];
         } else if (strcmp(argv[i], "--board") == 0 && i + 1 < argc) {
             board = argv[++i];
+        } else if (strcmp(argv[i], "--work-bytes") == 0 && i + 1 < argc) {
+            char *end = NULL;
+            unsigned long n = strtoul(argv[++i], &end, 10);
+            if (end == argv[i] || *end != '\0' || n > sizeof workspace) {
+                fprintf(stderr, "%s: --work-bytes: 0..%lu\n", argv[0],
+                        (unsigned long)sizeof workspace);
+                return 2;
+            }
+            work_cap = n;
         } else {
             fprintf(stderr, "usage: %s [--expect-fail VECTOR_ID "
-                            "[--expect-only-check CHECK]] [--board NAME]\n",
+                            "[--expect-only-check CHECK]] [--board NAME] "
+                            "[--work-bytes N]\n",
                     argv[0]);
             return 2;
         }
@@ -73,14 +110,28 @@ int main(int argc, char **argv)
     }
     ecp_port port = {shim, NULL, NULL};
     ecp_selftest_result result;
-    ecp_status st = ecp_selftest(&port, workspace, sizeof workspace,
+    memset(workspace, PAINT, work_cap);
+#ifdef PORT_STACK_PAINT
+    volatile char top = 0;
+    port_stack_paint();
+#endif
+    ecp_status st = ecp_selftest(&port, workspace, work_cap,
                                  print_failure, &log, &result);
+#ifdef PORT_STACK_PAINT
+    unsigned long stack_peak = port_stack_peak((const void *)&top);
+#endif
     printf("%s on %s: %u primitive/kit checks; vectors: %u valid built and "
            "checked, %u invalid and %u strict-only rejected, %u out of scope, "
-           "%u too large; %u failed checks\n", port_host_backend, board,
+           "%u too large; %u failed checks; work buffer %lu bytes, %lu used",
+           port_host_backend, board,
            result.kat_run, result.valid_run, result.invalid_run,
            result.strict_reject_run, result.skipped, result.too_large,
-           result.failed);
+           result.failed, (unsigned long)work_cap,
+           (unsigned long)painted_used(workspace, work_cap));
+#ifdef PORT_STACK_PAINT
+    printf("; stack peak %lu bytes", stack_peak);
+#endif
+    printf("\n");
     if (result.too_large > 0) {
         printf("%s: the workspace is too small for %u vectors\n",
                port_host_backend, result.too_large);

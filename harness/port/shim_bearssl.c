@@ -52,6 +52,30 @@ static int bearssl_sha256(void *ctx, const ecp_bytes *parts, size_t count,
     return 0;
 }
 
+/* The incremental hash of the streaming verifier: one open at a time. */
+static br_sha256_context stream_sha;
+
+static int bearssl_sha256_begin(void *ctx)
+{
+    (void)ctx;
+    br_sha256_init(&stream_sha);
+    return 0;
+}
+
+static int bearssl_sha256_update(void *ctx, const uint8_t *data, size_t n)
+{
+    (void)ctx;
+    br_sha256_update(&stream_sha, data, n);
+    return 0;
+}
+
+static int bearssl_sha256_end(void *ctx, uint8_t out[ECP_SHA256_LEN])
+{
+    (void)ctx;
+    br_sha256_out(&stream_sha, out);
+    return 0;
+}
+
 static br_hmac_drbg_context drbg;
 
 static int bearssl_random(void *ctx, uint8_t *out, size_t n)
@@ -68,6 +92,9 @@ static const ecp_shim bearssl_shim = {
     .sha256 = bearssl_sha256,
     .hmac_sha256 = NULL,            /* the kit builds HMAC from sha256 */
     .random = bearssl_random,
+    .sha256_begin = bearssl_sha256_begin,
+    .sha256_update = bearssl_sha256_update,
+    .sha256_end = bearssl_sha256_end,
 };
 
 const ecp_shim *port_host_shim(void)

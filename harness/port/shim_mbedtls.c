@@ -19,17 +19,18 @@ const char port_host_backend[] = "mbedtls";
 /* mbedTLS 3 dropped the _ret suffix of the 2.x hash functions. */
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
 #define sha256_starts mbedtls_sha256_starts
-#define sha256_update mbedtls_sha256_update
+#define sha256_update_ mbedtls_sha256_update
 #define sha256_finish mbedtls_sha256_finish
 #else
 #define sha256_starts mbedtls_sha256_starts_ret
-#define sha256_update mbedtls_sha256_update_ret
+#define sha256_update_ mbedtls_sha256_update_ret
 #define sha256_finish mbedtls_sha256_finish_ret
 #endif
 
 typedef struct {
     mbedtls_entropy_context entropy;
     mbedtls_ctr_drbg_context drbg;
+    mbedtls_sha256_context stream;   /* the streaming verifier's hash */
 } mbedtls_shim_state;
 
 static int mbedtls_block(int mode, const uint8_t key[ECP_KEY_LEN],
@@ -69,7 +70,7 @@ static int mbedtls_sha256_parts(void *ctx, const ecp_bytes *parts, size_t count,
     mbedtls_sha256_init(&sha);
     int rc = sha256_starts(&sha, 0);
     for (size_t i = 0; rc == 0 && i < count; i++)
-        rc = sha256_update(&sha, parts[i].ptr, parts[i].len);
+        rc = sha256_update_(&sha, parts[i].ptr, parts[i].len);
     if (rc == 0)
         rc = sha256_finish(&sha, out);
     mbedtls_sha256_free(&sha);
@@ -84,6 +85,27 @@ static int mbedtls_hmac(void *ctx, const uint8_t *key, size_t key_len,
     const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
     return md != NULL && mbedtls_md_hmac(md, key, key_len, msg, len, out) == 0
         ? 0 : -1;
+}
+
+static int shim_stream_begin(void *ctx)
+{
+    mbedtls_shim_state *state = ctx;
+    mbedtls_sha256_init(&state->stream);
+    return sha256_starts(&state->stream, 0) == 0 ? 0 : -1;
+}
+
+static int shim_stream_update(void *ctx, const uint8_t *data, size_t n)
+{
+    mbedtls_shim_state *state = ctx;
+    return sha256_update_(&state->stream, data, n) == 0 ? 0 : -1;
+}
+
+static int shim_stream_end(void *ctx, uint8_t out[ECP_SHA256_LEN])
+{
+    mbedtls_shim_state *state = ctx;
+    int rc = sha256_finish(&state->stream, out);
+    mbedtls_sha256_free(&state->stream);
+    return rc == 0 ? 0 : -1;
 }
 
 static int mbedtls_random(void *ctx, uint8_t *out, size_t n)
@@ -101,6 +123,9 @@ static ecp_shim mbedtls_shim = {
     .sha256 = mbedtls_sha256_parts,
     .hmac_sha256 = mbedtls_hmac,
     .random = mbedtls_random,
+    .sha256_begin = shim_stream_begin,
+    .sha256_update = shim_stream_update,
+    .sha256_end = shim_stream_end,
 };
 
 const ecp_shim *port_host_shim(void)

@@ -72,6 +72,29 @@ static int openssl_hmac_sha256(void *ctx, const uint8_t *key, size_t key_len,
                 out, &out_len) != NULL && out_len == ECP_SHA256_LEN ? 0 : -1;
 }
 
+/* The incremental hash of the streaming verifier: one open at a time. */
+static EVP_MD_CTX *stream_md;
+
+static int openssl_sha256_begin(void *ctx)
+{
+    (void)ctx;
+    if (stream_md == NULL && (stream_md = EVP_MD_CTX_new()) == NULL)
+        return -1;
+    return EVP_DigestInit_ex(stream_md, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+static int openssl_sha256_update(void *ctx, const uint8_t *data, size_t n)
+{
+    (void)ctx;
+    return EVP_DigestUpdate(stream_md, data, n) == 1 ? 0 : -1;
+}
+
+static int openssl_sha256_end(void *ctx, uint8_t out[ECP_SHA256_LEN])
+{
+    (void)ctx;
+    return EVP_DigestFinal_ex(stream_md, out, NULL) == 1 ? 0 : -1;
+}
+
 static int openssl_random(void *ctx, uint8_t *out, size_t n)
 {
     (void)ctx;
@@ -85,6 +108,9 @@ static const ecp_shim openssl_shim = {
     .sha256 = openssl_sha256,
     .hmac_sha256 = openssl_hmac_sha256,
     .random = openssl_random,
+    .sha256_begin = openssl_sha256_begin,
+    .sha256_update = openssl_sha256_update,
+    .sha256_end = openssl_sha256_end,
 };
 
 const ecp_shim *port_host_shim(void)
