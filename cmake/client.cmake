@@ -14,7 +14,7 @@ set(EMONCRYPT_CLIENT_MUTANTS
 if(EMONCRYPT_TESTS)
   find_program(EMONCRYPT_BASH bash REQUIRED)
   set(_ec_pair ${PROJECT_SOURCE_DIR}/cmake/client_pair.sh)
-  foreach(mode reference garbage iotawatt limits self-test incomplete)
+  foreach(mode reference garbage probe iotawatt limits self-test incomplete)
     add_test(NAME client/cli/${mode}
       COMMAND ${EMONCRYPT_BASH} ${_ec_pair} $<TARGET_FILE:emoncrypt> ${mode})
     set_tests_properties(client/cli/${mode} PROPERTIES TIMEOUT 60 LABELS client)

@@ -7,6 +7,8 @@
 #   client_pair.sh EMONCRYPT mutant NAME    exit 1 naming the mutant's check
 #   client_pair.sh EMONCRYPT garbage        not HTTP, cut headers, 10 MB body:
 #                                           one FAIL each, server keeps going
+#   client_pair.sh EMONCRYPT probe          connections that send nothing: no FAIL;
+#                                           one that sends a byte: a FAIL
 #   client_pair.sh EMONCRYPT iotawatt       IoTaWatt-style bulk plaintext
 #                                           ('=' kept, nulls) judged correct
 #   client_pair.sh EMONCRYPT self-test      --self-test (send in-process), and a mutant
@@ -26,6 +28,7 @@ fail() { echo "client_pair $mode: $*" >&2; for f in "$work"/*.txt; do echo "== $
 
 # start_server ARGS…: test-client in the background; sets $port.
 start_server() {
+    rm -f "$work/port"
     "$exe" test-client --listen 127.0.0.1:0 --port-file "$work/port" --userid 1 --apikey "$key" \
         --linger-ms 300 --duration 40 --capture "$work/capture.jsonl" "$@" \
         >"$work/report.txt" 2>"$work/server.txt" &
@@ -114,6 +117,33 @@ garbage)
     grep -q "too-large" "$work/report.txt" || fail "no too-large FAIL"
     grep -q "happy.*not sent again" "$work/report.txt" || fail "the happy scenario did not complete after the garbage"
     echo "garbage: 3 per-connection FAILs, and the server kept answering"
+    ;;
+probe)
+    # Issue 11 point 9: connections that open and close without a byte (a
+    # port probe, a health check, a device's pre-connect) are no request,
+    # so not a malformed one; a byte of garbage still is.
+    start_server --scenario happy -q
+    for _ in 1 2 3; do exec 3<>"/dev/tcp/127.0.0.1/$port"; exec 3>&-; done
+    sleep 0.3
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
+        'node=emontx&fulljson={"power1":100,"power2":200}' 2>"$work/send.txt" || fail "send: $?"
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
+        'node=emontx&fulljson={"power1":101,"power2":201}' 2>>"$work/send.txt" || fail "send: $?"
+    wait_server
+    [ "$server_rc" -eq 0 ] || fail "test-client exited $server_rc, expected 0 (3 empty connections are no FAIL)"
+    grep -Eq "^PASS +client/3.http/well-formed .*3 connections sent nothing" "$work/report.txt" ||
+        fail "well-formed does not PASS naming the 3 empty connections"
+    start_server --scenario happy -q
+    exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'G' >&3; exec 3>&-
+    sleep 0.3
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
+        'node=emontx&fulljson={"power1":100,"power2":200}' 2>"$work/send.txt" || fail "send: $?"
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
+        'node=emontx&fulljson={"power1":101,"power2":201}' 2>>"$work/send.txt" || fail "send: $?"
+    wait_server
+    [ "$server_rc" -eq 1 ] || fail "test-client exited $server_rc after a 1-byte connection, expected 1"
+    grep -Eq "^FAIL +client/3.http/well-formed .*no-request" "$work/report.txt" || fail "a 1-byte connection is no FAIL"
+    echo "probe: 3 empty connections PASS, a 1-byte one FAILs"
     ;;
 iotawatt)
     start_server --scenario happy -q -v

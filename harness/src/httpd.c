@@ -1,5 +1,6 @@
 /* see httpd.h */
 #include "emoncrypt/httpd.h"
+#include "tcp_info.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -99,7 +100,7 @@ typedef struct {
 } body_stream;
 
 static const char *const event_names[] = {
-    "no-request", "incomplete", "too-large", "client-gone", "reply-error", "bad-framing",
+    "no-request", "incomplete", "too-large", "client-gone", "reply-error", "bad-framing", "empty",
 };
 
 const char *ec_httpd_event_name(ec_httpd_event_kind kind)
@@ -344,10 +345,16 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                 cs->next->prev = cs->prev;
             pthread_mutex_unlock(&s->conns_lock);
         }
-        if (cs && cs->requests == 0)
-            emit(s, EC_HTTPD_EV_NO_REQUEST, cs, NULL,
-                 "connection %llu from %s closed without a parsable HTTP request",
-                 (unsigned long long)cs->id, cs->remote);
+        if (cs && cs->requests == 0) {
+            if (ec_tcp_bytes_received_(cs->fd) == 0)
+                emit(s, EC_HTTPD_EV_EMPTY, cs, NULL,
+                     "connection %llu from %s closed without sending a byte (a port probe or a "
+                     "pre-connect: no request)", (unsigned long long)cs->id, cs->remote);
+            else
+                emit(s, EC_HTTPD_EV_NO_REQUEST, cs, NULL,
+                     "connection %llu from %s closed without a parsable HTTP request",
+                     (unsigned long long)cs->id, cs->remote);
+        }
         free(cs);
         *socket_context = NULL;
     }

@@ -244,20 +244,31 @@ void c3_body_blocks(const cs_run *run, const cs_request *r, cs_outcome *o)
         cs_outcome_set(o, EC_VERDICT_FAIL, "%zu ciphertext bytes after the IV", ct);
 }
 
+int c3_event_is_malformed(int kind)
+{
+    return kind == EC_HTTPD_EV_NO_REQUEST || kind == EC_HTTPD_EV_INCOMPLETE || kind == EC_HTTPD_EV_TOO_LARGE ||
+           kind == EC_HTTPD_EV_BAD_FRAMING;
+}
+
 /* client/3.http/well-formed */
 void c3_http_well_formed(const cs_run *run, cs_outcome *o)
 {
-    size_t bad = 0;
+    size_t bad = 0, empty = 0;
     const cs_event *first = NULL;
     for (size_t i = 0; i < run->event_count; i++) {
         const cs_event *e = &run->events[i];
-        if (e->kind == EC_HTTPD_EV_NO_REQUEST || e->kind == EC_HTTPD_EV_INCOMPLETE ||
-            e->kind == EC_HTTPD_EV_TOO_LARGE || e->kind == EC_HTTPD_EV_BAD_FRAMING) {
+        if (c3_event_is_malformed(e->kind)) {
             if (bad++ == 0)
                 first = e;
+        } else if (e->kind == EC_HTTPD_EV_EMPTY) {
+            empty++;
         }
     }
-    if (bad == 0)
+    if (bad == 0 && empty > 0)
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu requests, all complete HTTP; %zu connections sent nothing and "
+                       "closed (a port probe or a pre-connect: no request, not a malformed one)",
+                       run->request_count, empty);
+    else if (bad == 0)
         cs_outcome_set(o, EC_VERDICT_PASS, "%zu requests, all complete HTTP", run->request_count);
     else
         cs_outcome_set(o, EC_VERDICT_FAIL, "%zu connections carried no usable request; first "

@@ -136,6 +136,11 @@ void c2_iv_not_zero(const cs_run *, cs_outcome *);
 void c2_iv_not_counter(const cs_run *, cs_outcome *);
 void c2_iv_not_time(const cs_run *, cs_outcome *);
 void c3_http_well_formed(const cs_run *, cs_outcome *);
+/* 1 when a connection event is a malformed request (what
+ * client/3.http/well-formed FAILs, one row per connection): not a closed
+ * reply, not a connection that sent nothing at all (RFC 9112 §2.2: no
+ * request is no malformed request). */
+int c3_event_is_malformed(int kind);
 void c7_time_ascending(const cs_run *, cs_outcome *);
 void c7_time_never_backwards(const cs_run *, cs_outcome *);
 void c7_ack_no_duplicates(const cs_run *, cs_outcome *);

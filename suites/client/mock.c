@@ -847,7 +847,7 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
             /* One FAIL per broken connection, so each one is seen. */
             for (size_t e = 0; e < run->event_count; e++) {
                 const cs_event *ev = &run->events[e];
-                if (ev->kind == EC_HTTPD_EV_CLIENT_GONE || ev->kind == EC_HTTPD_EV_REPLY_ERROR)
+                if (!c3_event_is_malformed(ev->kind))
                     continue;
                 cs_outcome one;
                 memset(&one, 0, sizeof one);

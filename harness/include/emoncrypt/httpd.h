@@ -97,6 +97,10 @@ typedef enum {
                                  message framing is ambiguous (RFC 9112 6.3: Content-Length
                                  repeated or beside Transfer-Encoding, a Transfer-Encoding
                                  other than chunked) or a header holds a control byte */
+    , EC_HTTPD_EV_EMPTY       /* a connection closed without sending a single byte (a port
+                                 probe, a health check, a pre-connect): no request at all,
+                                 so not a malformed one; the kernel's count of bytes
+                                 received (TCP_INFO) is 0 */
 } ec_httpd_event_kind;
 
 typedef struct {
