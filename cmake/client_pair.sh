@@ -181,7 +181,8 @@ limits)
     rc=$?
     ms=$(( ($(date +%s%N) - start) / 1000000 ))
     [ "$rc" -eq 2 ] || fail "a run that saw nothing exited $rc, expected 2 (INCOMPLETE: scenarios not completed)"
-    [ "$ms" -lt 3000 ] || fail "--duration 1 took $ms ms"
+    # generous (ASan, a loaded machine): without --duration the run is 300 s
+    [ "$ms" -lt 10000 ] || fail "--duration 1 took $ms ms"
     grep -Eq "^INCOMPLETE +client/7.scenario/happy .*not completed" "$work/report.txt" || fail "no 'not completed' INCOMPLETE"
     echo "limits: --requests and --duration end the run"
     ;;

@@ -351,7 +351,7 @@ static void delay_shorter_and_longer_than_timeout(void **state)
     assert_int_equal(send_to(f, "GET", "/delay?3000", NULL, 0, NULL, 0, 400, &r), EC_E_IO);
     assert_int_equal(r.error, EC_HTTP_ERR_TIMEOUT);
     assert_string_equal(r.message, "timed out after 400 ms");
-    assert_true(r.elapsed_ms >= 350 && r.elapsed_ms < 1500);
+    assert_true(r.elapsed_ms >= 350 && r.elapsed_ms < 2500); /* the answer would come at 3000 */
     ec_http_response_free(&r);
 }
 
@@ -406,7 +406,7 @@ static void never_answer_times_out_in_bound(void **state)
     assert_int_equal(send_to(f, "POST", "/never", NULL, 0, "x", 1, 500, &r), EC_E_IO);
     assert_int_equal(r.error, EC_HTTP_ERR_TIMEOUT);
     assert_int_equal(r.status, 0);
-    assert_true(r.elapsed_ms >= 450 && r.elapsed_ms < 2000);
+    assert_true(r.elapsed_ms >= 450 && r.elapsed_ms < 5000); /* generous: it never answers */
     ec_http_response_free(&r);
     /* The server noticed the client leaving within a few wait slices. */
     assert_true(await_observed(&f->seen, "events", "client-gone;"));
