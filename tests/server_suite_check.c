@@ -382,6 +382,54 @@ static int check_server_version(void)
     return bad;
 }
 
+/* An old release with the vectors' own account (issue 19, seen on real
+ * 10.8.5 and 10.2.0): every vector is sent as it is, so a vector sent as
+ * aes128cbcgz must SKIP with the gz cases whatever its id
+ * (quirk/mac-empty-gz-garbage-block was sent and FAILed), and every vector
+ * that meets the bulk-JSON 500 names the upstream fix as the 5.app cases do
+ * (bulk/invalid-json and five more FAILed without the note). */
+static int check_old_release(void)
+{
+    int bad = 0;
+    no_vectors = 0;
+    USERID = "1";   /* the vectors' own account, as :8089/:8090 were set up */
+    serve_max_body = (size_t)4 << 20;
+    server_version = "10.8.5";
+    logged_run lr;
+    if (logged_suite("emoncms-no-gz", &lr) != 0)
+        return 1;
+    int ok = lr.rc == 0 && lr.fails == 0 && lr.gz_lines == 0 &&
+             verdict_is(lr.report, "server/8.vectors/quirk/mac-empty-gz-garbage-block", EC_VERDICT_SKIP,
+                        "no aes128cbcgz");
+    fprintf(stderr, "server_suite_check: 10.8.5 with the vectors vs emoncms-no-gz: %zu FAIL, %zu aes128cbcgz "
+            "requests, the gz quirk vector SKIPs: %s\n", lr.fails, lr.gz_lines, ok ? "as it must" : "WRONG");
+    if (!ok) {
+        print_fails(lr.report);
+        bad = 1;
+    }
+    ec_report_free(lr.report);
+
+    if (logged_suite("emoncms-bulk-json-500", &lr) != 0)
+        return 1;
+    size_t unnamed = 0;
+    for (size_t i = 0; i < ec_report_count(lr.report); i++) {
+        const ec_case_result *r = ec_report_result(lr.report, i);
+        if (r->verdict == EC_VERDICT_FAIL && !(r->message && strstr(r->message, "fixed in 11.9.8 (27cc63e4)"))) {
+            fprintf(stderr, "  FAIL without the note: %s: %s\n", r->id, r->message ? r->message : "");
+            unnamed++;
+        }
+    }
+    ok = lr.rc == 0 && unnamed == 0 && lr.fails >= 3 &&
+         verdict_is(lr.report, "server/8.vectors/bulk/invalid-json", EC_VERDICT_FAIL, "fixed in 11.9.8 (27cc63e4)") &&
+         verdict_is(lr.report, "server/5.app/bulk-bad-json", EC_VERDICT_FAIL, "fixed in 11.9.8 (27cc63e4)");
+    fprintf(stderr, "server_suite_check: 10.8.5 with the vectors vs emoncms-bulk-json-500: %zu FAIL, %zu without "
+            "the 11.9.8 note: %s\n", lr.fails, unnamed, ok ? "as it must" : "WRONG");
+    bad |= !ok;
+    ec_report_free(lr.report);
+    server_version = NULL;
+    return bad;
+}
+
 /* Feature detection (issue 19): against a server without aes128cbcgz
  * (the emoncms-no-gz mutant) no case FAILs, every gz case SKIPs with the
  * probe's reason and one INFO server/3.gz/feature says so; against the
@@ -727,6 +775,8 @@ int main(int argc, char **argv)
         return check_profile();
     if (argc >= 2 && strcmp(argv[1], "server-version") == 0)
         return check_server_version();
+    if (argc >= 2 && strcmp(argv[1], "old-release") == 0)
+        return check_old_release();
     /* the gz cases of a server without aes128cbcgz run (and FAIL) only with --require gz */
     if (argc >= 3 && strcmp(argv[2], "emoncms-no-gz") == 0)
         require_gz = 1;

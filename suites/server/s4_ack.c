@@ -84,7 +84,7 @@ static void run_ack(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
     if (r.net != SRV_NET_OK || r.status != 200) {
         out->verdict = EC_VERDICT_FAIL;
         srv_say(out, "a correct request was not acknowledged: got %s", got);
-        srv_note_known_ctx(ctx, c, &r, out);
+        srv_note_known_ctx(ctx, c, &r, NULL, 0, out);
         srv_set_bytes(out, ack, EC_ACK_LEN, r.body, r.body_len);
         goto done;
     }

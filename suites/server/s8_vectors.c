@@ -352,6 +352,13 @@ static void run_vector(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
 }
 
 /* see srv.h */
+int srv_vector_sends_gz(const srv_case *c)
+{
+    const ec_vector *v = c && c->run == run_vector ? c->arg : NULL;
+    return v && v->content_type && strcasecmp(v->content_type, "aes128cbcgz") == 0;
+}
+
+/* see srv.h */
 int srv_vectors_open(srv_ctx *ctx, srv_group *group, void **state, char *err, size_t err_cap)
 {
     memset(group, 0, sizeof *group);

@@ -312,8 +312,12 @@ char *srv_reply_text(const srv_reply *r);
  * or NULL. */
 const char *srv_known_behaviour(const char *case_id, const srv_reply *r);
 /* The same, for a server of version (e.g. "11.16.8"; NULL or "" = unknown):
- * a behaviour fixed in or before version is no longer expected (NULL). */
-const char *srv_known_behaviour_at(const char *case_id, const srv_reply *r, const char *version);
+ * a behaviour fixed in or before version is no longer expected (NULL).
+ * want_body (want_len bytes; NULL = not known) is the answer the case
+ * expected: a row may match every case that expects its body (the bulk
+ * vectors that meet the bulk-JSON bug), not only the cases it lists. */
+const char *srv_known_behaviour_at(const char *case_id, const srv_reply *r, const char *version,
+                                   const char *want_body, size_t want_len);
 /* Compare two dotted versions ("10.8.5" < "11.2.3"): <0, 0, >0. */
 int srv_version_cmp(const char *a, const char *b);
 /* 1 when text is a plain dotted version "N.N.N" (what Emoncms's /version answers). */
@@ -324,8 +328,13 @@ int srv_version_valid(const char *text);
 int srv_needs_gz(const char *case_id);
 /* When out is a FAIL and r matches a known behaviour, append its note. */
 void srv_note_known(const srv_case *c, const srv_reply *r, srv_outcome *out);
-/* The same, knowing the run's server version (ctx->version). */
-void srv_note_known_ctx(srv_ctx *ctx, const srv_case *c, const srv_reply *r, srv_outcome *out);
+/* The same, knowing the run's server version (ctx->version) and the body
+ * the case expected (want_body, want_len; NULL = none). */
+void srv_note_known_ctx(srv_ctx *ctx, const srv_case *c, const srv_reply *r, const char *want_body,
+                        size_t want_len, srv_outcome *out);
+/* 1 when c is a reference vector sent with Content-Type aes128cbcgz (any
+ * case): it needs aes128cbcgz whatever its id (s8_vectors.c). */
+int srv_vector_sends_gz(const srv_case *c);
 
 /* ---- stored data (srv_core.c) --------------------------------------------- */
 

@@ -338,7 +338,7 @@ void srv_judge_against(srv_ctx *ctx, const srv_case *c, const srv_probe *p, int 
         int has_detail = want->detail[0] && strcmp(want->detail, "ok") && strcmp(want->detail, want->fault);
         srv_say(out, "expected %d \"%s\" (%s%s%s), got %s", want->status, want->body ? want->body : "",
                 want->fault, has_detail ? " / " : "", has_detail ? want->detail : "", got);
-        srv_note_known_ctx(ctx, c, &reply, out);
+        srv_note_known_ctx(ctx, c, &reply, want->body, want->body_len, out);
     }
     free(got);
     if (reply_out)

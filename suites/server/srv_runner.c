@@ -110,7 +110,7 @@ static int gz_path_case(const ec_server_suite_options *o, const srv_case *c)
  * the gz profile or Content-Type). */
 static int gz_case(const srv_case *c)
 {
-    if (srv_needs_gz(c->id))
+    if (srv_needs_gz(c->id) || srv_vector_sends_gz(c))
         return 1;
     if (c->run == srv_run_spec && c->arg) {
         const srv_spec *sp = c->arg;
@@ -272,7 +272,8 @@ static void probe_gz(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report
         const srv_group *grp = g < srv_group_count ? &srv_groups[g] : extra;
         for (size_t i = 0; i < *grp->count && !wanted; i++)
             wanted = selected(opt, &grp->cases[i]) &&
-                     (srv_needs_gz(grp->cases[i].id) || gz_path_case(opt, &grp->cases[i]));
+                     (srv_needs_gz(grp->cases[i].id) || srv_vector_sends_gz(&grp->cases[i]) ||
+                      gz_path_case(opt, &grp->cases[i]));
     }
     if (!wanted)
         return;
@@ -372,7 +373,7 @@ static void run_all(srv_ctx *ctx, const ec_server_suite_options *opt, ec_report 
             if (!selected(opt, c))
                 continue;
             const char *skip = skip_reason_for(opt, c);
-            if (!skip && ctx->gz_absent && (srv_needs_gz(c->id) || gz_path_case(opt, c)))
+            if (!skip && ctx->gz_absent && (srv_needs_gz(c->id) || srv_vector_sends_gz(c) || gz_path_case(opt, c)))
                 skip = ctx->gz_reason;
             slots[n] = (srv_slot){ ctx, c, report, ++index, total, skip };
             tests[n] = (struct CMUnitTest){ c->id, run_case_test, NULL, NULL, &slots[n] };
