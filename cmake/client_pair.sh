@@ -56,6 +56,16 @@ rows_csv() {
 
 fast_send=(--rows-per-post 4 --interval-ms 2 --retry-ms 20 --max-backoff-ms 300 --timeout-ms 800)
 
+# two_posts [WHEN]: the correct device's two posts (the happy scenario), each
+# acked; a send that fails fails the test ("send WHEN: rc").
+two_posts() {
+    local when=${1:+ $1}
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
+        'node=emontx&fulljson={"power1":100,"power2":200}' 2>"$work/send.txt" || fail "send$when: $?"
+    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
+        'node=emontx&fulljson={"power1":101,"power2":201}' 2>>"$work/send.txt" || fail "send$when: $?"
+}
+
 never_key() {
     if grep -qi "$key" "$work"/*.txt "$work/capture.jsonl"; then fail "the API key appears in an output"; fi
 }
@@ -104,10 +114,7 @@ garbage)
       head -c 10485760 /dev/zero; } 2>/dev/null >"/dev/tcp/127.0.0.1/$port"
     sleep 0.3
     # Still serving: a good post after all that is acknowledged.
-    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
-        'node=emontx&fulljson={"power1":100,"power2":200}' 2>"$work/send.txt" || fail "send after garbage: $?"
-    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
-        'node=emontx&fulljson={"power1":101,"power2":201}' 2>>"$work/send.txt" || fail "send after garbage: $?"
+    two_posts "after garbage"
     wait_server
     [ "$server_rc" -eq 1 ] || fail "test-client exited $server_rc, expected 1"
     n=$(grep -Ec "^FAIL +client/3.http/well-formed " "$work/report.txt")
@@ -125,10 +132,7 @@ probe)
     start_server --scenario happy -q
     for _ in 1 2 3; do exec 3<>"/dev/tcp/127.0.0.1/$port"; exec 3>&-; done
     sleep 0.3
-    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
-        'node=emontx&fulljson={"power1":100,"power2":200}' 2>"$work/send.txt" || fail "send: $?"
-    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
-        'node=emontx&fulljson={"power1":101,"power2":201}' 2>>"$work/send.txt" || fail "send: $?"
+    two_posts
     wait_server
     [ "$server_rc" -eq 0 ] || fail "test-client exited $server_rc, expected 0 (3 empty connections are no FAIL)"
     grep -Eq "^PASS +client/3.http/well-formed .*3 connections sent nothing" "$work/report.txt" ||
@@ -136,10 +140,7 @@ probe)
     start_server --scenario happy -q
     exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'G' >&3; exec 3>&-
     sleep 0.3
-    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
-        'node=emontx&fulljson={"power1":100,"power2":200}' 2>"$work/send.txt" || fail "send: $?"
-    "$exe" send "http://127.0.0.1:$port" --userid 1 --apikey "$key" --retries 0 --timeout-ms 2000 \
-        'node=emontx&fulljson={"power1":101,"power2":201}' 2>>"$work/send.txt" || fail "send: $?"
+    two_posts
     wait_server
     [ "$server_rc" -eq 1 ] || fail "test-client exited $server_rc after a 1-byte connection, expected 1"
     grep -Eq "^FAIL +client/3.http/well-formed .*no-request" "$work/report.txt" || fail "a 1-byte connection is no FAIL"

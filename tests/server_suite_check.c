@@ -138,6 +138,16 @@ static void print_fails(const ec_report *report)
     }
 }
 
+/* The end of one judged run: its FAILs printed when it was not as it must
+ * be, the report freed; 1 when not ok. */
+static int settle(ec_report *report, int ok)
+{
+    if (!ok)
+        print_fails(report);
+    ec_report_free(report);
+    return !ok;
+}
+
 /* The key must appear nowhere in what a report writer produces. */
 static int key_leaks(const ec_report *report)
 {
@@ -296,11 +306,7 @@ static int check_profile(void)
     fprintf(stderr, "server_suite_check: --profile aes128cbcgz vs the reference: %zu FAIL, the server saw %zu "
             "aes128cbcgz requests (%zu post, %zu bulk): %s\n", lr.fails, lr.gz_lines, lr.gz_post_lines,
             lr.gz_bulk_lines, ok ? "as it must" : "WRONG (want 0 FAIL, >= 30 post and >= 10 bulk)");
-    if (!ok) {
-        print_fails(lr.report);
-        bad = 1;
-    }
-    ec_report_free(lr.report);
+    bad |= settle(lr.report, ok);
 
     if (logged_suite("emoncms-no-gz", &lr) != 0)
         return 1;
@@ -321,11 +327,7 @@ static int check_profile(void)
          verdict_is(lr.report, "server/3.post/fulljson", EC_VERDICT_PASS, NULL);
     fprintf(stderr, "server_suite_check: --profile aes128cbc vs the reference: %zu FAIL, the server saw %zu "
             "aes128cbcgz requests, gz cases SKIP: %s\n", lr.fails, lr.gz_lines, ok ? "as it must" : "WRONG");
-    if (!ok) {
-        print_fails(lr.report);
-        bad = 1;
-    }
-    ec_report_free(lr.report);
+    bad |= settle(lr.report, ok);
     return bad;
 }
 
@@ -347,11 +349,7 @@ static int check_server_version(void)
              verdict_is(lr.report, "server/3.gz/feature", EC_VERDICT_INFO, NULL);
     fprintf(stderr, "server_suite_check: --server-version 10.8.5 vs emoncms-no-gz: %zu FAIL, %zu aes128cbcgz "
             "requests, gz cases SKIP for the version: %s\n", lr.fails, lr.gz_lines, ok ? "as it must" : "WRONG");
-    if (!ok) {
-        print_fails(lr.report);
-        bad = 1;
-    }
-    ec_report_free(lr.report);
+    bad |= settle(lr.report, ok);
 
     server_version = "11.16.8";
     if (logged_suite("emoncms-no-gz", &lr) != 0)
@@ -403,11 +401,7 @@ static int check_old_release(void)
                         "no aes128cbcgz");
     fprintf(stderr, "server_suite_check: 10.8.5 with the vectors vs emoncms-no-gz: %zu FAIL, %zu aes128cbcgz "
             "requests, the gz quirk vector SKIPs: %s\n", lr.fails, lr.gz_lines, ok ? "as it must" : "WRONG");
-    if (!ok) {
-        print_fails(lr.report);
-        bad = 1;
-    }
-    ec_report_free(lr.report);
+    bad |= settle(lr.report, ok);
 
     if (logged_suite("emoncms-bulk-json-500", &lr) != 0)
         return 1;
@@ -465,11 +459,7 @@ static int check_gz_probe(void)
                 "%zu gz cases SKIPped for no aes128cbcgz, 3.gz/post %s: %s\n",
                 mutant ? mutant : "the reference", fails, info, gz_skipped, gz_post_pass ? "PASS" : "not PASS",
                 ok ? "as it must" : "WRONG");
-        if (!ok) {
-            print_fails(report);
-            bad = 1;
-        }
-        ec_report_free(report);
+        bad |= settle(report, ok);
     }
     return bad;
 }
@@ -674,11 +664,7 @@ static int check_emulation(const char *name)
                 "account limit): %s\n", name, readkey ? " --readkey" : "", USERID[0] == '1' ? " (vectors' key)" : "", run, out.cases_run,
                 count_verdict(report, EC_VERDICT_PASS), fails, count_verdict(report, EC_VERDICT_SKIP), limit_skips,
                 ok ? "as it must" : "WRONG");
-        if (!ok) {
-            print_fails(report);
-            bad = 1;
-        }
-        ec_report_free(report);
+        bad |= settle(report, ok);
     }
     target_stop(&t);
     return bad;
