@@ -1,6 +1,8 @@
 /* see cli.h */
 #include "cli.h"
 
+#include <jansson.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -417,6 +419,21 @@ int cli_common_option(int c, const char *arg, char **argv, cli_identity *id,
     if (taken == CLI_OPTION_NOT_MINE)
         cli_option_error(c, argv);
     return taken == CLI_OPTION_TAKEN ? 0 : -1;
+}
+
+int cli_write_json(const char *opt, const char *path, json_t *j)
+{
+    int to_stdout = strcmp(path, "-") == 0;
+    int bad = !j || (to_stdout ? json_dumpf(j, stdout, JSON_INDENT(2)) != 0
+                               : json_dump_file(j, path, JSON_INDENT(2)) != 0);
+    json_decref(j);
+    if (!bad && to_stdout)
+        bad = putchar('\n') == EOF || fflush(stdout) != 0;
+    if (bad) {
+        cli_usage_error("%s: cannot write %s", opt, path);
+        return -1;
+    }
+    return 0;
 }
 
 void cli_on_stop_signals(void (*handler)(int))

@@ -176,6 +176,11 @@ int cli_select_option(int c, const char *arg, void *sel);
  * created when missing and then removed again; "-" and NULL pass).  Else
  * prints "OPT: cannot write PATH: WHY" and returns -1 (exit EC_EXIT_USAGE). */
 int cli_check_output_path(const char *opt, const char *path);
+/* Write j (jansson, indented, a newline at the end) to path, '-' =
+ * stdout, and take its reference (j may be NULL: out of memory).  0, or
+ * -1 after an error line naming opt and path. */
+struct json_t;
+int cli_write_json(const char *opt, const char *path, struct json_t *j);
 /* The same for --junit, --json and --html. */
 int cli_report_outputs_check(const cli_report_outputs *out);
 

@@ -2,6 +2,7 @@
  * engine (Tsung): `fleet export` writes the scenario and its pre-encrypted
  * corpus, `fleet check` reads what a Tsung run did (load_export.c). */
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,39 +251,28 @@ out:
     return rc;
 }
 
-static int write_json(const char *path, const ec_load_check_result *r)
+static json_t *check_json(const ec_load_check_result *r)
 {
-    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-    if (!f)
-        return -1;
-    fprintf(f,
-            "{\"answered\": %llu, \"acked\": %llu, \"not_acked\": %llu, \"duplicate_sends\": "
-            "%llu, \"elapsed_s\": %.3f, \"rate\": %.1f, \"latency_ms\": {\"p50\": %.3f, "
-            "\"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f, \"mean\": %.3f}",
-            (unsigned long long)r->answered, (unsigned long long)r->acked,
-            (unsigned long long)r->not_acked, (unsigned long long)r->duplicate_sends,
-            r->elapsed_s, r->rate, r->p50_ms, r->p90_ms, r->p99_ms, r->max_ms, r->mean_ms);
-    if (r->store_checked)
-        fprintf(f,
-                ", \"rows_expected\": %llu, \"rows_stored\": %llu, \"rows_lost\": %llu, "
-                "\"rows_duplicated\": %llu, \"rows_unexpected\": %llu",
-                (unsigned long long)r->rows_expected, (unsigned long long)r->rows_stored,
-                (unsigned long long)r->rows_lost, (unsigned long long)r->rows_duplicated,
-                (unsigned long long)r->rows_unexpected);
-    if (r->tsung_checked)
-        fprintf(f,
-                ", \"tsung\": {\"requests\": %llu, \"match\": %llu, \"nomatch\": %llu, "
-                "\"errors\": %llu, \"not_200\": %llu}",
-                (unsigned long long)r->tsung_requests, (unsigned long long)r->tsung_match,
-                (unsigned long long)r->tsung_nomatch, (unsigned long long)r->tsung_errors,
-                (unsigned long long)r->tsung_not_200);
-    if (r->replays_checked)
-        fprintf(f, ", \"replays\": %llu", (unsigned long long)r->replays);
-    fputs("}\n", f);
-    int bad = ferror(f);
-    if (f != stdout && fclose(f) != 0)
-        bad = 1;
-    return bad ? -1 : 0;
+    json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:{s:f,s:f,s:f,s:f,s:f}}", "answered",
+                          (json_int_t)r->answered, "acked", (json_int_t)r->acked, "not_acked",
+                          (json_int_t)r->not_acked, "duplicate_sends", (json_int_t)r->duplicate_sends,
+                          "elapsed_s", r->elapsed_s, "rate", r->rate, "latency_ms", "p50", r->p50_ms, "p90",
+                          r->p90_ms, "p99", r->p99_ms, "max", r->max_ms, "mean", r->mean_ms);
+    if (j && r->store_checked)
+        json_object_update_new(j, json_pack("{s:I,s:I,s:I,s:I,s:I}", "rows_expected",
+                                            (json_int_t)r->rows_expected, "rows_stored", (json_int_t)r->rows_stored,
+                                            "rows_lost", (json_int_t)r->rows_lost, "rows_duplicated",
+                                            (json_int_t)r->rows_duplicated, "rows_unexpected",
+                                            (json_int_t)r->rows_unexpected));
+    if (j && r->tsung_checked)
+        json_object_set_new(j, "tsung",
+                            json_pack("{s:I,s:I,s:I,s:I,s:I}", "requests", (json_int_t)r->tsung_requests, "match",
+                                      (json_int_t)r->tsung_match, "nomatch", (json_int_t)r->tsung_nomatch,
+                                      "errors", (json_int_t)r->tsung_errors, "not_200",
+                                      (json_int_t)r->tsung_not_200));
+    if (j && r->replays_checked)
+        json_object_set_new(j, "replays", json_integer((json_int_t)r->replays));
+    return j;
 }
 
 static int do_check(fleet_args *a, int argc, char **argv)
@@ -326,8 +316,8 @@ static int do_check(fleet_args *a, int argc, char **argv)
         printf("replays   %llu refused by the strict server's replay cache\n",
                (unsigned long long)r.replays);
     printf("emoncrypt fleet check: %s\n", good ? "OK" : "FAILED");
-    if (a->json && write_json(a->json, &r) != 0)
-        return cli_usage_error("--json: cannot write %s", a->json);
+    if (a->json && cli_write_json("--json", a->json, check_json(&r)) != 0)
+        return EC_EXIT_USAGE;
     return good ? EC_EXIT_PASS : EC_EXIT_FAIL;
 }
 

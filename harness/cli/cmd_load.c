@@ -251,19 +251,8 @@ int cmd_load(const ec_cli_command *self, int argc, char **argv)
         goto out;
     }
     print_result(&r, quiet);
-    if (json_path) {
-        json_t *j = result_json(&r);
-        int bad = !j || (strcmp(json_path, "-") == 0
-                             ? json_dumpf(j, stdout, JSON_INDENT(2)) != 0
-                             : json_dump_file(j, json_path, JSON_INDENT(2)) != 0);
-        json_decref(j);
-        if (bad) {
-            cli_usage_error("--json: cannot write %s", json_path);
-            goto out;
-        }
-        if (strcmp(json_path, "-") == 0)
-            putchar('\n');
-    }
+    if (json_path && cli_write_json("--json", json_path, result_json(&r)) != 0)
+        goto out;
     rc = (r.sent > 0 && r.acked == r.sent) ? EC_EXIT_PASS : EC_EXIT_FAIL;
 out:
     ec_wipe(o.key, sizeof o.key);
