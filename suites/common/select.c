@@ -73,12 +73,15 @@ static int match_names(const ec_select *s, pattern_fn fn, const char *pattern, c
         const char *o = renames[i].old_name, *n = renames[i].new_name;
         size_t nn = strlen(n);
         char old_id[512];
+        int w;
         if (nn && n[nn - 1] == '/' && strncmp(id, n, nn) == 0)
-            snprintf(old_id, sizeof old_id, "%s%s", o, id + nn);
+            w = snprintf(old_id, sizeof old_id, "%s%s", o, id + nn);
         else if (strcmp(id, n) == 0)
-            snprintf(old_id, sizeof old_id, "%s", o);
+            w = snprintf(old_id, sizeof old_id, "%s", o);
         else
             continue;
+        if (w < 0 || (size_t)w >= sizeof old_id)
+            continue;   /* no published id is that long: a cut name must not match */
         if (match_names(s, fn, pattern, old_id, depth + 1))
             return 1;
     }
