@@ -186,18 +186,38 @@ done:
     srv_probe_free(&p);
 }
 
-#define ACK_CASE(id_, req_, ...) \
-    { "server/4.ack/" id_, req_, run_ack, &(const ack_arg){ __VA_ARGS__ }, SRV_P_CURRENT, SRV_STRICT_NON_STRICT }
+/* The fields every ack row shares; each row writes out its id in full. */
+#define ACK_RUN(...) \
+    .run = run_ack, .arg = &(const ack_arg){ __VA_ARGS__ }, .profiles = SRV_P_CURRENT, \
+    .strict_rule = SRV_STRICT_NON_STRICT
 
 const srv_case srv_cases_4_ack[] = {
-    ACK_CASE("exact-body", "The answer body MUST be exactly the ack: no newline, nothing else (SPEC §4).", ACK_EXACT, 0, 0),
-    ACK_CASE("length-44", "The ack MUST be 44 characters (SPEC §2).", ACK_LENGTH, 0, 0),
-    ACK_CASE("url-alphabet", "The ack MUST use the URL alphabet, '-' for 62 and '_' for 63 (SPEC §2).", ACK_URL_ALPHABET, 0, 0),
-    ACK_CASE("padding-kept", "The ack MUST keep its '=' padding (SPEC §2).", ACK_PADDING, 0, 0),
-    ACK_CASE("content-type", "The ack MUST come with Content-Type text/plain (SPEC §4).", ACK_CTYPE, 0, 0),
-    ACK_CASE("of-plaintext", "The ack MUST be SHA-256 of the decrypted bytes: it proves the server holds the key (SPEC §2, §4).", ACK_OF_PLAINTEXT, 0, 0),
-    ACK_CASE("fresh-iv-same-ack", "The ack depends only on the plaintext, not on the IV (SPEC §2, §7).", ACK_FRESH_IV, 0, 0),
-    ACK_CASE("bulk", "An input/bulk ack MUST be the exact ack too (SPEC §4).", ACK_EXACT, 0, 1),
-    ACK_CASE("gz-of-compressed", "For aes128cbcgz the ack MUST be SHA-256 of the compressed bytes (SPEC §2).", ACK_OF_PLAINTEXT, 1, 0),
+    { .id = "server/4.ack/exact-body",
+      .requirement = "The answer body MUST be exactly the ack: no newline, nothing else (SPEC §4).",
+      ACK_RUN(.property = ACK_EXACT) },
+    { .id = "server/4.ack/length-44",
+      .requirement = "The ack MUST be 44 characters (SPEC §2).",
+      ACK_RUN(.property = ACK_LENGTH) },
+    { .id = "server/4.ack/url-alphabet",
+      .requirement = "The ack MUST use the URL alphabet, '-' for 62 and '_' for 63 (SPEC §2).",
+      ACK_RUN(.property = ACK_URL_ALPHABET) },
+    { .id = "server/4.ack/padding-kept",
+      .requirement = "The ack MUST keep its '=' padding (SPEC §2).",
+      ACK_RUN(.property = ACK_PADDING) },
+    { .id = "server/4.ack/content-type",
+      .requirement = "The ack MUST come with Content-Type text/plain (SPEC §4).",
+      ACK_RUN(.property = ACK_CTYPE) },
+    { .id = "server/4.ack/of-plaintext",
+      .requirement = "The ack MUST be SHA-256 of the decrypted bytes: it proves the server holds the key (SPEC §2, §4).",
+      ACK_RUN(.property = ACK_OF_PLAINTEXT) },
+    { .id = "server/4.ack/fresh-iv-same-ack",
+      .requirement = "The ack depends only on the plaintext, not on the IV (SPEC §2, §7).",
+      ACK_RUN(.property = ACK_FRESH_IV) },
+    { .id = "server/4.ack/bulk",
+      .requirement = "An input/bulk ack MUST be the exact ack too (SPEC §4).",
+      ACK_RUN(.property = ACK_EXACT, .bulk = 1) },
+    { .id = "server/4.ack/gz-of-compressed",
+      .requirement = "For aes128cbcgz the ack MUST be SHA-256 of the compressed bytes (SPEC §2).",
+      ACK_RUN(.property = ACK_OF_PLAINTEXT, .profile = 1) },
 };
 SRV_CASES_COUNT(4_ack);

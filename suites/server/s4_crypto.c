@@ -6,8 +6,6 @@
 
 #define PT "node=${node}&csv=${v},${v1}"
 #define INVALID "Every failure to decrypt or authenticate MUST get the one answer 'invalid data' (SPEC §4)."
-#define MISTAKE(id_, bit_, why_) \
-    SRV_SPEC_CASE("server/4.crypto/" id_, INVALID " " why_, .plaintext = PT, .mistakes = bit_)
 
 const srv_case srv_cases_4_crypto[] = {
     SRV_SPEC_CASE("server/4.crypto/wrong-key", INVALID " Encrypted and MAC'd with another key.", .plaintext = PT, .edit = SRV_EDIT_WRONG_KEY),
@@ -29,12 +27,18 @@ const srv_case srv_cases_4_crypto[] = {
     SRV_SPEC_CASE("server/4.crypto/hmac-long", INVALID " 65 hex digits.", .plaintext = PT, .authorization = "${uid}:${hmac}0"),
     SRV_SPEC_CASE("server/4.crypto/hmac-of-empty-valid-body", INVALID " HMAC(key, \"\") does not authenticate a body that decrypts.",
                   .plaintext = PT, .authorization = "${uid}:${hmac-empty}"),
-    MISTAKE("zero-padding", EC_MISTAKE_ZERO_PADDING, "Zero bytes instead of PKCS#7 padding."),
-    MISTAKE("hmac-over-ct", EC_MISTAKE_HMAC_OVER_CT, "HMAC over IV||ciphertext instead of the plaintext."),
-    MISTAKE("hmac-plus-nul", EC_MISTAKE_HMAC_PLUS_NUL, "HMAC over the plaintext plus its C string's NUL (SPEC §7)."),
-    MISTAKE("hmac-hex-key", EC_MISTAKE_HMAC_HEX_KEY, "HMAC keyed with the 32 ASCII characters of the key."),
-    MISTAKE("hex-key-as-key", EC_MISTAKE_HEX_KEY_AS_KEY, "AES key taken from the key's ASCII text."),
-    MISTAKE("iv-appended", EC_MISTAKE_IV_APPENDED, "IV after the ciphertext instead of before it."),
+    SRV_SPEC_CASE("server/4.crypto/zero-padding", INVALID " Zero bytes instead of PKCS#7 padding.",
+                  .plaintext = PT, .mistakes = EC_MISTAKE_ZERO_PADDING),
+    SRV_SPEC_CASE("server/4.crypto/hmac-over-ct", INVALID " HMAC over IV||ciphertext instead of the plaintext.",
+                  .plaintext = PT, .mistakes = EC_MISTAKE_HMAC_OVER_CT),
+    SRV_SPEC_CASE("server/4.crypto/hmac-plus-nul", INVALID " HMAC over the plaintext plus its C string's NUL (SPEC §7).",
+                  .plaintext = PT, .mistakes = EC_MISTAKE_HMAC_PLUS_NUL),
+    SRV_SPEC_CASE("server/4.crypto/hmac-hex-key", INVALID " HMAC keyed with the 32 ASCII characters of the key.",
+                  .plaintext = PT, .mistakes = EC_MISTAKE_HMAC_HEX_KEY),
+    SRV_SPEC_CASE("server/4.crypto/hex-key-as-key", INVALID " AES key taken from the key's ASCII text.",
+                  .plaintext = PT, .mistakes = EC_MISTAKE_HEX_KEY_AS_KEY),
+    SRV_SPEC_CASE("server/4.crypto/iv-appended", INVALID " IV after the ciphertext instead of before it.",
+                  .plaintext = PT, .mistakes = EC_MISTAKE_IV_APPENDED),
     SRV_SPEC_CASE("server/4.crypto/no-full-pad", INVALID " No pad block for a plaintext that is a multiple of 16.",
                   .plaintext = PT, .mistakes = EC_MISTAKE_NO_FULL_PAD, .shape = SRV_SHAPE_BLOCK_MULTIPLE),
     SRV_SPEC_CASE("server/4.crypto/cbc-chain-bug", INVALID " The final pad block chained from the IV (SPEC §7).",

@@ -173,20 +173,26 @@ done:
     srv_probe_free(&p);
 }
 
-#define STORE_CASE(id_, req_, check_, ...) \
-    { "server/5.store/" id_, req_, run_store, &(const store_arg){ check_, { __VA_ARGS__ } }, SRV_P_CURRENT, \
-      SRV_STRICT_NON_STRICT }
+/* The fields every store row shares; each row writes out its id in full. */
+#define STORE_RUN(check_, ...) \
+    .run = run_store, .arg = &(const store_arg){ .check = check_, .spec = { __VA_ARGS__ } }, \
+    .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT
 
 const srv_case srv_cases_5_store[] = {
-    STORE_CASE("post-stored", "Every input of an acknowledged post MUST be stored (SPEC §4: the ack means delivered).",
-               STORE_POST, .plaintext = "node=${node}&csv=${v},${v1}"),
-    STORE_CASE("bulk-all-rows", "Every row of an acknowledged bulk post MUST be stored, the last one included (SPEC §5).",
-               STORE_ALL_ROWS, .bulk = 1,
-               .plaintext = "sentat=20&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}],[20,\"${node}\",${v2}]]"),
-    STORE_CASE("bulk-row-order", "Rows MUST be stored in the order sent (SPEC §5: rows are in ascending time order).",
-               STORE_ORDER, .bulk = 1,
-               .plaintext = "sentat=20&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}],[20,\"${node}\",${v2}]]"),
-    STORE_CASE("nothing-on-reject", "Nothing is stored for a rejected request (SPEC §4): a wrong HMAC on a body that decrypts.",
-               STORE_NOTHING_ON_REJECT, .plaintext = "node=${node}&csv=${v},${v1}", .authorization = "${uid}:${hmac-flip}"),
+    { .id = "server/5.store/post-stored",
+      .requirement = "Every input of an acknowledged post MUST be stored (SPEC §4: the ack means delivered).",
+      STORE_RUN(STORE_POST, .plaintext = "node=${node}&csv=${v},${v1}") },
+    { .id = "server/5.store/bulk-all-rows",
+      .requirement = "Every row of an acknowledged bulk post MUST be stored, the last one included (SPEC §5).",
+      STORE_RUN(STORE_ALL_ROWS, .bulk = 1,
+                .plaintext = "sentat=20&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}],[20,\"${node}\",${v2}]]") },
+    { .id = "server/5.store/bulk-row-order",
+      .requirement = "Rows MUST be stored in the order sent (SPEC §5: rows are in ascending time order).",
+      STORE_RUN(STORE_ORDER, .bulk = 1,
+                .plaintext = "sentat=20&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}],[20,\"${node}\",${v2}]]") },
+    { .id = "server/5.store/nothing-on-reject",
+      .requirement = "Nothing is stored for a rejected request (SPEC §4): a wrong HMAC on a body that decrypts.",
+      STORE_RUN(STORE_NOTHING_ON_REJECT, .plaintext = "node=${node}&csv=${v},${v1}",
+                .authorization = "${uid}:${hmac-flip}") },
 };
 SRV_CASES_COUNT(5_store);

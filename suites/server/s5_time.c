@@ -134,25 +134,45 @@ static void run_time(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
     free(rows);
 }
 
-#define TIME_CASE(id_, req_, ...) \
-    { "server/5.time/" id_, req_, run_time, &(const time_arg){ __VA_ARGS__ }, SRV_P_CURRENT, SRV_STRICT_NON_STRICT }
+/* The fields every time row shares; each row writes out its id in full. */
+#define TIME_RUN(...) \
+    .run = run_time, .arg = &(const time_arg){ __VA_ARGS__ }, .profiles = SRV_P_CURRENT, \
+    .strict_rule = SRV_STRICT_NON_STRICT
 
 const srv_case srv_cases_5_time[] = {
-    TIME_CASE("sentat", "sentat=S: a row's time MUST be now - S + t (SPEC §5).", 1, 1,
-              "sentat=1000&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}]]", NULL),
-    TIME_CASE("offset", "offset=O: a row's time MUST be now - O + t (SPEC §5).", 1, 1,
-              "offset=500&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}]]", NULL),
-    TIME_CASE("time-plus-dt", "time=T: a row's time MUST be T + t (SPEC §5).", 1, 1,
-              "time=${now-300}&data=[[0,\"${node}\",${v}],[30,\"${node}\",${v1}]]", NULL),
-    TIME_CASE("no-reference", "Without a reference, the last row is now: time = now - t_last + t (SPEC §5).", 1, 1,
-              "data=[[0,\"${node}\",${v}],[60,\"${node}\",${v1}]]", NULL),
-    TIME_CASE("bulk-out-of-order", "Reported: rows out of time order within one bulk post (SPEC §5: Emoncms does not enforce order).", 0, 1,
-              "time=${now-100}&data=[[20,\"${node}\",${v}],[0,\"${node}\",${v1}],[10,\"${node}\",${v2}]]", NULL),
-    TIME_CASE("bulk-duplicate-times", "Reported: two rows with the same time in one bulk post (SPEC §5).", 0, 1,
-              "time=${now-100}&data=[[0,\"${node}\",${v}],[0,\"${node}\",${v1}]]", NULL),
-    TIME_CASE("across-posts-older", "Reported: a post older than one already acknowledged (SPEC §5).", 0, 0,
-              "node=${node}&time=${now-100}&csv=${v}", "node=${node}&time=${now-200}&csv=${v1}"),
-    TIME_CASE("across-posts-duplicate", "Reported: two posts with the same time (SPEC §5).", 0, 0,
-              "node=${node}&time=${now-50}&csv=${v}", "node=${node}&time=${now-50}&csv=${v1}"),
+    { .id = "server/5.time/sentat",
+      .requirement = "sentat=S: a row's time MUST be now - S + t (SPEC §5).",
+      TIME_RUN(.judged = 1, .bulk = 1,
+               .plaintext = "sentat=1000&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}]]") },
+    { .id = "server/5.time/offset",
+      .requirement = "offset=O: a row's time MUST be now - O + t (SPEC §5).",
+      TIME_RUN(.judged = 1, .bulk = 1,
+               .plaintext = "offset=500&data=[[0,\"${node}\",${v}],[10,\"${node}\",${v1}]]") },
+    { .id = "server/5.time/time-plus-dt",
+      .requirement = "time=T: a row's time MUST be T + t (SPEC §5).",
+      TIME_RUN(.judged = 1, .bulk = 1,
+               .plaintext = "time=${now-300}&data=[[0,\"${node}\",${v}],[30,\"${node}\",${v1}]]") },
+    { .id = "server/5.time/no-reference",
+      .requirement = "Without a reference, the last row is now: time = now - t_last + t (SPEC §5).",
+      TIME_RUN(.judged = 1, .bulk = 1,
+               .plaintext = "data=[[0,\"${node}\",${v}],[60,\"${node}\",${v1}]]") },
+    { .id = "server/5.time/bulk-out-of-order",
+      .requirement = "Reported: rows out of time order within one bulk post (SPEC §5: Emoncms does not enforce order).",
+      TIME_RUN(.judged = 0, .bulk = 1,
+               .plaintext = "time=${now-100}&data=[[20,\"${node}\",${v}],[0,\"${node}\",${v1}],[10,\"${node}\",${v2}]]") },
+    { .id = "server/5.time/bulk-duplicate-times",
+      .requirement = "Reported: two rows with the same time in one bulk post (SPEC §5).",
+      TIME_RUN(.judged = 0, .bulk = 1,
+               .plaintext = "time=${now-100}&data=[[0,\"${node}\",${v}],[0,\"${node}\",${v1}]]") },
+    { .id = "server/5.time/across-posts-older",
+      .requirement = "Reported: a post older than one already acknowledged (SPEC §5).",
+      TIME_RUN(.judged = 0, .bulk = 0,
+               .plaintext = "node=${node}&time=${now-100}&csv=${v}",
+               .second = "node=${node}&time=${now-200}&csv=${v1}") },
+    { .id = "server/5.time/across-posts-duplicate",
+      .requirement = "Reported: two posts with the same time (SPEC §5).",
+      TIME_RUN(.judged = 0, .bulk = 0,
+               .plaintext = "node=${node}&time=${now-50}&csv=${v}",
+               .second = "node=${node}&time=${now-50}&csv=${v1}") },
 };
 SRV_CASES_COUNT(5_time);
