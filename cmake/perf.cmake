@@ -20,7 +20,11 @@ if(EMONCRYPT_TESTS)
       sh $<TARGET_FILE:emoncrypt>)
   add_test(NAME perf/load-progress
     COMMAND ${EMONCRYPT_SH} ${PROJECT_SOURCE_DIR}/tests/cli/load_progress.sh $<TARGET_FILE:emoncrypt>)
-  set_tests_properties(perf/load-refuses-remote perf/load-usage perf/load-progress
+  # serve's buffered request log: fewer writes than lines (strace), and
+  # every line there after SIGTERM / SIGINT (tests/cli/serve_log.sh).
+  add_test(NAME perf/serve-log
+    COMMAND ${EMONCRYPT_SH} ${PROJECT_SOURCE_DIR}/tests/cli/serve_log.sh $<TARGET_FILE:emoncrypt>)
+  set_tests_properties(perf/load-refuses-remote perf/load-usage perf/load-progress perf/serve-log
     PROPERTIES TIMEOUT 20 LABELS "perf")
 endif()
 

@@ -40,6 +40,7 @@ struct ec_httpd {
     atomic_uint_fast64_t next_connection_id;
     /* The deadline sweeper (header_deadline_ms / body_deadline_ms). */
     unsigned header_ms, body_ms;
+    void (*on_tick)(void *ctx);
     pthread_t sweeper;
     int sweeper_on;
     pthread_mutex_t conns_lock;     /* guards the list of connections */
@@ -278,7 +279,7 @@ static void set_phase(ec_httpd *s, conn_state *cs, int phase)
 /* Every 50 ms: a connection past its header or body deadline is shut down
  * (MHD then sees the end of the stream and closes it).  The list lock is
  * held, and MHD tells on_connection of a close before it closes the fd, so
- * the fd shut down is always this connection's. */
+ * the fd shut down is always this connection's.  Then the tick hook. */
 static void *sweep(void *arg)
 {
     ec_httpd *s = arg;
@@ -294,6 +295,8 @@ static void *sweep(void *arg)
             }
         }
         pthread_mutex_unlock(&s->conns_lock);
+        if (s->on_tick)
+            s->on_tick(s->ctx);
     }
     return NULL;
 }
@@ -875,8 +878,9 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
     atomic_init(&s->next_connection_id, 1);
     s->header_ms = config->header_deadline_ms;
     s->body_ms = config->body_deadline_ms;
+    s->on_tick = config->on_tick;
     pthread_mutex_init(&s->conns_lock, NULL);
-    if (s->header_ms || s->body_ms) {
+    if (s->header_ms || s->body_ms || s->on_tick) {
         if (pthread_create(&s->sweeper, NULL, sweep, s) != 0) {
             if (errbuf)
                 snprintf(errbuf, errbuf_size, "cannot start the deadline thread");

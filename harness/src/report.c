@@ -160,28 +160,37 @@ char *ec_redact_keys(const char *text, size_t len, const char *const *secrets, s
 }
 
 /* see report.h */
-void ec_redact_vprintf(FILE *f, const char *const *secrets, size_t n, const char *fmt, va_list ap)
+char *ec_redact_vasprintf(size_t *len, const char *const *secrets, size_t n, const char *fmt,
+                          va_list ap)
 {
-    if (!f)
-        return;
+    *len = 0;
     char small[1024];
     va_list copy;
     va_copy(copy, ap);
     int w = vsnprintf(small, sizeof small, fmt, copy);
     va_end(copy);
     if (w < 0)
-        return;
+        return NULL;
     char *text = small;
     if ((size_t)w >= sizeof small) {
         text = malloc((size_t)w + 1);
         if (!text)
-            return;
+            return NULL;
         vsnprintf(text, (size_t)w + 1, fmt, ap);
     }
-    size_t len;
-    char *clean = redact_keys_n(text, (size_t)w, secrets, n, &len);
+    char *clean = redact_keys_n(text, (size_t)w, secrets, n, len);
     if (text != small)
         free(text);
+    return clean;
+}
+
+/* see report.h */
+void ec_redact_vprintf(FILE *f, const char *const *secrets, size_t n, const char *fmt, va_list ap)
+{
+    if (!f)
+        return;
+    size_t len;
+    char *clean = ec_redact_vasprintf(&len, secrets, n, fmt, ap);
     /* Out of memory: say so rather than print what could not be redacted. */
     if (clean)
         fwrite(clean, 1, len, f);

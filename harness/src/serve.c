@@ -27,6 +27,12 @@
 #define DEFAULT_ROWS_KEPT 4096
 #define ROW_INLINE_TEXT 40
 
+/* The request log is kept in a buffer and written out when it fills, by
+ * httpd's timer thread at least every LOG_FLUSH_MS, and at stop: a write
+ * and a flush per line cost a syscall or three per request. */
+#define LOG_BUF_SIZE (64 * 1024)
+#define LOG_FLUSH_MS 250
+
 /* One stored row, kept in memory as well so the read endpoints can answer
  * without re-reading the file.  The three strings are laid out as
  * "userid\0node\0name\0" inside the row when they fit (the usual case),
@@ -56,6 +62,10 @@ struct ec_serve {
     char (*key_hex)[2 * EC_KEY_LEN + 1];
     const char **secrets;
     size_t nsecrets;
+    pthread_mutex_t log_lock;       /* guards the three below */
+    char *log_buf;                  /* LOG_BUF_SIZE bytes, log_len used */
+    size_t log_len;
+    struct timespec log_flushed;    /* the timer's last flush (monotonic) */
 
     pthread_mutex_t lock;           /* guards everything below */
     int store_fd;                   /* -1 = memory only */
@@ -214,6 +224,64 @@ int ec_serve_users_lookup(void *ctx, const char *userid, const char *username,
     return -1;
 }
 
+/* ---- the log ------------------------------------------------------------- */
+
+/* Write the buffered lines out.  Called with s->log_lock held. */
+static void log_flush_locked(ec_serve *s)
+{
+    if (s->log_len)
+        fwrite(s->log_buf, 1, s->log_len, s->log);
+    s->log_len = 0;
+    fflush(s->log);
+}
+
+/* One line (or more) into the log, redacted as every line of it is. */
+static void log_printf(ec_serve *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_printf(ec_serve *s, const char *fmt, ...)
+{
+    if (!s->log)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    size_t len;
+    char *line = ec_redact_vasprintf(&len, s->secrets, s->nsecrets, fmt, ap);
+    va_end(ap);
+    /* Out of memory: say so rather than print what could not be redacted. */
+    static const char oom[] = "[line not shown: out of memory while redacting]\n";
+    const char *text = line ? line : oom;
+    if (!line)
+        len = sizeof oom - 1;
+    pthread_mutex_lock(&s->log_lock);
+    if (s->log_len + len > LOG_BUF_SIZE)
+        log_flush_locked(s);
+    if (len > LOG_BUF_SIZE) {
+        fwrite(text, 1, len, s->log);
+        fflush(s->log);
+    } else {
+        memcpy(s->log_buf + s->log_len, text, len);
+        s->log_len += len;
+    }
+    pthread_mutex_unlock(&s->log_lock);
+    free(line);
+}
+
+/* httpd's timer (every ~50 ms): flush what is LOG_FLUSH_MS old at most. */
+static void on_tick(void *ctx)
+{
+    ec_serve *s = ctx;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    long ms = (long)(now.tv_sec - s->log_flushed.tv_sec) * 1000 +
+              (now.tv_nsec - s->log_flushed.tv_nsec) / 1000000;
+    if (ms < LOG_FLUSH_MS)
+        return;
+    s->log_flushed = now;  /* only this thread reads or writes it */
+    pthread_mutex_lock(&s->log_lock);
+    if (s->log_len)
+        log_flush_locked(s);
+    pthread_mutex_unlock(&s->log_lock);
+}
+
 /* ---- the store ----------------------------------------------------------- */
 
 static int keep_row(ec_serve *s, const char *userid, int64_t time, const char *node,
@@ -222,8 +290,8 @@ static int keep_row(ec_serve *s, const char *userid, int64_t time, const char *n
 /* Cut the store back to its last complete row after a failed write. */
 static void store_cut_back(ec_serve *s)
 {
-    if (ftruncate(s->store_fd, s->store_size) != 0 && s->log)
-        fprintf(s->log, "store: cannot cut a failed write back (%s)\n", strerror(errno));
+    if (ftruncate(s->store_fd, s->store_size) != 0)
+        log_printf(s, "store: cannot cut a failed write back (%s)\n", strerror(errno));
 }
 
 /* Append the accepted rows to the JSONL file and fsync it, then keep them in
@@ -529,13 +597,12 @@ static void log_line(ec_serve *s, const ec_httpd_request *req, const char *ctype
                  stored == 1 ? "" : "s");
     /* The path and query are the peer's: redacted (a key in ?apikey= or in
      * the path), as every line of this log. */
-    ec_redact_printf(s->log, s->secrets, s->nsecrets, "%s %s%s%s%s%s%s -> %d %s%s%s%s\n",
-                     req->method, req->path, req->query && *req->query ? "?" : "",
-                     req->query ? req->query : "", named ? " [" : "", named ? named : "",
-                     named ? "]" : "", a->http_status, ec_status_name(a->fault),
-                     a->detail != EC_OK && a->detail != a->fault ? " / " : "",
-                     a->detail != EC_OK && a->detail != a->fault ? ec_status_name(a->detail) : "",
-                     stored_text);
+    log_printf(s, "%s %s%s%s%s%s%s -> %d %s%s%s%s\n", req->method, req->path,
+               req->query && *req->query ? "?" : "", req->query ? req->query : "",
+               named ? " [" : "", named ? named : "", named ? "]" : "", a->http_status,
+               ec_status_name(a->fault), a->detail != EC_OK && a->detail != a->fault ? " / " : "",
+               a->detail != EC_OK && a->detail != a->fault ? ec_status_name(a->detail) : "",
+               stored_text);
 }
 
 /* The user id of the legacy form's username= (the form as PHP reads it). */
@@ -648,8 +715,8 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     if (store_failed && a.fault == EC_OK) {
         /* Never ack what is not on disk. */
         reply_text(reply, 500, "text/plain", "store failed", 12);
-        ec_redact_printf(s->log, s->secrets, s->nsecrets, "%s %s -> 500 store failed (%s)\n",
-                         req->method, req->path, strerror(errno));
+        log_printf(s, "%s %s -> 500 store failed (%s)\n", req->method, req->path,
+                   strerror(errno));
     } else {
         reply_text(reply, (unsigned)a.http_status, a.content_type, a.answer ? a.answer : "",
                    a.answer_len);
@@ -665,8 +732,7 @@ static void on_event(void *ctx, const ec_httpd_event *ev)
     ec_serve *s = ctx;
     if (s->log && (ev->kind == EC_HTTPD_EV_TOO_LARGE || ev->kind == EC_HTTPD_EV_INCOMPLETE ||
                    ev->kind == EC_HTTPD_EV_BAD_FRAMING))
-        ec_redact_printf(s->log, s->secrets, s->nsecrets, "%s: %s\n",
-                         ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
+        log_printf(s, "%s: %s\n", ec_httpd_event_name(ev->kind), ev->detail ? ev->detail : "");
 }
 
 /* Read the store back into memory (its newest rows_cap rows), and cut a
@@ -750,18 +816,21 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     if (!s)
         return EC_E_NOMEM;
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->log_lock, NULL);
     s->users = cfg->users;
     s->mutant = mutant;
     s->strict = cfg->strict || (mutant && mutant->serve_strict);
     s->replay_cache_on = s->strict && !(mutant && mutant->no_replay_cache);
     s->rows_endpoint = cfg->rows_endpoint;
     s->log = cfg->log;
+    clock_gettime(CLOCK_MONOTONIC, &s->log_flushed);
     s->store_fd = -1;
     s->store_write = cfg->store_write ? cfg->store_write : write;
     s->store_fsync = cfg->store_fsync ? cfg->store_fsync : fsync;
     s->key_hex = calloc(cfg->users->n, sizeof *s->key_hex);
     s->secrets = calloc(cfg->users->n, sizeof *s->secrets);
-    if (!s->key_hex || !s->secrets) {
+    s->log_buf = s->log ? malloc(LOG_BUF_SIZE) : NULL;
+    if (!s->key_hex || !s->secrets || (s->log && !s->log_buf)) {
         ec_serve_stop(s);
         return EC_E_NOMEM;
     }
@@ -796,6 +865,7 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     hc.listen = cfg->listen ? cfg->listen : "127.0.0.1:8080";
     hc.handler = handle;
     hc.on_event = on_event;
+    hc.on_tick = s->log ? on_tick : NULL;
     hc.ctx = s;
     hc.max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
     /* A fixed pool polling every connection, one thread per core: serve
@@ -868,6 +938,12 @@ void ec_serve_stop(ec_serve *s)
     if (!s)
         return;
     ec_httpd_stop(s->httpd);
+    if (s->log) {
+        /* Every handler and the timer have ended: the last lines out. */
+        pthread_mutex_lock(&s->log_lock);
+        log_flush_locked(s);
+        pthread_mutex_unlock(&s->log_lock);
+    }
     if (s->store_fd >= 0) {
         fsync(s->store_fd);
         close(s->store_fd);
@@ -880,6 +956,8 @@ void ec_serve_stop(ec_serve *s)
         ec_wipe(s->key_hex, s->nsecrets * sizeof *s->key_hex);
     free(s->key_hex);
     free(s->secrets);
+    free(s->log_buf);
+    pthread_mutex_destroy(&s->log_lock);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -134,6 +134,10 @@ typedef struct {
     unsigned body_deadline_ms;
     unsigned max_per_address;       /* connections from one client address;
                                        0 = no cap */
+    /* Called with ctx about every 50 ms from the server's timer thread
+     * (the one that enforces the deadlines) while it runs, never after
+     * ec_httpd_stop returns; NULL = none.  serve flushes its log from it. */
+    void (*on_tick)(void *ctx);
 } ec_httpd_config;
 
 typedef struct ec_httpd ec_httpd;

@@ -193,6 +193,12 @@ void ec_redact_printf(FILE *f, const char *const *secrets, size_t n, const char 
 void ec_redact_vprintf(FILE *f, const char *const *secrets, size_t n, const char *fmt,
                        va_list ap) __attribute__((format(printf, 4, 0)));
 
+/* The line ec_redact_printf would print, in a malloc'd NUL-terminated
+ * string of *len bytes, for a writer that buffers its lines (serve's
+ * request log).  NULL when out of memory or the format fails. */
+char *ec_redact_vasprintf(size_t *len, const char *const *secrets, size_t n, const char *fmt,
+                          va_list ap) __attribute__((format(printf, 4, 0)));
+
 /* Print "[k/n] id" on stderr, overwriting the previous progress line, only
  * when stderr is a terminal; k == n ends the line.  Does nothing otherwise. */
 void ec_report_progress(size_t k, size_t n, const char *id);

@@ -125,7 +125,8 @@ typedef struct {
     int rows_endpoint;              /* 1 = serve the read endpoints to loopback */
     const char *mutant;             /* NULL, or a name of ec_serve_mutants() */
     FILE *log;                      /* one line per request, or NULL; never
-                                       contains a key */
+                                       contains a key.  Buffered: written at
+                                       least every 250 ms and at stop */
     size_t rows_kept;               /* rows the read endpoints can see (the
                                        newest); 0 = 4096 */
     /* Fault injection for tests: the store's write(2) and fsync(2), NULL =
