@@ -2,6 +2,7 @@
  * audit across requests. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "client/client_internal.h"
@@ -156,28 +157,55 @@ static void hex_iv(const uint8_t *iv, char *out, size_t cap)
         out[0] = 0;
 }
 
+/* All 16 bytes mixed (splitmix64's finaliser), so that a counter in
+ * either byte order spreads over the table too. */
+static size_t iv_hash(const uint8_t *iv)
+{
+    uint64_t h = be64(iv) * 0x9e3779b97f4a7c15ULL ^ be64(iv + 8);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+    return (size_t)h;
+}
+
+/* The earlier request that used iv, or 0; adds iv for seq when new.  An
+ * open-addressing set kept at most 80 % full. */
+static size_t iv_seen(cs_audit *a, const uint8_t *iv, size_t seq)
+{
+    if ((a->iv_n + 1) * 5 > a->iv_cap * 4) {
+        size_t cap = a->iv_cap ? a->iv_cap * 2 : 1024;
+        cs_iv_slot *slots = calloc(cap, sizeof *slots);
+        if (slots == NULL)
+            return 0;
+        for (size_t i = 0; i < a->iv_cap; i++) {
+            if (a->iv_slots[i].seq == 0)
+                continue;
+            size_t j = iv_hash(a->iv_slots[i].iv) & (cap - 1);
+            while (slots[j].seq != 0)
+                j = (j + 1) & (cap - 1);
+            slots[j] = a->iv_slots[i];
+        }
+        free(a->iv_slots);
+        a->iv_slots = slots;
+        a->iv_cap = cap;
+    }
+    size_t i = iv_hash(iv) & (a->iv_cap - 1);
+    for (; a->iv_slots[i].seq != 0; i = (i + 1) & (a->iv_cap - 1))
+        if (memcmp(a->iv_slots[i].iv, iv, EC_IV_LEN) == 0)
+            return a->iv_slots[i].seq;
+    memcpy(a->iv_slots[i].iv, iv, EC_IV_LEN);
+    a->iv_slots[i].seq = (uint32_t)seq;
+    a->iv_n++;
+    return 0;
+}
+
 /* client/2.iv/fresh */
 void c2_iv_fresh(const cs_run *run, cs_outcome *o)
 {
-    size_t with_iv = 0, repeats = 0;
-    const cs_request *first_a = NULL, *first_b = NULL;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *b = &run->requests[i];
-        if (!b->has_iv)
-            continue;
-        with_iv++;
-        for (size_t j = 0; j < i; j++) {
-            const cs_request *a = &run->requests[j];
-            if (a->has_iv && memcmp(a->iv, b->iv, EC_IV_LEN) == 0) {
-                repeats++;
-                if (first_a == NULL) {
-                    first_a = a;
-                    first_b = b;
-                }
-                break;
-            }
-        }
-    }
+    const cs_audit *a = &run->audit;
+    size_t with_iv = a->with_iv, repeats = a->iv_repeats;
     if (with_iv < 2) {
         cs_outcome_set(o, EC_VERDICT_SKIP, "fewer than two requests carried an IV");
         return;
@@ -188,31 +216,22 @@ void c2_iv_fresh(const cs_run *run, cs_outcome *o)
     }
     cs_outcome_set(o, EC_VERDICT_FAIL,
                    "%zu of %zu requests reused an earlier IV; first: #%zu repeats the IV of #%zu",
-                   repeats, with_iv, first_b->seq, first_a->seq);
+                   repeats, with_iv, a->iv_first_b, a->iv_first_a);
     snprintf(o->expected, sizeof o->expected, "a fresh random IV");
-    hex_iv(first_b->iv, o->actual, sizeof o->actual);
+    hex_iv(a->iv_first_b_iv, o->actual, sizeof o->actual);
 }
 
 /* client/2.iv/not-zero */
 void c2_iv_not_zero(const cs_run *run, cs_outcome *o)
 {
-    static const uint8_t zero[EC_IV_LEN];
-    size_t with_iv = 0, zeros = 0, first = 0;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *r = &run->requests[i];
-        if (!r->has_iv)
-            continue;
-        with_iv++;
-        if (memcmp(r->iv, zero, EC_IV_LEN) == 0 && zeros++ == 0)
-            first = r->seq;
-    }
+    size_t with_iv = run->audit.with_iv, zeros = run->audit.iv_zeros;
     if (with_iv == 0)
         cs_outcome_set(o, EC_VERDICT_SKIP, "no request carried an IV");
     else if (zeros == 0)
         cs_outcome_set(o, EC_VERDICT_PASS, "%zu IVs, none all-zero", with_iv);
     else {
         cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu requests used the all-zero IV (first #%zu)",
-                       zeros, with_iv, first);
+                       zeros, with_iv, run->audit.iv_zero_first);
         snprintf(o->actual, sizeof o->actual, "00000000000000000000000000000000");
         snprintf(o->expected, sizeof o->expected, "16 random bytes");
     }
@@ -235,21 +254,8 @@ static int counter_step(const uint8_t *a, const uint8_t *b)
 /* client/2.iv/not-counter */
 void c2_iv_not_counter(const cs_run *run, cs_outcome *o)
 {
-    const cs_request *prev = NULL, *hit_a = NULL, *hit_b = NULL;
-    size_t pairs = 0, steps = 0;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *r = &run->requests[i];
-        if (!r->has_iv)
-            continue;
-        if (prev != NULL) {
-            pairs++;
-            if (counter_step(prev->iv, r->iv) && steps++ == 0) {
-                hit_a = prev;
-                hit_b = r;
-            }
-        }
-        prev = r;
-    }
+    const cs_audit *au = &run->audit;
+    size_t pairs = au->iv_pairs, steps = au->iv_steps;
     if (pairs == 0) {
         cs_outcome_set(o, EC_VERDICT_SKIP, "fewer than two requests carried an IV");
         return;
@@ -259,11 +265,11 @@ void c2_iv_not_counter(const cs_run *run, cs_outcome *o)
         return;
     }
     char a[40], b[40];
-    hex_iv(hit_a->iv, a, sizeof a);
-    hex_iv(hit_b->iv, b, sizeof b);
+    hex_iv(au->iv_hit_a_iv, a, sizeof a);
+    hex_iv(au->iv_hit_b_iv, b, sizeof b);
     cs_outcome_set(o, EC_VERDICT_FAIL,
                    "%zu of %zu consecutive IVs differ by a small count, as a counter does: "
-                   "#%zu %s then #%zu %s", steps, pairs, hit_a->seq, a, hit_b->seq, b);
+                   "#%zu %s then #%zu %s", steps, pairs, au->iv_hit_a, a, au->iv_hit_b, b);
     snprintf(o->expected, sizeof o->expected, "unpredictable IVs");
     snprintf(o->actual, sizeof o->actual, "%s -> %s", a, b);
 }
@@ -316,20 +322,11 @@ static int holds_time(const uint8_t *iv, int64_t t, char *where, size_t cap)
 /* client/2.iv/not-time */
 void c2_iv_not_time(const cs_run *run, cs_outcome *o)
 {
-    size_t with_iv = 0, timed = 0, first = 0;
-    char where[96] = "";
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *r = &run->requests[i];
-        if (!r->has_iv)
-            continue;
-        with_iv++;
-        char w[96];
-        if (holds_time(r->iv, (int64_t)r->arrival, w, sizeof w) && timed++ == 0) {
-            first = r->seq;
-            snprintf(where, sizeof where, "%s", w);
-            hex_iv(r->iv, o->actual, sizeof o->actual);
-        }
-    }
+    const cs_audit *a = &run->audit;
+    size_t with_iv = a->with_iv, timed = a->iv_timed, first = a->iv_timed_first;
+    const char *where = a->iv_timed_where;
+    if (timed > 0)
+        snprintf(o->actual, sizeof o->actual, "%s", a->iv_timed_hex);
     /* A random IV holds "the time" by chance about once in 10^5 (13
      * offsets, two byte orders, a 20-minute window): one hit in a long
      * field run is chance, a clock-derived IV shows in most of them. */
@@ -345,5 +342,45 @@ void c2_iv_not_time(const cs_run *run, cs_outcome *o)
                        "%zu of %zu IVs hold the current time (first #%zu: %s)", timed, with_iv,
                        first, where);
         snprintf(o->expected, sizeof o->expected, "16 random bytes");
+    }
+}
+
+/* see client_internal.h: client/2.iv/... fold each request in, in order. */
+void c2_iv_observe(cs_run *run, const cs_request *r)
+{
+    static const uint8_t zero[EC_IV_LEN];
+    cs_audit *a = &run->audit;
+    if (!r->has_iv)
+        return;
+    a->with_iv++;
+    /* fresh */
+    size_t earlier = iv_seen(a, r->iv, r->seq);
+    if (earlier != 0 && a->iv_repeats++ == 0) {
+        a->iv_first_a = earlier;
+        a->iv_first_b = r->seq;
+        memcpy(a->iv_first_b_iv, r->iv, EC_IV_LEN);
+    }
+    /* not-zero */
+    if (memcmp(r->iv, zero, EC_IV_LEN) == 0 && a->iv_zeros++ == 0)
+        a->iv_zero_first = r->seq;
+    /* not-counter */
+    if (a->have_prev_iv) {
+        a->iv_pairs++;
+        if (counter_step(a->prev_iv, r->iv) && a->iv_steps++ == 0) {
+            a->iv_hit_a = a->prev_iv_seq;
+            a->iv_hit_b = r->seq;
+            memcpy(a->iv_hit_a_iv, a->prev_iv, EC_IV_LEN);
+            memcpy(a->iv_hit_b_iv, r->iv, EC_IV_LEN);
+        }
+    }
+    a->have_prev_iv = 1;
+    a->prev_iv_seq = r->seq;
+    memcpy(a->prev_iv, r->iv, EC_IV_LEN);
+    /* not-time */
+    char w[96];
+    if (holds_time(r->iv, (int64_t)r->arrival, w, sizeof w) && a->iv_timed++ == 0) {
+        a->iv_timed_first = r->seq;
+        snprintf(a->iv_timed_where, sizeof a->iv_timed_where, "%s", w);
+        hex_iv(r->iv, a->iv_timed_hex, sizeof a->iv_timed_hex);
     }
 }

@@ -253,17 +253,8 @@ int c3_event_is_malformed(int kind)
 /* client/3.http/well-formed */
 void c3_http_well_formed(const cs_run *run, cs_outcome *o)
 {
-    size_t bad = 0, empty = 0;
-    const cs_event *first = NULL;
-    for (size_t i = 0; i < run->event_count; i++) {
-        const cs_event *e = &run->events[i];
-        if (c3_event_is_malformed(e->kind)) {
-            if (bad++ == 0)
-                first = e;
-        } else if (e->kind == EC_HTTPD_EV_EMPTY) {
-            empty++;
-        }
-    }
+    size_t bad = run->audit.bad_count, empty = run->audit.empty_connections;
+    const cs_bad_connection *first = bad ? &run->audit.bad[0] : NULL;
     if (bad == 0 && empty > 0)
         cs_outcome_set(o, EC_VERDICT_PASS, "%zu requests, all complete HTTP; %zu connections sent nothing and "
                        "closed (a port probe or a pre-connect: no request, not a malformed one)",

@@ -14,8 +14,8 @@
  * that delivered it first: a field run of days has thousands of posts, and
  * comparing each with every earlier one would take minutes. */
 typedef struct {
-    const char *key;
-    const cs_request *by;
+    uint64_t key;                 /* a row's digest */
+    const cs_post *by;            /* NULL = empty slot */
 } delivered_slot;
 
 typedef struct {
@@ -23,27 +23,25 @@ typedef struct {
     size_t cap, n;
 } delivered_set;
 
-static uint64_t hash_key(const char *s)
+/* The digest is SHA-256's first bytes: already well spread. */
+static size_t hash_key(uint64_t key)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
+    return (size_t)key;
 }
 
-static const cs_request *delivered_find(const delivered_set *d, const char *key)
+static const cs_post *delivered_find(const delivered_set *d, uint64_t key)
 {
     if (d->cap == 0)
         return NULL;
     for (size_t i = hash_key(key) & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
-        if (d->slots[i].key == NULL)
+        if (d->slots[i].by == NULL)
             return NULL;
-        if (strcmp(d->slots[i].key, key) == 0)
+        if (d->slots[i].key == key)
             return d->slots[i].by;
     }
 }
 
-static void delivered_add(delivered_set *d, const char *key, const cs_request *by)
+static void delivered_add(delivered_set *d, uint64_t key, const cs_post *by)
 {
     if ((d->n + 1) * 2 > d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 256;
@@ -51,10 +49,10 @@ static void delivered_add(delivered_set *d, const char *key, const cs_request *b
         if (slots == NULL)
             return;
         for (size_t i = 0; i < d->cap; i++) {
-            if (d->slots[i].key == NULL)
+            if (d->slots[i].by == NULL)
                 continue;
             size_t j = hash_key(d->slots[i].key) & (cap - 1);
-            while (slots[j].key != NULL)
+            while (slots[j].by != NULL)
                 j = (j + 1) & (cap - 1);
             slots[j] = d->slots[i];
         }
@@ -63,8 +61,8 @@ static void delivered_add(delivered_set *d, const char *key, const cs_request *b
         d->cap = cap;
     }
     size_t i = hash_key(key) & (d->cap - 1);
-    while (d->slots[i].key != NULL) {
-        if (strcmp(d->slots[i].key, key) == 0)
+    while (d->slots[i].by != NULL) {
+        if (d->slots[i].key == key)
             return; /* the first delivery is kept */
         i = (i + 1) & (d->cap - 1);
     }
@@ -73,27 +71,27 @@ static void delivered_add(delivered_set *d, const char *key, const cs_request *b
     d->n++;
 }
 
-static void delivered_add_post(delivered_set *d, const cs_request *r)
+static void delivered_add_post(delivered_set *d, const cs_post *r)
 {
     for (size_t k = 0; k < r->row_count; k++)
-        delivered_add(d, r->rows[k].key, r);
+        delivered_add(d, r->rows[k].digest, r);
 }
 
 /* The first later accepted post that carries a row of q, or NULL. */
-static const cs_request *later_sharing(const cs_run *run, const cs_request *q)
+static const cs_post *later_sharing(const cs_run *run, const cs_post *q)
 {
-    for (size_t j = (size_t)(q - run->requests) + 1; j < run->request_count; j++) {
-        const cs_request *p = &run->requests[j];
+    for (size_t j = (size_t)(q - run->posts) + 1; j < run->request_count; j++) {
+        const cs_post *p = &run->posts[j];
         if (p->accepted && cs_rows_shared(q, p) > 0)
             return p;
     }
     return NULL;
 }
 
-static int later_accepted_exists(const cs_run *run, const cs_request *q)
+static int later_accepted_exists(const cs_run *run, const cs_post *q)
 {
-    for (size_t j = (size_t)(q - run->requests) + 1; j < run->request_count; j++)
-        if (run->requests[j].accepted)
+    for (size_t j = (size_t)(q - run->posts) + 1; j < run->request_count; j++)
+        if (run->posts[j].accepted)
             return 1;
     return 0;
 }
@@ -101,25 +99,9 @@ static int later_accepted_exists(const cs_run *run, const cs_request *q)
 /* client/7.time/ascending */
 void c7_time_ascending(const cs_run *run, cs_outcome *o)
 {
-    size_t posts = 0, bad = 0;
-    const cs_request *first = NULL;
-    long long a = 0, b = 0;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *r = &run->requests[i];
-        if (!r->accepted || r->row_count == 0)
-            continue;
-        posts++;
-        for (size_t k = 1; k < r->row_count; k++) {
-            if (r->rows[k].time < r->rows[k - 1].time) {
-                if (bad++ == 0) {
-                    first = r;
-                    a = (long long)r->rows[k - 1].time;
-                    b = (long long)r->rows[k].time;
-                }
-                break;
-            }
-        }
-    }
+    const cs_audit *au = &run->audit;
+    size_t posts = au->asc_posts, bad = au->asc_bad;
+    long long a = au->asc_a, b = au->asc_b;
     if (posts == 0) {
         cs_outcome_set(o, EC_VERDICT_SKIP, "no accepted post carried rows");
         return;
@@ -129,7 +111,7 @@ void c7_time_ascending(const cs_run *run, cs_outcome *o)
         return;
     }
     cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu posts have rows out of time order; first "
-                   "#%zu: %lld after %lld", bad, posts, first->seq, b, a);
+                   "#%zu: %lld after %lld", bad, posts, au->asc_first, b, a);
     snprintf(o->expected, sizeof o->expected, ">= %lld", a);
     snprintf(o->actual, sizeof o->actual, "%lld", b);
 }
@@ -141,10 +123,10 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
     int64_t max_acked = 0;
     delivered_set acked = {0};
     size_t posts = 0, bad = 0;
-    const cs_request *first = NULL;
+    const cs_post *first = NULL;
     long long got = 0;
     for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *r = &run->requests[i];
+        const cs_post *r = &run->posts[i];
         if (!r->accepted || !r->absolute_time || r->row_count == 0)
             continue;
         posts++;
@@ -153,7 +135,7 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
                 if (r->rows[k].time >= max_acked)
                     continue;
                 /* A row sent again exactly is client/7.ack/no-duplicates's. */
-                if (delivered_find(&acked, r->rows[k].key) == NULL) {
+                if (delivered_find(&acked, r->rows[k].digest) == NULL) {
                     if (bad++ == 0) {
                         first = r;
                         got = (long long)r->rows[k].time;
@@ -191,16 +173,16 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
 void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
 {
     size_t posts = 0, dups = 0, weak = 0;
-    const cs_request *first = NULL, *orig = NULL;
+    const cs_post *first = NULL, *orig = NULL;
     delivered_set acked = {0};
     for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *r = &run->requests[i];
+        const cs_post *r = &run->posts[i];
         if (!r->accepted || r->row_count == 0)
             continue;
         posts++;
-        const cs_request *q = NULL;
+        const cs_post *q = NULL;
         for (size_t k = 0; k < r->row_count && q == NULL; k++)
-            q = delivered_find(&acked, r->rows[k].key);
+            q = delivered_find(&acked, r->rows[k].digest);
         if (q != NULL && r->weak_identity)
             weak++;
         else if (q != NULL && dups++ == 0) {
@@ -236,9 +218,9 @@ void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
 void c7_ack_no_data_lost(const cs_run *run, cs_outcome *o)
 {
     size_t failed = 0, judged = 0, lost = 0;
-    const cs_request *first = NULL;
+    const cs_post *first = NULL;
     for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *q = &run->requests[i];
+        const cs_post *q = &run->posts[i];
         if (!q->accepted || q->row_count == 0 || cs_delivered(q))
             continue;
         failed++;
@@ -274,12 +256,12 @@ void c7_ack_no_data_lost(const cs_run *run, cs_outcome *o)
 void c7_resend_fresh_iv(const cs_run *run, cs_outcome *o)
 {
     size_t resends = 0, same = 0;
-    const cs_request *first = NULL, *orig = NULL;
+    const cs_post *first = NULL, *orig = NULL;
     for (size_t i = 0; i < run->request_count; i++) {
-        const cs_request *q = &run->requests[i];
+        const cs_post *q = &run->posts[i];
         if (!q->accepted || q->row_count == 0 || cs_delivered(q))
             continue;
-        const cs_request *p = later_sharing(run, q);
+        const cs_post *p = later_sharing(run, q);
         if (p == NULL)
             continue;
         resends++;
@@ -357,27 +339,44 @@ static const char *key_in_clear(const cs_run *run, const cs_request *r)
 /* client/7.apikey/not-in-clear */
 void c7_apikey_not_in_clear(const cs_run *run, cs_outcome *o)
 {
-    size_t leaks = 0;
-    const cs_request *first = NULL;
-    const char *where = NULL;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const char *w = key_in_clear(run, &run->requests[i]);
-        if (w != NULL && leaks++ == 0) {
-            first = &run->requests[i];
-            where = w;
-        }
-    }
+    const cs_audit *au = &run->audit;
+    size_t leaks = au->key_leaks;
+    const char *where = au->key_first_where;
     if (leaks == 0) {
         cs_outcome_set(o, EC_VERDICT_PASS, "%zu requests, the write API key never in clear",
                        run->request_count);
         return;
     }
-    char label[160];
     cs_outcome_set(o, EC_VERDICT_FAIL, "%zu requests carry the write API key in clear; first "
                    "%s, in %s: anyone on the path can now forge and read every post",
-                   leaks, cs_label(first, label, sizeof label), where);
+                   leaks, au->key_first_label, where);
     snprintf(o->expected, sizeof o->expected, "the key never sent");
     snprintf(o->actual, sizeof o->actual, "in %s", where);
+}
+
+/* see client_internal.h: what the audit takes from a request while it is
+ * whole (its headers and body are not kept). */
+void c7_observe(cs_run *run, const cs_request *r)
+{
+    cs_audit *au = &run->audit;
+    if (r->accepted && r->row_count > 0) {
+        au->asc_posts++;
+        for (size_t k = 1; k < r->row_count; k++) {
+            if (r->rows[k].time < r->rows[k - 1].time) {
+                if (au->asc_bad++ == 0) {
+                    au->asc_first = r->seq;
+                    au->asc_a = (long long)r->rows[k - 1].time;
+                    au->asc_b = (long long)r->rows[k].time;
+                }
+                break;
+            }
+        }
+    }
+    const char *w = key_in_clear(run, r);
+    if (w != NULL && au->key_leaks++ == 0) {
+        au->key_first_where = w;
+        cs_label(r, au->key_first_label, sizeof au->key_first_label);
+    }
 }
 
 /* Jitter allowed around a wait of ms: 250 ms or 15 %, whichever is more. */
@@ -460,14 +459,14 @@ const char *c7_judge_retry_after(unsigned retry_after_s, long waited, const long
 }
 
 /* q was not delivered and its rows came again later: the resend, else NULL. */
-static const cs_request *resend_of(const cs_run *run, const cs_request *q)
+static const cs_post *resend_of(const cs_run *run, const cs_post *q)
 {
     if (!q->accepted || q->row_count == 0 || cs_delivered(q))
         return NULL;
     return later_sharing(run, q);
 }
 
-static long wait_ms(const cs_request *q, const cs_request *p)
+static long wait_ms(const cs_post *q, const cs_post *p)
 {
     return (long)((p->arrival - q->arrival) * 1000.0 + 0.5);
 }
@@ -483,8 +482,8 @@ void c7_retry_interval(const cs_run *run, cs_outcome *o)
     unsigned ra_s = 0;
     long ra_wait = -1;
     for (size_t i = 0; plain && chain && best && i < run->request_count; i++) {
-        const cs_request *q = &run->requests[i];
-        const cs_request *p = resend_of(run, q);
+        const cs_post *q = &run->posts[i];
+        const cs_post *p = resend_of(run, q);
         if (p == NULL)
             continue;
         long ms = wait_ms(q, p);
@@ -503,11 +502,11 @@ void c7_retry_interval(const cs_run *run, cs_outcome *o)
         /* The longest run of failures of the same rows: does its wait grow? */
         int start = 1;
         for (size_t j = 0; j < i && start; j++)
-            start = resend_of(run, &run->requests[j]) != q;
+            start = resend_of(run, &run->posts[j]) != q;
         if (!start)
             continue;
         size_t len = 0;
-        for (const cs_request *c = q, *n; c && (n = resend_of(run, c)) && len < cap; c = n)
+        for (const cs_post *c = q, *n; c && (n = resend_of(run, c)) && len < cap; c = n)
             chain[len++] = wait_ms(c, n);
         if (len > best_n) {
             memcpy(best, chain, len * sizeof *best);
@@ -576,9 +575,9 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
     double *after_ack = calloc(run->request_count + 1, sizeof *after_ack);
     double *after_fail = calloc(run->request_count + 1, sizeof *after_fail);
     size_t n_ack = 0, n_fail = 0, posts = 0;
-    const cs_request *prev = NULL;
+    const cs_post *prev = NULL;
     for (size_t i = run->resumed; after_ack && after_fail && i < run->request_count; i++) {
-        const cs_request *r = &run->requests[i];
+        const cs_post *r = &run->posts[i];
         if (!r->accepted)
             continue;
         posts++;
@@ -605,7 +604,7 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
         const ec_client_scenario *sc = run->scenarios[i];
         size_t seen = 0;
         for (size_t k = 0; k < run->request_count; k++)
-            seen += run->requests[k].scenario == (int)i;
+            seen += run->posts[k].scenario == (int)i;
         for (size_t k = seen; k <= sc->step_count; k++) {
             left++;
             int after_failure = k > 0 && !sc->expect_delivered;
@@ -649,7 +648,7 @@ void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
     size_t steps_seen = 0;
     int observed = 0;
     for (size_t k = 0; k < run->request_count; k++) {
-        const cs_request *r = &run->requests[k];
+        const cs_post *r = &run->posts[k];
         if (r->scenario != (int)i)
             continue;
         if (r->step >= 0 && (size_t)r->step < sc->step_count)
@@ -671,11 +670,11 @@ void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
     size_t used = 0;
     ec_verdict verdict = EC_VERDICT_PASS;
     for (size_t k = 0; k < run->request_count; k++) {
-        const cs_request *q = &run->requests[k];
+        const cs_post *q = &run->posts[k];
         if (q->scenario != (int)i || q->step < 0 || (size_t)q->step >= sc->step_count)
             continue;
         describe_reply(q->script, what, sizeof what);
-        const cs_request *p = later_sharing(run, q);
+        const cs_post *p = later_sharing(run, q);
         char part[256];
         ec_verdict v = EC_VERDICT_PASS;
         if (sc->expect_delivered && !q->client_gone) {

@@ -3,6 +3,7 @@
  * (found in the file named after the id's section, see client_suite.h). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -178,19 +179,19 @@ const char *cs_label(const cs_request *r, char *out, size_t cap)
     return out;
 }
 
-size_t cs_rows_shared(const cs_request *a, const cs_request *b)
+size_t cs_rows_shared(const cs_post *a, const cs_post *b)
 {
     size_t shared = 0;
     for (size_t i = 0; i < a->row_count; i++)
         for (size_t j = 0; j < b->row_count; j++)
-            if (strcmp(a->rows[i].key, b->rows[j].key) == 0) {
+            if (a->rows[i].digest == b->rows[j].digest) {
                 shared++;
                 break;
             }
     return shared;
 }
 
-int cs_delivered(const cs_request *r)
+int cs_delivered(const cs_post *r)
 {
     return r->accepted && r->reply_is_ack && !r->client_gone;
 }
@@ -214,4 +215,17 @@ const char *cs_auth_hmac(const cs_request *r)
     const char *auth = cs_header(r, "Authorization", NULL);
     const char *colon = auth ? strchr(auth, ':') : NULL;
     return colon ? colon + 1 : NULL;
+}
+
+void cs_audit_free(cs_audit *a)
+{
+    if (a == NULL)
+        return;
+    free(a->iv_slots);
+    for (size_t i = 0; i < a->bad_count; i++) {
+        free(a->bad[i].remote);
+        free(a->bad[i].detail);
+    }
+    free(a->bad);
+    memset(a, 0, sizeof *a);
 }

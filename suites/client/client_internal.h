@@ -15,9 +15,12 @@
 #include "emoncrypt/message.h"
 #include "emoncrypt/report.h"
 
-/* One row of data as the audit compares them across posts. */
+/* One row of data as the audit compares them across posts: the first 8
+ * bytes of the SHA-256 of its "time|node|name|value" identity (a run of a
+ * million rows has a chance of about 3e-8 that two different rows share
+ * one), so a kept row costs 16 bytes whatever its text. */
 typedef struct {
-    char *key;                    /* "time|node|name|value" identity */
+    uint64_t digest;
     int64_t time;
 } cs_row;
 
@@ -61,20 +64,85 @@ typedef struct {
     unsigned retry_after_s;
     int client_gone;              /* the device left before the answer was complete */
 
-    /* Outcomes of the per-request checks, indexed like the check table. */
+    /* Outcomes of the per-request checks, indexed like the check table
+     * (the suite's one buffer: a request is judged, logged, captured and
+     * folded into the run's aggregates before the next one). */
     cs_outcome *outcomes;
 } cs_request;
 
-/* A protocol-level event (garbage on the socket, a device that left). */
+/* What the audit keeps of one request once it has been answered: no
+ * header, body or outcome, only what the checks across requests read. */
+typedef struct {
+    size_t seq;
+    double arrival;
+    uint64_t connection;
+    unsigned char is_post, accepted, has_iv, absolute_time, weak_identity, reply_is_ack,
+        client_gone;
+    uint8_t iv[EC_IV_LEN];
+    cs_row *rows;
+    size_t row_count;
+    int scenario, step;
+    const ec_scripted_reply *script;
+    unsigned reply_status;
+    unsigned retry_after_s;
+} cs_post;
+
+/* A per-request check's result so far: its worst outcome, the first
+ * request that had it, and how many requests it judged. */
+typedef struct {
+    size_t judged, worst_count;
+    int have;
+    cs_outcome worst;
+    size_t seq;
+    char label[160];
+    char sent[256];
+} cs_aggregate;
+
+/* A malformed connection (client/3.http/well-formed FAILs one row each). */
 typedef struct {
     ec_httpd_event_kind kind;
-    double time;
     uint64_t connection;
     char *remote;
     char *detail;
-} cs_event;
+} cs_bad_connection;
 
-/* The run: options, the key, and everything seen so far. */
+/* A set of 16-byte IVs with the first request that used each. */
+typedef struct {
+    uint8_t iv[EC_IV_LEN];
+    uint32_t seq;                 /* 0 = empty slot */
+} cs_iv_slot;
+
+/* The audit's state, updated as each request is answered. */
+typedef struct {
+    /* client/2.iv/... */
+    size_t with_iv;
+    cs_iv_slot *iv_slots;
+    size_t iv_cap, iv_n;
+    size_t iv_repeats, iv_first_a, iv_first_b;
+    uint8_t iv_first_b_iv[EC_IV_LEN];
+    size_t iv_zeros, iv_zero_first;
+    int have_prev_iv;
+    size_t prev_iv_seq;
+    uint8_t prev_iv[EC_IV_LEN];
+    size_t iv_pairs, iv_steps, iv_hit_a, iv_hit_b;
+    uint8_t iv_hit_a_iv[EC_IV_LEN], iv_hit_b_iv[EC_IV_LEN];
+    size_t iv_timed, iv_timed_first;
+    char iv_timed_where[96];
+    char iv_timed_hex[2 * EC_IV_LEN + 1];
+    /* client/7.time/ascending */
+    size_t asc_posts, asc_bad, asc_first;
+    long long asc_a, asc_b;
+    /* client/7.apikey/not-in-clear */
+    size_t key_leaks;
+    char key_first_label[160];
+    const char *key_first_where;
+    /* client/3.http/well-formed */
+    cs_bad_connection *bad;
+    size_t bad_count, bad_cap, empty_connections;
+} cs_audit;
+
+/* The run: options, the key, and what the audit keeps of what it saw (a
+ * cs_post per request, the checks' running state; no request itself). */
 typedef struct {
     ec_client_suite_options opt;
     uint8_t key[EC_KEY_LEN];
@@ -83,18 +151,20 @@ typedef struct {
     char *username;
     const ec_client_scenario **scenarios;  /* the run list */
     size_t scenario_count;
-    cs_request *requests;
+    cs_post *posts;               /* every request answered, in order */
     size_t request_count, request_cap;
-    cs_event *events;
-    size_t event_count, event_cap;
+    size_t event_count;           /* connection events seen */
+    size_t post_count;            /* requests that were input posts */
+    cs_aggregate *aggregates;     /* per-request checks, like the check table */
+    cs_audit audit;
     double started, ended;        /* Unix seconds: the run's start, and its end
                                      (set when the verdicts are computed) */
-    size_t resumed;               /* requests[0..resumed) came from an earlier run
+    size_t resumed;               /* posts[0..resumed) came from an earlier run
                                      (no resume exists yet: always 0) */
 } cs_run;
 
 /* A delivered post: the device got the correct ack, all of it. */
-int cs_delivered(const cs_request *r);
+int cs_delivered(const cs_post *r);
 
 /* ---- the check table ------------------------------------------------- */
 
@@ -181,6 +251,13 @@ int cs_decodable(const cs_request *r);
 /* The HMAC part of Authorization (after the first ':'), or NULL. */
 const char *cs_auth_hmac(const cs_request *r);
 /* Does any row of later post b equal a row of post a? Returns the count. */
-size_t cs_rows_shared(const cs_request *a, const cs_request *b);
+size_t cs_rows_shared(const cs_post *a, const cs_post *b);
+
+/* Fold an answered request into the audit's state (mock.c calls them in
+ * arrival order, under the suite's lock). */
+void c2_iv_observe(cs_run *run, const cs_request *r);
+void c7_observe(cs_run *run, const cs_request *r);
+/* The state's memory.  NULL-safe. */
+void cs_audit_free(cs_audit *a);
 
 #endif

@@ -30,6 +30,7 @@ struct ec_client_suite {
     size_t step_pos;              /* its next step; step_count = observation */
     int scenarios_done;
     int stopped;
+    cs_outcome *outcomes;         /* the request being answered's, cs_check_count */
     char summary[768];
 };
 
@@ -47,28 +48,18 @@ static char *dup_or_empty(const char *s)
 
 /* ---- recording --------------------------------------------------------- */
 
-static cs_request *new_request(ec_client_suite *s)
+/* The request being answered: judged, logged, captured and folded into
+ * the run's state, then freed; only a cs_post stays. */
+static void init_request(ec_client_suite *s, cs_request *r)
 {
     cs_run *run = &s->run;
-    if (run->request_count == run->request_cap) {
-        size_t cap = run->request_cap ? run->request_cap * 2 : 64;
-        cs_request *grown = realloc(run->requests, cap * sizeof *grown);
-        if (grown == NULL)
-            return NULL;
-        run->requests = grown;
-        run->request_cap = cap;
-    }
-    cs_request *r = &run->requests[run->request_count];
     memset(r, 0, sizeof *r);
     ec_diagnosis_init(&r->diag);
     r->seq = run->request_count + 1;
     r->scenario = -1;
     r->step = -1;
-    r->outcomes = calloc(cs_check_count, sizeof *r->outcomes);
-    if (r->outcomes == NULL)
-        return NULL;
-    run->request_count++;
-    return r;
+    r->outcomes = s->outcomes;
+    memset(r->outcomes, 0, cs_check_count * sizeof *r->outcomes);
 }
 
 static void free_request(cs_request *r)
@@ -83,10 +74,55 @@ static void free_request(cs_request *r)
     free(r->headers);
     free(r->body);
     ec_diagnosis_free(&r->diag);
-    for (size_t i = 0; i < r->row_count; i++)
-        free(r->rows[i].key);
     free(r->rows);
-    free(r->outcomes);
+}
+
+/* Keep what the audit across requests needs of r (its rows move there). */
+static void keep_post(cs_run *run, cs_request *r)
+{
+    if (run->request_count == run->request_cap) {
+        size_t cap = run->request_cap ? run->request_cap * 2 : 64;
+        cs_post *grown = realloc(run->posts, cap * sizeof *grown);
+        if (grown == NULL)
+            return;
+        run->posts = grown;
+        run->request_cap = cap;
+    }
+    cs_post *p = &run->posts[run->request_count++];
+    memset(p, 0, sizeof *p);
+    p->seq = r->seq;
+    p->arrival = r->arrival;
+    p->connection = r->connection;
+    p->is_post = (unsigned char)r->is_post;
+    p->accepted = (unsigned char)r->accepted;
+    p->has_iv = (unsigned char)r->has_iv;
+    p->absolute_time = (unsigned char)r->absolute_time;
+    p->weak_identity = (unsigned char)r->weak_identity;
+    p->reply_is_ack = (unsigned char)r->reply_is_ack;
+    p->client_gone = (unsigned char)r->client_gone;
+    memcpy(p->iv, r->iv, EC_IV_LEN);
+    p->rows = r->rows;
+    p->row_count = r->row_count;
+    r->rows = NULL;
+    r->row_count = 0;
+    p->scenario = r->scenario;
+    p->step = r->step;
+    p->script = r->script;
+    p->reply_status = r->reply_status;
+    p->retry_after_s = r->retry_after_s;
+    run->post_count += p->is_post;
+}
+
+/* A row's identity as the audit keeps it (see cs_row). */
+static uint64_t row_digest(const char *key, size_t n)
+{
+    uint8_t d[EC_SHA256_LEN];
+    if (ec_sha256((const uint8_t *)key, n, d) != EC_OK)
+        return 0;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | d[i];
+    return v;
 }
 
 static int looks_like_input_post(const char *path)
@@ -145,8 +181,9 @@ static void record_rows(cs_request *r, int64_t now)
         memcpy(key, "post|", 5);
         memcpy(key + 5, r->diag.plaintext ? (const char *)r->diag.plaintext : "", n);
         key[5 + n] = 0;
-        r->rows[0].key = key;
+        r->rows[0].digest = row_digest(key, strlen(key));
         r->rows[0].time = a->rows.rows[0].time;
+        free(key);
         r->row_count = 1;
         return;
     }
@@ -167,10 +204,8 @@ static void record_rows(cs_request *r, int64_t now)
         else /* the sender's own t: row time = now - S + t */
             snprintf(key, sizeof key, "t%lld|%s|%s|%s", (long long)(row->time - now + shift),
                      row->node, row->name, value);
-        r->rows[i].key = strdup(key);
+        r->rows[i].digest = row_digest(key, strlen(key));
         r->rows[i].time = row->time;
-        if (r->rows[i].key == NULL)
-            return;
         r->row_count = i + 1;
     }
 }
@@ -351,6 +386,49 @@ static void capture_request(ec_client_suite *s, const cs_request *r, unsigned st
     ec_capture_write(s->capture, &rec);
 }
 
+static int severity(ec_verdict v)
+{
+    switch (v) {
+    case EC_VERDICT_FAIL: return 4;
+    case EC_VERDICT_NON_STRICT: return 3;
+    case EC_VERDICT_PASS: return 2;
+    case EC_VERDICT_INFO: return 1;
+    default: return 0;
+    }
+}
+
+/* Each per-request check's worst outcome so far, naming the first request
+ * that had it (what the report says at the end), and the audit's state. */
+static void fold_request(cs_run *run, const cs_request *r)
+{
+    for (size_t c = 0; c < cs_check_count; c++) {
+        const cs_outcome *o = &r->outcomes[c];
+        cs_aggregate *ag = &run->aggregates[c];
+        if (o->verdict == EC_VERDICT_SKIP)
+            continue;
+        ag->judged++;
+        if (!ag->have || severity(o->verdict) > severity(ag->worst.verdict)) {
+            ag->have = 1;
+            ag->worst = *o;
+            ag->worst_count = 1;
+            ag->seq = r->seq;
+            cs_label(r, ag->label, sizeof ag->label);
+            /* What the device sent, for the request the verdict names. */
+            char iv[2 * EC_IV_LEN + 1] = "";
+            if (r->has_iv)
+                ec_hex_encode(r->iv, EC_IV_LEN, iv, sizeof iv);
+            snprintf(ag->sent, sizeof ag->sent, "request #%zu: %s %s, %zu-byte body%s%s%s",
+                     r->seq, r->method, r->path, r->body_len, iv[0] ? ", IV " : "", iv,
+                     r->diag.reproduced && r->diag.mistakes ? ", built with a known mistake"
+                                                            : "");
+        } else if (o->verdict == ag->worst.verdict) {
+            ag->worst_count++;
+        }
+    }
+    c2_iv_observe(run, r);
+    c7_observe(run, r);
+}
+
 static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply)
 {
     ec_client_suite *s = ctx;
@@ -366,12 +444,9 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
         ec_httpd_reply_body(reply, over, sizeof over - 1);
         return;
     }
-    cs_request *r = new_request(s);
-    if (r == NULL) {
-        pthread_mutex_unlock(&s->lock);
-        ec_httpd_reply_status(reply, 503);
-        return;
-    }
+    cs_request request;
+    cs_request *r = &request;
+    init_request(s, r);
     r->arrival = req->arrival_time > 0 ? req->arrival_time : now_s();
     r->connection = req->connection_id;
     r->method = dup_or_empty(req->method);
@@ -473,6 +548,9 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     }
     log_request(s, r, answer);
     capture_request(s, r, status, content_type, body, body_len);
+    fold_request(&s->run, r);
+    keep_post(&s->run, r); /* out of memory: the audit does without it */
+    free_request(r);
     s->last_request = now_s();
     pthread_mutex_unlock(&s->lock);
 }
@@ -484,26 +562,32 @@ static void on_event(void *ctx, const ec_httpd_event *ev)
     cs_run *run = &s->run;
     if (ev->kind == EC_HTTPD_EV_CLIENT_GONE) {
         for (size_t i = run->request_count; i-- > 0;)
-            if (run->requests[i].connection == ev->connection_id) {
-                run->requests[i].client_gone = 1;
+            if (run->posts[i].connection == ev->connection_id) {
+                run->posts[i].client_gone = 1;
                 break;
             }
     }
-    if (run->event_count == run->event_cap) {
-        size_t cap = run->event_cap ? run->event_cap * 2 : 16;
-        cs_event *grown = realloc(run->events, cap * sizeof *grown);
-        if (grown != NULL) {
-            run->events = grown;
-            run->event_cap = cap;
+    run->event_count++;
+    cs_audit *au = &run->audit;
+    if (ev->kind == EC_HTTPD_EV_EMPTY)
+        au->empty_connections++;
+    if (c3_event_is_malformed(ev->kind)) {
+        /* Each one is a FAIL row of its own in the report: kept. */
+        if (au->bad_count == au->bad_cap) {
+            size_t cap = au->bad_cap ? au->bad_cap * 2 : 16;
+            cs_bad_connection *grown = realloc(au->bad, cap * sizeof *grown);
+            if (grown != NULL) {
+                au->bad = grown;
+                au->bad_cap = cap;
+            }
         }
-    }
-    if (run->event_count < run->event_cap) {
-        cs_event *e = &run->events[run->event_count++];
-        e->kind = ev->kind;
-        e->time = now_s();
-        e->connection = ev->connection_id;
-        e->remote = dup_or_empty(ev->remote_addr);
-        e->detail = dup_or_empty(ev->detail);
+        if (au->bad_count < au->bad_cap) {
+            cs_bad_connection *e = &au->bad[au->bad_count++];
+            e->kind = ev->kind;
+            e->connection = ev->connection_id;
+            e->remote = dup_or_empty(ev->remote_addr);
+            e->detail = dup_or_empty(ev->detail);
+        }
     }
     if (s->run.opt.verbose && ev->kind != EC_HTTPD_EV_CLIENT_GONE)
         mock_log(s, "connection %llu from %s: %s: %s\n", (unsigned long long)ev->connection_id,
@@ -565,7 +649,10 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     s->run.opt.apikey_hex = NULL; /* only the owned copy, wiped on free */
     const char *name = opt->scenario ? opt->scenario : "all";
     s->run.scenarios = calloc(ec_client_scenario_count, sizeof *s->run.scenarios);
-    if (s->run.apikey_hex == NULL || s->run.userid == NULL || s->run.scenarios == NULL) {
+    s->run.aggregates = calloc(cs_check_count, sizeof *s->run.aggregates);
+    s->outcomes = calloc(cs_check_count, sizeof *s->outcomes);
+    if (s->run.apikey_hex == NULL || s->run.userid == NULL || s->run.scenarios == NULL ||
+        s->run.aggregates == NULL || s->outcomes == NULL) {
         ec_client_suite_free(s);
         return EC_E_NOMEM;
     }
@@ -761,52 +848,22 @@ static void add_result(ec_report *report, const cs_run *run, const char *id,
     ec_report_add(report, &cr);
 }
 
-static int severity(ec_verdict v)
-{
-    switch (v) {
-    case EC_VERDICT_FAIL: return 4;
-    case EC_VERDICT_NON_STRICT: return 3;
-    case EC_VERDICT_PASS: return 2;
-    case EC_VERDICT_INFO: return 1;
-    default: return 0;
-    }
-}
-
 /* One result for a per-request check: its worst outcome over all requests,
- * naming the first request that had it. */
+ * naming the first request that had it (fold_request kept them). */
 static void aggregate(const cs_run *run, size_t c, cs_outcome *out, char *sent, size_t sent_cap,
                       size_t *named_seq)
 {
-    size_t judged = 0, worst_count = 0;
-    const cs_request *first = NULL;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_outcome *o = &run->requests[i].outcomes[c];
-        if (o->verdict == EC_VERDICT_SKIP)
-            continue;
-        judged++;
-        if (first == NULL || severity(o->verdict) > severity(first->outcomes[c].verdict)) {
-            first = &run->requests[i];
-            worst_count = 1;
-        } else if (o->verdict == first->outcomes[c].verdict) {
-            worst_count++;
-        }
-    }
+    const cs_aggregate *ag = &run->aggregates[c];
+    size_t judged = ag->judged, worst_count = ag->worst_count;
     memset(out, 0, sizeof *out);
     if (judged == 0) {
         cs_outcome_set(out, EC_VERDICT_SKIP, "no request to judge");
         return;
     }
-    const cs_outcome *w = &first->outcomes[c];
-    char label[160];
-    cs_label(first, label, sizeof label);
-    *named_seq = first->seq;
-    /* What the device sent, for the request the verdict names. */
-    char iv[2 * EC_IV_LEN + 1] = "";
-    if (first->has_iv)
-        ec_hex_encode(first->iv, EC_IV_LEN, iv, sizeof iv);
-    snprintf(sent, sent_cap, "request #%zu: %s %s, %zu-byte body%s%s%s", first->seq,
-             first->method, first->path, first->body_len, iv[0] ? ", IV " : "", iv,
-             first->diag.reproduced && first->diag.mistakes ? ", built with a known mistake" : "");
+    const cs_outcome *w = &ag->worst;
+    const char *label = ag->label;
+    *named_seq = ag->seq;
+    snprintf(sent, sent_cap, "%s", ag->sent);
     if (w->verdict == EC_VERDICT_PASS)
         cs_outcome_set(out, EC_VERDICT_PASS, "%zu requests; e.g. %s", judged, w->message);
     else if (w->verdict == EC_VERDICT_INFO)
@@ -845,10 +902,8 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
             well_formed = c;
         if (k->on_audit == c3_http_well_formed && o.verdict == EC_VERDICT_FAIL) {
             /* One FAIL per broken connection, so each one is seen. */
-            for (size_t e = 0; e < run->event_count; e++) {
-                const cs_event *ev = &run->events[e];
-                if (!c3_event_is_malformed(ev->kind))
-                    continue;
+            for (size_t e = 0; e < run->audit.bad_count; e++) {
+                const cs_bad_connection *ev = &run->audit.bad[e];
                 cs_outcome one;
                 memset(&one, 0, sizeof one);
                 cs_outcome_set(&one, EC_VERDICT_FAIL, "connection %llu from %s: %s: %s",
@@ -885,9 +940,7 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
         add_result(report, run, run->scenarios[i]->id, run->scenarios[i]->requirement, &o, repro,
                    NULL);
     }
-    size_t posts = 0;
-    for (size_t i = 0; i < run->request_count; i++)
-        posts += run->requests[i].is_post;
+    size_t posts = run->post_count;
     char need[400] = "";
     if (complete < run->scenario_count)
         c7_time_needed(run, need, sizeof need);
@@ -912,14 +965,12 @@ void ec_client_suite_free(ec_client_suite *s)
     stop_server(s);
     ec_capture_close(s->capture);
     cs_run *run = &s->run;
-    for (size_t i = 0; i < run->request_count; i++)
-        free_request(&run->requests[i]);
-    free(run->requests);
-    for (size_t i = 0; i < run->event_count; i++) {
-        free(run->events[i].remote);
-        free(run->events[i].detail);
-    }
-    free(run->events);
+    for (size_t i = 0; i < run->request_count && run->posts != NULL; i++)
+        free(run->posts[i].rows);
+    free(run->posts);
+    cs_audit_free(&run->audit);
+    free(run->aggregates);
+    free(s->outcomes);
     if (run->apikey_hex != NULL) {
         ec_wipe(run->apikey_hex, strlen(run->apikey_hex));
         free(run->apikey_hex);
