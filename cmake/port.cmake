@@ -116,6 +116,29 @@ if(EMONCRYPT_TESTS)
   add_test(NAME port/small-work COMMAND port_selftest_openssl --work-bytes 2048)
   set_tests_properties(port/small-work PROPERTIES TIMEOUT 120 LABELS port)
 
+  # emoncrypt port-report (the serial log of a board's self-test ->
+  # JUnit/JSON/HTML): made-up logs, each with the exit code and reports it
+  # must give (tests/port/port_report_check.py), and a real run of the host
+  # self-test through it, passing and (the mutant) failing.
+  set(EC_PORT_REPORT_CHECK ${PROJECT_SOURCE_DIR}/tests/port/port_report_check.py)
+  foreach(mode good fail truncated counts-disagree restart mid-run duplicate unwritable)
+    add_test(NAME port-report/${mode}
+      COMMAND ${EMONCRYPT_PYTHON} ${EC_PORT_REPORT_CHECK} $<TARGET_FILE:emoncrypt>
+              ${CMAKE_CURRENT_BINARY_DIR}/port-report/${mode} ${mode})
+    set_tests_properties(port-report/${mode} PROPERTIES TIMEOUT 60 LABELS port)
+  endforeach()
+  add_test(NAME port-report/host-run
+    COMMAND sh -c "mkdir -p \"$2\" && \"$1\" > \"$2/run.log\"; \"$0\" port-report -q --junit \"$2/run.xml\" < \"$2/run.log\" && [ $(grep -c '<testcase ' \"$2/run.xml\") -ge 300 ]"
+            $<TARGET_FILE:emoncrypt> $<TARGET_FILE:port_selftest_openssl>
+            ${CMAKE_CURRENT_BINARY_DIR}/port-report/host-run)
+  add_test(NAME port-report/host-mutant
+    COMMAND sh -c "mkdir -p \"$3\" && \"$1\" > \"$3/run.log\"; \"$0\" port-report -q --json \"$3/run.json\" \"$3/run.log\"; rc=$?; [ $rc -eq 1 ] && \"$2\" \"$4\" expect \"$3/run.json\" \"$5\" body"
+            $<TARGET_FILE:emoncrypt> $<TARGET_FILE:port_selftest_mutant_cbc>
+            ${EMONCRYPT_PYTHON} ${CMAKE_CURRENT_BINARY_DIR}/port-report/host-mutant
+            ${EC_PORT_REPORT_CHECK} ${EC_PORT_MUTANT_CBC_EXPECT})
+  set_tests_properties(port-report/host-run port-report/host-mutant PROPERTIES
+    TIMEOUT 120 LABELS port)
+
   add_test(NAME port/header-freestanding
     COMMAND ${CMAKE_COMMAND} -DCC=${CMAKE_C_COMPILER} -DPORT_DIR=${EC_PORT_DIR}
             -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/port-freestanding

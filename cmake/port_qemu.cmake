@@ -13,6 +13,8 @@
 #   port-qemu/BOARD/mutant-cbc    the CBC chaining bug is caught there too
 #   port-qemu/BOARD/mutant-stream the streaming verifier's dropped base64
 #                                 carry (ECP_MUTANT_STREAM_CARRY) is caught
+#   (each judged by `emoncrypt port-report` on the run's semihosting log,
+#   JUnit in build/port-qemu/BOARD/*.junit.xml)
 #   port-qemu/footprint           the footprint table (fw/footprint.py):
 #                                 kit/shim/mbedTLS text/data/bss, work
 #                                 buffer used, peak stack; within limits
@@ -57,22 +59,26 @@ function(emoncrypt_port_qemu_board board missing)
             ${EC_PORT_DIR}/fw/toolchain.cmake ${board} ${out})
   emoncrypt_port_qemu_props(port-qemu/${board}/build TIMEOUT 900
     FIXTURES_REQUIRED port_qemu_src FIXTURES_SETUP port_qemu_${board})
+  # Each run is judged by `emoncrypt port-report` on its semihosting log
+  # (port_qemu.sh report): JUnit and JSON beside the log.
+  set(report sh ${EC_PORT_QEMU_SH} report $<TARGET_FILE:emoncrypt> ${board})
+  set(expect ${EMONCRYPT_PYTHON} ${PROJECT_SOURCE_DIR}/tests/port/port_report_check.py)
   add_test(NAME port-qemu/${board}/mbedtls
-    COMMAND sh ${EC_PORT_QEMU_SH} run ${board} ${out}/selftest-mbedtls.elf
-            ${out}/selftest-mbedtls.log)
+    COMMAND ${report} ${out}/selftest-mbedtls.elf ${out}/selftest-mbedtls.log
+            ${out}/selftest-mbedtls.junit.xml)
   emoncrypt_port_qemu_props(port-qemu/${board}/mbedtls TIMEOUT 400
     FIXTURES_REQUIRED port_qemu_${board} FIXTURES_SETUP port_qemu_${board}_run)
   add_test(NAME port-qemu/${board}/mutant-stream
-    COMMAND sh ${EC_PORT_QEMU_SH} run ${board} ${out}/selftest-mutant-stream.elf
-            ${out}/selftest-mutant-stream.log
-            --expect-fail ${EC_PORT_MUTANT_STREAM_EXPECT} --expect-only-check verify-valid)
+    COMMAND ${report} ${out}/selftest-mutant-stream.elf ${out}/selftest-mutant-stream.log
+            ${out}/selftest-mutant-stream.junit.xml
+            ${expect} ${EC_PORT_MUTANT_STREAM_EXPECT} verify-valid)
   emoncrypt_port_qemu_props(port-qemu/${board}/mutant-stream TIMEOUT 400
     FIXTURES_REQUIRED port_qemu_${board})
   set_property(GLOBAL APPEND PROPERTY EC_PORT_QEMU_BOARDS "${board}=${out}")
   add_test(NAME port-qemu/${board}/mutant-cbc
-    COMMAND sh ${EC_PORT_QEMU_SH} run ${board} ${out}/selftest-mutant-cbc.elf
-            ${out}/selftest-mutant-cbc.log
-            --expect-fail ${EC_PORT_MUTANT_CBC_EXPECT} --expect-only-check body)
+    COMMAND ${report} ${out}/selftest-mutant-cbc.elf ${out}/selftest-mutant-cbc.log
+            ${out}/selftest-mutant-cbc.junit.xml
+            ${expect} ${EC_PORT_MUTANT_CBC_EXPECT} body)
   emoncrypt_port_qemu_props(port-qemu/${board}/mutant-cbc TIMEOUT 400
     FIXTURES_REQUIRED port_qemu_${board})
 endfunction()

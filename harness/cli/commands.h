@@ -28,6 +28,7 @@
     X(replay,  "replay",  "re-send captured device traffic to a server and compare the answers") \
     X(load,    "load",    "simulate a fleet of devices posting to a server: rate, latency, errors") \
     X(fleet,   "fleet",   "export a fleet as a Tsung scenario and corpus; check what a Tsung run did") \
+    X(port_report, "port-report", "read a port-kit self-test's serial log (a board, QEMU): JUnit, JSON, HTML") \
     X(help,    "help",    "show the help of emoncrypt or of one command")
 
 #define EC_CLI_DECLARE_(ident, name, summary) \

@@ -855,6 +855,8 @@ typedef struct {
     ecp_status first_status;
     int stop;
     int kit_build;      /* port->build is the kit's: check it streamed */
+    ecp_case_fn on_case;
+    void *case_ctx;
 } run_state;
 
 static void fail(run_state *rs, const char *tc_id, const char *check,
@@ -875,6 +877,29 @@ static void fail(run_state *rs, const char *tc_id, const char *check,
         if (rs->on_failure(rs->failure_ctx, &f) != 0)
             rs->stop = 1;
     }
+}
+
+/* A case is done: its verdict from the failures since failed_before
+ * (skip_reason non-NULL: it was not run). */
+static void case_done(run_state *rs, const char *tc_id, const char *kind,
+                      unsigned failed_before, const char *skip_reason)
+{
+    if (rs->on_case == NULL)
+        return;
+    ecp_case c;
+    c.tc_id = tc_id;
+    c.kind = kind;
+    c.failed_checks = rs->result->failed - failed_before;
+    c.skip_reason = NULL;
+    if (c.failed_checks > 0) {
+        c.verdict = ECP_CASE_FAIL;
+    } else if (skip_reason != NULL) {
+        c.verdict = ECP_CASE_SKIP;
+        c.skip_reason = skip_reason;
+    } else {
+        c.verdict = ECP_CASE_PASS;
+    }
+    rs->on_case(rs->case_ctx, &c);
 }
 
 /* Byte offset of the first difference, -1 when equal. */
@@ -917,13 +942,17 @@ static void kat_expect(run_state *rs, const char *tc_id, ecp_status st,
                        const uint8_t *got, size_t n, const char *expected_hex)
 {
     char got_hex[2 * 64 + 1];
+    unsigned before = rs->result->failed;
+    if (rs->stop)
+        return;     /* on_failure asked to stop */
     rs->result->kat_run++;
     if (st != ECP_OK) {
         fail(rs, tc_id, "primitive", st, expected_hex, NULL, -1);
-        return;
+    } else {
+        hex_encode(got, n, got_hex);
+        check_text(rs, tc_id, "primitive", expected_hex, 2 * n, got_hex, 2 * n);
     }
-    hex_encode(got, n, got_hex);
-    check_text(rs, tc_id, "primitive", expected_hex, 2 * n, got_hex, 2 * n);
+    case_done(rs, tc_id, "kat", before, NULL);
 }
 
 /* Known answers for each primitive first, so that a broken port is told
@@ -1291,31 +1320,34 @@ static void run_reject(run_state *rs, const emoncrypt_vector *v)
 }
 
 /* The random source: two draws differ and are not all zero, and a
- * request built with a fresh IV decodes back through the verifier. */
-static void run_random(run_state *rs, scratch s)
+ * request built with a fresh IV decodes back through the verifier.  Two
+ * cases; the round trip is not run when the draws failed. */
+static int run_random_distinct(run_state *rs, const char *id)
 {
     const ecp_shim *shim = rs->port->shim;
-    static const char id_distinct[] = "kit/random-distinct-ivs";
-    static const char id_roundtrip[] = "kit/random-iv-roundtrip";
     uint8_t a[ECP_IV_LEN], b[ECP_IV_LEN], zero[ECP_IV_LEN];
     bytes_fill(zero, 0, sizeof zero);
-    rs->result->kat_run += 2;
     if (shim->random == NULL) {
-        fail(rs, id_distinct, "random", ECP_E_SHIM_MISSING, NULL, NULL, -1);
-        return;
+        fail(rs, id, "random", ECP_E_SHIM_MISSING, NULL, NULL, -1);
+        return 0;
     }
     if (shim->random(shim->ctx, a, sizeof a) != 0
         || shim->random(shim->ctx, b, sizeof b) != 0) {
-        fail(rs, id_distinct, "random", ECP_E_SHIM, NULL, NULL, -1);
-        return;
+        fail(rs, id, "random", ECP_E_SHIM, NULL, NULL, -1);
+        return 0;
     }
     if (bytes_equal(a, b, sizeof a) || bytes_equal(a, zero, sizeof a)
         || bytes_equal(b, zero, sizeof b)) {
-        fail(rs, id_distinct, "random", ECP_OK, "two different non-zero IVs",
+        fail(rs, id, "random", ECP_OK, "two different non-zero IVs",
              "a repeated or zero IV", -1);
-        return;
+        return 0;
     }
+    return 1;
+}
 
+static void run_random_roundtrip(run_state *rs, const char *id, scratch s)
+{
+    const ecp_shim *shim = rs->port->shim;
     static const uint8_t key[ECP_KEY_LEN] = {
         0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
         0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
@@ -1326,7 +1358,7 @@ static void run_random(run_state *rs, scratch s)
     char *auth = (char *)scratch_take(&s, ECP_AUTH_CAP(1));
     uint8_t *decoded = scratch_take(&s, body_cap);
     if (body == NULL || auth == NULL || decoded == NULL) {
-        fail(rs, id_roundtrip, "workspace", ECP_E_BUFFER, NULL, NULL, -1);
+        fail(rs, id, "workspace", ECP_E_BUFFER, NULL, NULL, -1);
         return;
     }
     size_t body_len = 0, decoded_len = 0;
@@ -1336,15 +1368,41 @@ static void run_random(run_state *rs, scratch s)
         st = ecp_request_verify(shim, key, auth, body, body_len, decoded,
                                 body_cap, &decoded_len);
     if (st != ECP_OK)
-        fail(rs, id_roundtrip, "roundtrip", st, "ok", ecp_status_name(st), -1);
+        fail(rs, id, "roundtrip", st, "ok", ecp_status_name(st), -1);
     else if (decoded_len != wire_len || !bytes_equal(decoded, wire, wire_len))
-        fail(rs, id_roundtrip, "roundtrip", ECP_OK, NULL, NULL, -1);
+        fail(rs, id, "roundtrip", ECP_OK, NULL, NULL, -1);
+}
+
+static void run_random(run_state *rs, scratch s)
+{
+    static const char id_distinct[] = "kit/random-distinct-ivs";
+    static const char id_roundtrip[] = "kit/random-iv-roundtrip";
+    rs->result->kat_run += 2;
+    unsigned before = rs->result->failed;
+    int drawn = run_random_distinct(rs, id_distinct);
+    case_done(rs, id_distinct, "kit", before, NULL);
+    if (rs->stop)
+        return;
+    before = rs->result->failed;
+    if (drawn)
+        run_random_roundtrip(rs, id_roundtrip, s);
+    case_done(rs, id_roundtrip, "kit", before, drawn ? NULL : "not-run");
 }
 
 /* see emoncrypt_port.h */
 ecp_status ecp_selftest(const ecp_port *port, uint8_t *work, size_t work_cap,
                         ecp_failure_fn on_failure, void *failure_ctx,
                         ecp_selftest_result *result)
+{
+    return ecp_selftest_cases(port, work, work_cap, on_failure, failure_ctx,
+                              NULL, NULL, result);
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_selftest_cases(const ecp_port *port, uint8_t *work,
+                              size_t work_cap, ecp_failure_fn on_failure,
+                              void *failure_ctx, ecp_case_fn on_case,
+                              void *case_ctx, ecp_selftest_result *result)
 {
     ecp_selftest_result local;
     if (result == NULL)
@@ -1361,7 +1419,7 @@ ecp_status ecp_selftest(const ecp_port *port, uint8_t *work, size_t work_cap,
     if (effective.ack_check == NULL)
         effective.ack_check = ecp_ack_check;
     run_state rs = {&effective, on_failure, failure_ctx, result, ECP_OK, 0,
-                    port->build == NULL};
+                    port->build == NULL, on_case, case_ctx};
     scratch all = {work, work_cap};
 
     const ecp_shim *shim = port->shim;
@@ -1369,6 +1427,7 @@ ecp_status ecp_selftest(const ecp_port *port, uint8_t *work, size_t work_cap,
         fail(&rs, "kit/shim", "shim-incomplete", ECP_E_SHIM_MISSING,
              "AES blocks or CBC (both directions), sha256 and the "
              "incremental sha256_begin/update/end", NULL, -1);
+        case_done(&rs, "kit/shim", "kit", 0, NULL);
         return rs.first_status;
     }
 
@@ -1378,14 +1437,17 @@ ecp_status ecp_selftest(const ecp_port *port, uint8_t *work, size_t work_cap,
     size_t count = sizeof emoncrypt_vectors / sizeof emoncrypt_vectors[0];
     for (size_t i = 0; i < count && !rs.stop; i++) {
         const emoncrypt_vector *v = &emoncrypt_vectors[i];
-        if (!in_scope_profile(v->profile)) {
+        unsigned failed = result->failed, skipped = result->skipped;
+        unsigned too_large = result->too_large;
+        if (!in_scope_profile(v->profile))
             result->skipped++;
-            continue;
-        }
-        if (text_equal(v->result, "valid"))
+        else if (text_equal(v->result, "valid"))
             run_valid(&rs, v, all);
         else
             run_reject(&rs, v);
+        case_done(&rs, v->tc_id, v->result, failed,
+                  result->skipped != skipped ? "out-of-scope"
+                  : result->too_large != too_large ? "too-large" : NULL);
     }
     if (!rs.stop)
         run_random(&rs, all);

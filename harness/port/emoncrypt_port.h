@@ -316,6 +316,38 @@ ecp_status ecp_selftest(const ecp_port *port, uint8_t *work, size_t work_cap,
                         ecp_failure_fn on_failure, void *failure_ctx,
                         ecp_selftest_result *result);
 
+/* One case of the run and how it ended, handed to ecp_selftest_cases's
+ * on_case after the case (a known answer, a vector, a kit check) is done:
+ * after every on_failure call for it.  This is what a board prints one
+ * machine-readable line per case from (port_main.c, README section 7). */
+typedef enum {
+    ECP_CASE_PASS = 0,
+    ECP_CASE_FAIL,
+    ECP_CASE_SKIP
+} ecp_case_verdict;
+
+typedef struct {
+    const char *tc_id;       /* as in ecp_failure */
+    const char *kind;        /* "kat" (primitive known answer), "kit" (the
+                                kit's own: shim, random source), or the
+                                vector's result: "valid", "invalid",
+                                "acceptable" */
+    ecp_case_verdict verdict;
+    const char *skip_reason; /* SKIP: "out-of-scope", "too-large" (work[]
+                                too small) or "not-run" (an earlier check
+                                it needs failed); else NULL */
+    unsigned failed_checks;  /* FAIL: how many of its checks failed */
+} ecp_case;
+
+typedef void (*ecp_case_fn)(void *ctx, const ecp_case *c);
+
+/* ecp_selftest, and on_case (may be NULL) is called once per case, in
+ * order.  ecp_selftest(...) is ecp_selftest_cases(..., NULL, NULL, ...). */
+ecp_status ecp_selftest_cases(const ecp_port *port, uint8_t *work,
+                              size_t work_cap, ecp_failure_fn on_failure,
+                              void *failure_ctx, ecp_case_fn on_case,
+                              void *case_ctx, ecp_selftest_result *result);
+
 #ifdef __cplusplus
 }
 #endif

@@ -282,6 +282,108 @@ static void incomplete_shim(const ecp_shim *shim)
           ecp_status_name(st));
 }
 
+/* ecp_selftest_cases: one case callback per case, after its failures,
+ * and the counts add up to the run's; a run stopped by on_failure reports
+ * no case after the stop. */
+typedef struct {
+    unsigned by_verdict[3];
+    unsigned failures_seen;     /* on_failure calls so far */
+    unsigned bad_order;         /* FAIL cases with no failure before them */
+    unsigned checks_mismatch;   /* failed_checks != failures since the last case */
+    unsigned since_last;
+    const char *first_id;
+} case_count;
+
+static int count_case_failure(void *ctx, const ecp_failure *f)
+{
+    case_count *cc = ctx;
+    (void)f;
+    cc->failures_seen++;
+    cc->since_last++;
+    return 0;
+}
+
+static int stop_at_first(void *ctx, const ecp_failure *f)
+{
+    count_case_failure(ctx, f);
+    return 1;
+}
+
+static void count_case(void *ctx, const ecp_case *c)
+{
+    case_count *cc = ctx;
+    cc->by_verdict[c->verdict]++;
+    if (cc->first_id == NULL)
+        cc->first_id = c->tc_id;
+    if (c->verdict == ECP_CASE_FAIL && cc->since_last == 0)
+        cc->bad_order++;
+    if (c->failed_checks != cc->since_last)
+        cc->checks_mismatch++;
+    if ((c->verdict == ECP_CASE_SKIP) != (c->skip_reason != NULL))
+        cc->checks_mismatch++;
+    cc->since_last = 0;
+}
+
+static int broken_sha256(void *ctx, const ecp_bytes *parts, size_t count, uint8_t out[32])
+{
+    (void)ctx;
+    (void)parts;
+    (void)count;
+    memset(out, 0, 32);
+    return 0;
+}
+
+static void case_callbacks(const ecp_shim *shim)
+{
+    static uint8_t work[2048];
+    ecp_port port = {shim, NULL, NULL};
+    ecp_selftest_result r;
+    case_count cc;
+    memset(&cc, 0, sizeof cc);
+    ecp_status st = ecp_selftest_cases(&port, work, sizeof work, count_case_failure, &cc,
+                                       count_case, &cc, &r);
+    unsigned total = cc.by_verdict[0] + cc.by_verdict[1] + cc.by_verdict[2];
+    CHECK(st == ECP_OK && cc.by_verdict[ECP_CASE_FAIL] == 0 && total > 300
+          && total == r.kat_run + r.valid_run + r.invalid_run + r.strict_reject_run
+                      + r.skipped + r.too_large
+          && cc.by_verdict[ECP_CASE_SKIP] == r.skipped + r.too_large
+          && cc.first_id != NULL && strcmp(cc.first_id, "kat/sha256-abc") == 0,
+          "cases: %u (%u pass, %u skip) for %u kat/kit, %u valid, %u invalid, %u strict, "
+          "%u skipped, %u too large", total, cc.by_verdict[0], cc.by_verdict[2], r.kat_run,
+          r.valid_run, r.invalid_run, r.strict_reject_run, r.skipped, r.too_large);
+
+    /* A broken SHA-256: every case that fails says so after its failures,
+     * with their number. */
+    ecp_shim broken = *shim;
+    broken.sha256 = broken_sha256;
+    port.shim = &broken;
+    memset(&cc, 0, sizeof cc);
+    ecp_selftest_cases(&port, work, sizeof work, count_case_failure, &cc, count_case, &cc, &r);
+    CHECK(cc.by_verdict[ECP_CASE_FAIL] > 0 && cc.bad_order == 0 && cc.checks_mismatch == 0
+          && cc.failures_seen == r.failed,
+          "broken sha256: %u FAIL cases, %u without a failure, %u miscounted",
+          cc.by_verdict[ECP_CASE_FAIL], cc.bad_order, cc.checks_mismatch);
+
+    /* Stopped at the first failure: that case is the last reported. */
+    memset(&cc, 0, sizeof cc);
+    ecp_selftest_cases(&port, work, sizeof work, stop_at_first, &cc, count_case, &cc, &r);
+    CHECK(cc.failures_seen == 1 && cc.by_verdict[ECP_CASE_FAIL] == 1
+          && cc.by_verdict[ECP_CASE_PASS] + cc.by_verdict[ECP_CASE_SKIP] == 0
+          && cc.first_id != NULL && strcmp(cc.first_id, "kat/sha256-abc") == 0,
+          "stopped run: %u failures, %u cases after the stop", cc.failures_seen,
+          cc.by_verdict[ECP_CASE_PASS] + cc.by_verdict[ECP_CASE_SKIP]);
+
+    /* An incomplete shim: one case, kit/shim, FAIL. */
+    ecp_shim no_sha = *shim;
+    no_sha.sha256_begin = NULL;
+    port.shim = &no_sha;
+    memset(&cc, 0, sizeof cc);
+    ecp_selftest_cases(&port, work, sizeof work, NULL, NULL, count_case, &cc, &r);
+    CHECK(cc.by_verdict[ECP_CASE_FAIL] == 1 && cc.by_verdict[0] + cc.by_verdict[2] == 0
+          && cc.first_id != NULL && strcmp(cc.first_id, "kit/shim") == 0,
+          "incomplete shim: one case kit/shim FAIL");
+}
+
 int main(void)
 {
     const ecp_shim *shim = port_host_shim();
@@ -295,6 +397,7 @@ int main(void)
     verifier(shim);
     streaming(shim);
     incomplete_shim(shim);
+    case_callbacks(shim);
     printf("port kit: %d failed checks\n", failures);
     return failures == 0 ? 0 : 1;
 }

@@ -6,6 +6,14 @@
 #   port_qemu.sh fetch SRC_DIR
 #   port_qemu.sh build SRC_DIR PORT_DIR TOOLCHAIN TARGET BUILD_DIR
 #   port_qemu.sh run   TARGET ELF LOG [SELFTEST ARGS...]
+#   port_qemu.sh report EMONCRYPT TARGET ELF LOG JUNIT [PYTHON CHECK FIRST ONLY]
+#
+# report runs the image as run does, then judges its log with
+# `emoncrypt port-report LOG --junit JUNIT --json JUNIT.json`: the exit
+# code is port-report's.  With PYTHON CHECK FIRST ONLY (a mutant), the run
+# passes only when port-report exits 1 and CHECK (tests/port/
+# port_report_check.py expect) finds the first FAIL at FIRST and every
+# FAIL in check ONLY.
 #
 # Exit codes: 0 pass, 1 failure, 2 usage/set-up error, 77 skipped (what is
 # missing is printed).
@@ -74,7 +82,23 @@ run)
     [ $rc -eq 124 ] && { echo "port_qemu.sh: $elf did not finish in 300 s"; exit 1; }
     exit $rc
     ;;
+report)
+    [ $# -eq 5 ] || [ $# -eq 9 ] || die "usage: report EMONCRYPT TARGET ELF LOG JUNIT [PYTHON CHECK FIRST ONLY]"
+    ec=$1 target=$2 elf=$3 log=$4 junit=$5
+    [ -f "$elf" ] || skip "$elf not built (see port-qemu/$target/build)"
+    sh "$0" run "$target" "$elf" "$log" >/dev/null
+    rc=$?
+    [ $rc -eq 77 ] && skip "the run was skipped"
+    echo "port_qemu.sh: $elf exited $rc under QEMU; its log, judged by port-report:"
+    rm -f "$junit" "$junit.json"
+    "$ec" port-report "$log" -q --junit "$junit" --json "$junit.json"
+    rc=$?
+    echo "port_qemu.sh: port-report exit $rc, JUnit in $junit"
+    [ $# -eq 5 ] && exit $rc
+    [ $rc -eq 1 ] || { echo "port_qemu.sh: the mutant must fail (port-report exit 1)"; exit 1; }
+    "$6" "$7" expect "$junit.json" "$8" "$9"
+    ;;
 *)
-    die "usage: port_qemu.sh fetch|build|run ..."
+    die "usage: port_qemu.sh fetch|build|run|report ..."
     ;;
 esac
