@@ -32,6 +32,7 @@ struct ec_httpd {
     struct MHD_Daemon *daemon;
     ec_httpd_handler handler;
     ec_httpd_event_hook on_event;
+    void (*on_done)(void *ctx, uint64_t connection_id);
     void *ctx;
     size_t max_body;
     unsigned port;
@@ -406,6 +407,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                  "reply to %s %s ended early by %s", rq->method ? rq->method : "?", rq->uri,
                  reason);
     }
+    if (rq->handled && s->on_done && !atomic_load(&s->stopping))
+        s->on_done(s->ctx, rq->conn ? rq->conn->id : 0);
     free(rq->uri);
     free(rq->method);
     free(rq->body);
@@ -872,6 +875,7 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
     }
     s->handler = config->handler;
     s->on_event = config->on_event;
+    s->on_done = config->on_done;
     s->ctx = config->ctx;
     s->max_body = config->max_body ? config->max_body : DEFAULT_MAX_BODY;
     atomic_init(&s->stopping, 0);

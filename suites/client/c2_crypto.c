@@ -176,7 +176,7 @@ static size_t iv_seen(cs_audit *a, const uint8_t *iv, size_t seq)
 {
     if ((a->iv_n + 1) * 5 > a->iv_cap * 4) {
         size_t cap = a->iv_cap ? a->iv_cap * 2 : 1024;
-        cs_iv_slot *slots = calloc(cap, sizeof *slots);
+        cs_iv_slot *slots = cs_big_calloc(cap, sizeof *slots);
         if (slots == NULL)
             return 0;
         for (size_t i = 0; i < a->iv_cap; i++) {
@@ -187,7 +187,7 @@ static size_t iv_seen(cs_audit *a, const uint8_t *iv, size_t seq)
                 j = (j + 1) & (cap - 1);
             slots[j] = a->iv_slots[i];
         }
-        free(a->iv_slots);
+        cs_big_free(a->iv_slots, a->iv_cap, sizeof *a->iv_slots);
         a->iv_slots = slots;
         a->iv_cap = cap;
     }

@@ -10,90 +10,230 @@
 
 #include "client/client_internal.h"
 
-/* The rows of delivered posts, as a hash set from row key to the post
- * that delivered it first: a field run of days has thousands of posts, and
- * comparing each with every earlier one would take minutes. */
-typedef struct {
-    uint64_t key;                 /* a row's digest */
-    const cs_post *by;            /* NULL = empty slot */
-} delivered_slot;
+/* ---- the state across posts (cs_history) -------------------------------- */
 
-typedef struct {
-    delivered_slot *slots;
-    size_t cap, n;
-} delivered_set;
-
-/* The digest is SHA-256's first bytes: already well spread. */
-static size_t hash_key(uint64_t key)
+/* The rows of delivered posts, as a hash table from row digest to the post
+ * that delivered it, one entry per delivered row: a field run of days has
+ * thousands of posts, and comparing each with every earlier one would take
+ * minutes.  The digest is SHA-256's first bytes: already well spread. */
+static size_t acked_slot(const cs_history *h, uint64_t key)
 {
-    return (size_t)key;
+    return (size_t)key & (h->acked_cap - 1);
 }
 
-static const cs_post *delivered_find(const delivered_set *d, uint64_t key)
+/* The first post that delivered a row with this digest, 0 = none. */
+static size_t acked_find(const cs_history *h, uint64_t key)
 {
-    if (d->cap == 0)
-        return NULL;
-    for (size_t i = hash_key(key) & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
-        if (d->slots[i].by == NULL)
-            return NULL;
-        if (d->slots[i].key == key)
-            return d->slots[i].by;
-    }
+    size_t first = 0;
+    if (h->acked_cap == 0)
+        return 0;
+    for (size_t i = acked_slot(h, key); h->acked_seq[i] != 0; i = (i + 1) & (h->acked_cap - 1))
+        if (h->acked_digest[i] == key && (first == 0 || h->acked_seq[i] < first))
+            first = h->acked_seq[i];
+    return first;
 }
 
-static void delivered_add(delivered_set *d, uint64_t key, const cs_post *by)
+/* Kept at most 80 % full. */
+static void acked_add(cs_history *h, uint64_t key, size_t seq)
 {
-    if ((d->n + 1) * 2 > d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 256;
-        delivered_slot *slots = calloc(cap, sizeof *slots);
-        if (slots == NULL)
+    if ((h->acked_n + 1) * 5 > h->acked_cap * 4) {
+        size_t cap = h->acked_cap ? h->acked_cap * 2 : 1024;
+        uint64_t *digest = cs_big_calloc(cap, sizeof *digest);
+        uint32_t *seqs = cs_big_calloc(cap, sizeof *seqs);
+        if (digest == NULL || seqs == NULL) {
+            cs_big_free(digest, cap, sizeof *digest);
+            cs_big_free(seqs, cap, sizeof *seqs);
             return;
-        for (size_t i = 0; i < d->cap; i++) {
-            if (d->slots[i].by == NULL)
-                continue;
-            size_t j = hash_key(d->slots[i].key) & (cap - 1);
-            while (slots[j].by != NULL)
-                j = (j + 1) & (cap - 1);
-            slots[j] = d->slots[i];
         }
-        free(d->slots);
-        d->slots = slots;
-        d->cap = cap;
+        for (size_t i = 0; i < h->acked_cap; i++) {
+            if (h->acked_seq[i] == 0)
+                continue;
+            size_t j = (size_t)h->acked_digest[i] & (cap - 1);
+            while (seqs[j] != 0)
+                j = (j + 1) & (cap - 1);
+            digest[j] = h->acked_digest[i];
+            seqs[j] = h->acked_seq[i];
+        }
+        cs_big_free(h->acked_digest, h->acked_cap, sizeof *h->acked_digest);
+        cs_big_free(h->acked_seq, h->acked_cap, sizeof *h->acked_seq);
+        h->acked_digest = digest;
+        h->acked_seq = seqs;
+        h->acked_cap = cap;
     }
-    size_t i = hash_key(key) & (d->cap - 1);
-    while (d->slots[i].by != NULL) {
-        if (d->slots[i].key == key)
-            return; /* the first delivery is kept */
-        i = (i + 1) & (d->cap - 1);
-    }
-    d->slots[i].key = key;
-    d->slots[i].by = by;
-    d->n++;
+    size_t i = acked_slot(h, key);
+    while (h->acked_seq[i] != 0)
+        i = (i + 1) & (h->acked_cap - 1);
+    h->acked_digest[i] = key;
+    h->acked_seq[i] = (uint32_t)seq;
+    h->acked_n++;
 }
 
-static void delivered_add_post(delivered_set *d, const cs_post *r)
+/* How many rows of the delivered post orig are among r's rows (what
+ * cs_rows_shared(orig, r) said when orig was kept): a pass over the table,
+ * once per run. */
+static size_t acked_shared(const cs_history *h, size_t orig, const cs_post *r)
 {
-    for (size_t k = 0; k < r->row_count; k++)
-        delivered_add(d, r->rows[k].digest, r);
-}
-
-/* The first later accepted post that carries a row of q, or NULL. */
-static const cs_post *later_sharing(const cs_run *run, const cs_post *q)
-{
-    for (size_t j = (size_t)(q - run->posts) + 1; j < run->request_count; j++) {
-        const cs_post *p = &run->posts[j];
-        if (p->accepted && cs_rows_shared(q, p) > 0)
-            return p;
+    size_t shared = 0;
+    for (size_t i = 0; i < h->acked_cap; i++) {
+        if (h->acked_seq[i] != orig)
+            continue;
+        for (size_t k = 0; k < r->row_count; k++)
+            if (r->rows[k].digest == h->acked_digest[i]) {
+                shared++;
+                break;
+            }
     }
-    return NULL;
+    return shared;
 }
 
-static int later_accepted_exists(const cs_run *run, const cs_post *q)
+/* v[n++] = x, growing v (from the kernel, see cs_big_calloc). */
+static void push_double(double **v, size_t *n, size_t *cap, double x)
 {
-    for (size_t j = (size_t)(q - run->posts) + 1; j < run->request_count; j++)
-        if (run->posts[j].accepted)
-            return 1;
-    return 0;
+    if (*n == *cap) {
+        size_t c = *cap ? *cap * 2 : 1024;
+        double *grown = cs_big_calloc(c, sizeof *grown);
+        if (grown == NULL)
+            return;
+        if (*n)
+            memcpy(grown, *v, *n * sizeof *grown);
+        cs_big_free(*v, *cap, sizeof **v);
+        *v = grown;
+        *cap = c;
+    }
+    (*v)[(*n)++] = x;
+}
+
+/* see client_internal.h */
+void c7_settle(cs_run *run, const cs_post *r)
+{
+    cs_history *h = &run->history;
+    int delivered = cs_delivered(r);
+    /* client/7.time/never-backwards: a new row older than one acked */
+    if (r->accepted && r->absolute_time && r->row_count > 0) {
+        h->nb_posts++;
+        if (h->nb_have_max) {
+            for (size_t k = 0; k < r->row_count; k++) {
+                if (r->rows[k].time >= h->nb_max)
+                    continue;
+                /* A row sent again exactly is client/7.ack/no-duplicates's. */
+                if (acked_find(h, r->rows[k].digest) == 0) {
+                    if (h->nb_bad++ == 0) {
+                        h->nb_first = r->seq;
+                        h->nb_got = (long long)r->rows[k].time;
+                    }
+                    break;
+                }
+            }
+        }
+        if (delivered)
+            for (size_t k = 0; k < r->row_count; k++)
+                if (!h->nb_have_max || r->rows[k].time > h->nb_max) {
+                    h->nb_max = r->rows[k].time;
+                    h->nb_have_max = 1;
+                }
+    }
+    /* client/7.ack/no-duplicates: an acked row sent again */
+    if (r->accepted && r->row_count > 0) {
+        h->nd_posts++;
+        size_t q = 0;
+        for (size_t k = 0; k < r->row_count && q == 0; k++)
+            q = acked_find(h, r->rows[k].digest);
+        if (q != 0 && r->weak_identity)
+            h->nd_weak++;
+        else if (q != 0 && h->nd_dups++ == 0) {
+            h->nd_first = r->seq;
+            h->nd_orig = q;
+            h->nd_shared = acked_shared(h, q, r);
+        }
+    }
+    /* Is r the resend of a post still watched (the first later accepted
+     * post that carries one of its rows)? */
+    if (r->accepted) {
+        for (size_t w = 0; w < h->watch_n; w++) {
+            cs_watch *x = &h->watch[w];
+            if (x->found || cs_rows_shared(&x->post, r) == 0)
+                continue;
+            x->found = 1;
+            x->p_seq = r->seq;
+            x->p_arrival = r->arrival;
+            x->p_has_iv = r->has_iv;
+            memcpy(x->p_iv, r->iv, EC_IV_LEN);
+            free(x->post.rows);
+            x->post.rows = NULL;
+            x->post.row_count = 0;
+        }
+    }
+    if (delivered && r->accepted && r->row_count > 0)
+        for (size_t k = 0; k < r->row_count; k++)
+            acked_add(h, r->rows[k].digest, r->seq);
+    /* Watch r when its resend matters: not delivered, or a scripted step. */
+    int undelivered = r->accepted && r->row_count > 0 && !delivered;
+    int scripted = r->scenario >= 0 && r->step >= 0 &&
+                   (size_t)r->step < run->scenarios[r->scenario]->step_count;
+    if (undelivered || scripted) {
+        if (h->watch_n == h->watch_cap) {
+            size_t cap = h->watch_cap ? h->watch_cap * 2 : 16;
+            cs_watch *grown = realloc(h->watch, cap * sizeof *grown);
+            if (grown != NULL) {
+                h->watch = grown;
+                h->watch_cap = cap;
+            }
+        }
+        if (h->watch_n < h->watch_cap) {
+            cs_watch *x = &h->watch[h->watch_n];
+            memset(x, 0, sizeof *x);
+            x->post = *r;
+            x->post.rows = r->row_count ? malloc(r->row_count * sizeof *r->rows) : NULL;
+            if (x->post.rows != NULL)
+                memcpy(x->post.rows, r->rows, r->row_count * sizeof *r->rows);
+            else
+                x->post.row_count = 0;
+            x->undelivered = undelivered;
+            x->scripted = scripted;
+            h->watch_n++;
+        }
+    }
+    if (r->accepted) {
+        h->last_accepted = r->seq;
+        /* the device's pace (c7_time_needed) */
+        h->accepted_posts++;
+        if (h->have_prev) {
+            double gap = r->arrival - h->prev_arrival;
+            if (h->prev_delivered)
+                push_double(&h->after_ack, &h->n_ack, &h->cap_ack, gap);
+            else
+                push_double(&h->after_fail, &h->n_fail, &h->cap_fail, gap);
+        }
+        h->have_prev = 1;
+        h->prev_arrival = r->arrival;
+        h->prev_delivered = delivered;
+    }
+    if (r->scenario >= 0 && h->sc_posts != NULL) {
+        size_t i = (size_t)r->scenario;
+        h->sc_posts[i]++;
+        if (r->step >= 0 && (size_t)r->step < run->scenarios[i]->step_count)
+            h->sc_steps[i]++;
+        else
+            h->sc_observed[i] = 1;
+    }
+}
+
+/* see client_internal.h */
+void cs_history_free(cs_history *h)
+{
+    if (h == NULL)
+        return;
+    cs_big_free(h->acked_digest, h->acked_cap, sizeof *h->acked_digest);
+    cs_big_free(h->acked_seq, h->acked_cap, sizeof *h->acked_seq);
+    for (size_t w = 0; w < h->watch_n; w++)
+        free(h->watch[w].post.rows);
+    free(h->watch);
+    cs_big_free(h->after_ack, h->cap_ack, sizeof *h->after_ack);
+    cs_big_free(h->after_fail, h->cap_fail, sizeof *h->after_fail);
+    free(h->sc_posts);
+    free(h->sc_steps);
+    free(h->sc_observed);
+    memset(h, 0, sizeof *h);
 }
 
 /* client/7.time/ascending */
@@ -119,41 +259,9 @@ void c7_time_ascending(const cs_run *run, cs_outcome *o)
 /* client/7.time/never-backwards */
 void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
 {
-    int have_max = 0;
-    int64_t max_acked = 0;
-    delivered_set acked = {0};
-    size_t posts = 0, bad = 0;
-    const cs_post *first = NULL;
-    long long got = 0;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_post *r = &run->posts[i];
-        if (!r->accepted || !r->absolute_time || r->row_count == 0)
-            continue;
-        posts++;
-        if (have_max) {
-            for (size_t k = 0; k < r->row_count; k++) {
-                if (r->rows[k].time >= max_acked)
-                    continue;
-                /* A row sent again exactly is client/7.ack/no-duplicates's. */
-                if (delivered_find(&acked, r->rows[k].digest) == NULL) {
-                    if (bad++ == 0) {
-                        first = r;
-                        got = (long long)r->rows[k].time;
-                    }
-                    break;
-                }
-            }
-        }
-        if (cs_delivered(r)) {
-            delivered_add_post(&acked, r);
-            for (size_t k = 0; k < r->row_count; k++)
-                if (!have_max || r->rows[k].time > max_acked) {
-                    max_acked = r->rows[k].time;
-                    have_max = 1;
-                }
-        }
-    }
-    free(acked.slots);
+    const cs_history *h = &run->history;
+    size_t posts = h->nb_posts, bad = h->nb_bad;
+    long long got = h->nb_got;
     if (posts == 0) {
         cs_outcome_set(o, EC_VERDICT_SKIP, "no post carried absolute times (time=T)");
         return;
@@ -164,7 +272,7 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
         return;
     }
     cs_outcome_set(o, EC_VERDICT_FAIL, "%zu posts carry new rows older than an acknowledged "
-                   "one; first #%zu: time %lld", bad, first->seq, got);
+                   "one; first #%zu: time %lld", bad, h->nb_first, got);
     snprintf(o->actual, sizeof o->actual, "%lld", got);
     snprintf(o->expected, sizeof o->expected, "no new row older than the last ack");
 }
@@ -172,27 +280,8 @@ void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
 /* client/7.ack/no-duplicates */
 void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
 {
-    size_t posts = 0, dups = 0, weak = 0;
-    const cs_post *first = NULL, *orig = NULL;
-    delivered_set acked = {0};
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_post *r = &run->posts[i];
-        if (!r->accepted || r->row_count == 0)
-            continue;
-        posts++;
-        const cs_post *q = NULL;
-        for (size_t k = 0; k < r->row_count && q == NULL; k++)
-            q = delivered_find(&acked, r->rows[k].digest);
-        if (q != NULL && r->weak_identity)
-            weak++;
-        else if (q != NULL && dups++ == 0) {
-            first = r;
-            orig = q;
-        }
-        if (cs_delivered(r))
-            delivered_add_post(&acked, r);
-    }
-    free(acked.slots);
+    const cs_history *h = &run->history;
+    size_t posts = h->nd_posts, dups = h->nd_dups, weak = h->nd_weak;
     if (dups == 0 && weak > 0) {
         cs_outcome_set(o, EC_VERDICT_INFO, "%zu posts repeat an acknowledged post's text "
                        "exactly; they carry no time, so a resend cannot be told from the same "
@@ -208,26 +297,27 @@ void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
         return;
     }
     cs_outcome_set(o, EC_VERDICT_FAIL, "%zu posts resend rows already acknowledged; first #%zu "
-                   "repeats %zu rows of #%zu (the server stores them twice)", dups, first->seq,
-                   cs_rows_shared(orig, first), orig->seq);
+                   "repeats %zu rows of #%zu (the server stores them twice)", dups, h->nd_first,
+                   h->nd_shared, h->nd_orig);
     snprintf(o->expected, sizeof o->expected, "0 acknowledged rows again");
-    snprintf(o->actual, sizeof o->actual, "%zu", cs_rows_shared(orig, first));
+    snprintf(o->actual, sizeof o->actual, "%zu", h->nd_shared);
 }
 
 /* client/7.ack/no-data-lost */
 void c7_ack_no_data_lost(const cs_run *run, cs_outcome *o)
 {
+    const cs_history *h = &run->history;
     size_t failed = 0, judged = 0, lost = 0;
-    const cs_post *first = NULL;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_post *q = &run->posts[i];
-        if (!q->accepted || q->row_count == 0 || cs_delivered(q))
+    const cs_watch *first = NULL;
+    for (size_t i = 0; i < h->watch_n; i++) {
+        const cs_watch *q = &h->watch[i];
+        if (!q->undelivered)
             continue;
         failed++;
-        if (!later_accepted_exists(run, q))
+        if (h->last_accepted <= q->post.seq) /* nothing accepted after it */
             continue;
         judged++;
-        if (later_sharing(run, q) == NULL && lost++ == 0)
+        if (!q->found && lost++ == 0)
             first = q;
     }
     if (failed == 0) {
@@ -246,28 +336,31 @@ void c7_ack_no_data_lost(const cs_run *run, cs_outcome *o)
     }
     cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu unacknowledged posts never came back; first "
                    "#%zu (answered HTTP %u%s): its %zu rows were dropped or taken as delivered",
-                   lost, judged, first->seq, first->reply_status,
-                   first->client_gone ? ", answer not completed" : "", first->row_count);
+                   lost, judged, first->post.seq, first->post.reply_status,
+                   first->post.client_gone ? ", answer not completed" : "",
+                   first->post.row_count);
     snprintf(o->expected, sizeof o->expected, "rows resent");
     snprintf(o->actual, sizeof o->actual, "never resent");
+}
+
+static int same_iv(const cs_watch *q)
+{
+    return q->p_has_iv && q->post.has_iv && memcmp(q->p_iv, q->post.iv, EC_IV_LEN) == 0;
 }
 
 /* client/7.resend/fresh-iv */
 void c7_resend_fresh_iv(const cs_run *run, cs_outcome *o)
 {
-    size_t resends = 0, same = 0;
-    const cs_post *first = NULL, *orig = NULL;
-    for (size_t i = 0; i < run->request_count; i++) {
-        const cs_post *q = &run->posts[i];
-        if (!q->accepted || q->row_count == 0 || cs_delivered(q))
-            continue;
-        const cs_post *p = later_sharing(run, q);
-        if (p == NULL)
+    const cs_history *h = &run->history;
+    size_t resends = 0, same = 0, first = 0, orig = 0;
+    for (size_t i = 0; i < h->watch_n; i++) {
+        const cs_watch *q = &h->watch[i];
+        if (!q->undelivered || !q->found)
             continue;
         resends++;
-        if (p->has_iv && q->has_iv && memcmp(p->iv, q->iv, EC_IV_LEN) == 0 && same++ == 0) {
-            first = p;
-            orig = q;
+        if (same_iv(q) && same++ == 0) {
+            first = q->p_seq;
+            orig = q->post.seq;
         }
     }
     if (resends == 0) {
@@ -279,8 +372,7 @@ void c7_resend_fresh_iv(const cs_run *run, cs_outcome *o)
         return;
     }
     cs_outcome_set(o, EC_VERDICT_FAIL, "%zu of %zu resends reuse the IV of the failed post; "
-                   "first #%zu resends #%zu with the same IV", same, resends, first->seq,
-                   orig->seq);
+                   "first #%zu resends #%zu with the same IV", same, resends, first, orig);
     snprintf(o->expected, sizeof o->expected, "a new IV");
     snprintf(o->actual, sizeof o->actual, "the same IV");
 }
@@ -458,56 +550,68 @@ const char *c7_judge_retry_after(unsigned retry_after_s, long waited, const long
     return out;
 }
 
-/* q was not delivered and its rows came again later: the resend, else NULL. */
-static const cs_post *resend_of(const cs_run *run, const cs_post *q)
+/* The watched post with this seq, or NULL (the list is in arrival order). */
+static const cs_watch *watched(const cs_history *h, size_t seq)
 {
-    if (!q->accepted || q->row_count == 0 || cs_delivered(q))
-        return NULL;
-    return later_sharing(run, q);
+    size_t lo = 0, hi = h->watch_n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->watch[mid].post.seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->watch_n && h->watch[lo].post.seq == seq ? &h->watch[lo] : NULL;
 }
 
-static long wait_ms(const cs_post *q, const cs_post *p)
+/* q was not delivered and its rows came again later (q->p_seq). */
+static int resent(const cs_watch *q)
 {
-    return (long)((p->arrival - q->arrival) * 1000.0 + 0.5);
+    return q != NULL && q->undelivered && q->found;
+}
+
+static long wait_ms(const cs_watch *q)
+{
+    return (long)((q->p_arrival - q->post.arrival) * 1000.0 + 0.5);
 }
 
 /* client/7.retry/interval */
 void c7_retry_interval(const cs_run *run, cs_outcome *o)
 {
+    const cs_history *h = &run->history;
     char list[320] = "";
     size_t used = 0, resends = 0, n_plain = 0, best_n = 0;
-    size_t cap = run->request_count + 1;
+    size_t cap = h->watch_n + 1;
     long *plain = calloc(cap, sizeof *plain), *chain = calloc(cap, sizeof *chain),
          *best = calloc(cap, sizeof *best);
     unsigned ra_s = 0;
     long ra_wait = -1;
-    for (size_t i = 0; plain && chain && best && i < run->request_count; i++) {
-        const cs_post *q = &run->posts[i];
-        const cs_post *p = resend_of(run, q);
-        if (p == NULL)
+    for (size_t i = 0; plain && chain && best && i < h->watch_n; i++) {
+        const cs_watch *q = &h->watch[i];
+        if (!resent(q))
             continue;
-        long ms = wait_ms(q, p);
+        long ms = wait_ms(q);
         resends++;
         if (used < sizeof list - 16) {
             int w = snprintf(list + used, sizeof list - used, "%s%ld", used ? ", " : "", ms);
             if (w > 0)
                 used += (size_t)w;
         }
-        if (q->retry_after_s > 0) {
+        if (q->post.retry_after_s > 0) {
             if (ra_wait < 0)
-                ra_s = q->retry_after_s, ra_wait = ms;
+                ra_s = q->post.retry_after_s, ra_wait = ms;
         } else {
             plain[n_plain++] = ms;
         }
         /* The longest run of failures of the same rows: does its wait grow? */
         int start = 1;
         for (size_t j = 0; j < i && start; j++)
-            start = resend_of(run, &run->posts[j]) != q;
+            start = !(resent(&h->watch[j]) && h->watch[j].p_seq == q->post.seq);
         if (!start)
             continue;
         size_t len = 0;
-        for (const cs_post *c = q, *n; c && (n = resend_of(run, c)) && len < cap; c = n)
-            chain[len++] = wait_ms(c, n);
+        for (const cs_watch *c = q; resent(c) && len < cap; c = watched(h, c->p_seq))
+            chain[len++] = wait_ms(c);
         if (len > best_n) {
             memcpy(best, chain, len * sizeof *best);
             best_n = len;
@@ -572,24 +676,16 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
     /* The device's own pace: gaps between consecutive accepted posts of
      * this run, after an ack (its posting interval) and after anything
      * else (its retry wait). */
-    double *after_ack = calloc(run->request_count + 1, sizeof *after_ack);
-    double *after_fail = calloc(run->request_count + 1, sizeof *after_fail);
-    size_t n_ack = 0, n_fail = 0, posts = 0;
-    const cs_post *prev = NULL;
-    for (size_t i = run->resumed; after_ack && after_fail && i < run->request_count; i++) {
-        const cs_post *r = &run->posts[i];
-        if (!r->accepted)
-            continue;
-        posts++;
-        if (prev != NULL) {
-            double gap = r->arrival - prev->arrival;
-            if (cs_delivered(prev))
-                after_ack[n_ack++] = gap;
-            else
-                after_fail[n_fail++] = gap;
-        }
-        prev = r;
-    }
+    const cs_history *h = &run->history;
+    size_t n_ack = h->n_ack, n_fail = h->n_fail, posts = h->accepted_posts;
+    double *after_ack = calloc(n_ack + 1, sizeof *after_ack);
+    double *after_fail = calloc(n_fail + 1, sizeof *after_fail);
+    if (after_ack == NULL || after_fail == NULL)
+        n_ack = n_fail = 0;
+    if (n_ack)
+        memcpy(after_ack, h->after_ack, n_ack * sizeof *after_ack);
+    if (n_fail)
+        memcpy(after_fail, h->after_fail, n_fail * sizeof *after_fail);
     double g_ack = median(after_ack, n_ack), g_fail = median(after_fail, n_fail);
     free(after_ack);
     free(after_fail);
@@ -602,9 +698,7 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
     double need = 0;
     for (size_t i = 0; i < run->scenario_count; i++) {
         const ec_client_scenario *sc = run->scenarios[i];
-        size_t seen = 0;
-        for (size_t k = 0; k < run->request_count; k++)
-            seen += run->posts[k].scenario == (int)i;
+        size_t seen = h->sc_posts ? h->sc_posts[i] : 0;
         for (size_t k = seen; k <= sc->step_count; k++) {
             left++;
             int after_failure = k > 0 && !sc->expect_delivered;
@@ -645,17 +739,9 @@ unsigned c7_time_needed(const cs_run *run, char *out, size_t cap)
 void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
 {
     const ec_client_scenario *sc = run->scenarios[i];
-    size_t steps_seen = 0;
-    int observed = 0;
-    for (size_t k = 0; k < run->request_count; k++) {
-        const cs_post *r = &run->posts[k];
-        if (r->scenario != (int)i)
-            continue;
-        if (r->step >= 0 && (size_t)r->step < sc->step_count)
-            steps_seen++;
-        else
-            observed = 1;
-    }
+    const cs_history *h = &run->history;
+    size_t steps_seen = h->sc_steps ? h->sc_steps[i] : 0;
+    int observed = h->sc_observed ? h->sc_observed[i] : 0;
     if (steps_seen < sc->step_count || !observed) {
         /* Not a fault of the device: the run did not see enough. */
         char need[400];
@@ -669,12 +755,13 @@ void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
     char what[128], msg[512] = "";
     size_t used = 0;
     ec_verdict verdict = EC_VERDICT_PASS;
-    for (size_t k = 0; k < run->request_count; k++) {
-        const cs_post *q = &run->posts[k];
-        if (q->scenario != (int)i || q->step < 0 || (size_t)q->step >= sc->step_count)
+    for (size_t k = 0; k < h->watch_n; k++) {
+        const cs_watch *w = &h->watch[k];
+        const cs_post *q = &w->post;
+        if (!w->scripted || q->scenario != (int)i)
             continue;
         describe_reply(q->script, what, sizeof what);
-        const cs_post *p = later_sharing(run, q);
+        const cs_watch *p = w->found ? w : NULL; /* p->p_seq: the later post */
         char part[256];
         ec_verdict v = EC_VERDICT_PASS;
         if (sc->expect_delivered && !q->client_gone) {
@@ -683,7 +770,7 @@ void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
             } else {
                 v = EC_VERDICT_FAIL;
                 snprintf(part, sizeof part, "#%zu got %s, yet its rows came again in #%zu "
-                         "(duplicates)", q->seq, what, p->seq);
+                         "(duplicates)", q->seq, what, p->p_seq);
             }
         } else if (sc->expect_delivered) {
             snprintf(part, sizeof part, "#%zu got %s but the device hung up before it ended "
@@ -694,22 +781,22 @@ void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o)
             v = sc->if_wrong;
             snprintf(part, sizeof part, "#%zu got %s and the device took it as delivered: its "
                      "rows never came back", q->seq, what);
-        } else if (p->has_iv && q->has_iv && memcmp(p->iv, q->iv, EC_IV_LEN) == 0) {
+        } else if (same_iv(p)) {
             v = EC_VERDICT_FAIL;
             snprintf(part, sizeof part, "#%zu got %s; resent in #%zu with the SAME IV", q->seq,
-                     what, p->seq);
+                     what, p->p_seq);
         } else {
             snprintf(part, sizeof part, "#%zu got %s; resent in #%zu after %ld ms with a "
-                     "fresh IV", q->seq, what, p->seq,
-                     (long)((p->arrival - q->arrival) * 1000.0 + 0.5));
+                     "fresh IV", q->seq, what, p->p_seq,
+                     wait_ms(p));
         }
         if (v == EC_VERDICT_FAIL || (v == EC_VERDICT_NON_STRICT && verdict != EC_VERDICT_FAIL) ||
             (v == EC_VERDICT_INFO && verdict == EC_VERDICT_PASS))
             verdict = v;
         if (used < sizeof msg - 4) {
-            int w = snprintf(msg + used, sizeof msg - used, "%s%s", used ? "; " : "", part);
-            if (w > 0)
-                used += (size_t)w;
+            int n = snprintf(msg + used, sizeof msg - used, "%s%s", used ? "; " : "", part);
+            if (n > 0)
+                used += (size_t)n;
         }
     }
     cs_outcome_set(o, verdict, "%s", msg);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 
 #include "client/client_internal.h"
 
@@ -221,11 +222,27 @@ void cs_audit_free(cs_audit *a)
 {
     if (a == NULL)
         return;
-    free(a->iv_slots);
+    cs_big_free(a->iv_slots, a->iv_cap, sizeof *a->iv_slots);
     for (size_t i = 0; i < a->bad_count; i++) {
         free(a->bad[i].remote);
         free(a->bad[i].detail);
     }
     free(a->bad);
     memset(a, 0, sizeof *a);
+}
+
+/* see client_internal.h */
+void *cs_big_calloc(size_t n, size_t size)
+{
+    if (n == 0 || size == 0 || n > SIZE_MAX / size)
+        return NULL;
+    void *p = mmap(NULL, n * size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* see client_internal.h */
+void cs_big_free(void *p, size_t n, size_t size)
+{
+    if (p != NULL)
+        munmap(p, n * size);
 }

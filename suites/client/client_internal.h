@@ -85,7 +85,52 @@ typedef struct {
     const ec_scripted_reply *script;
     unsigned reply_status;
     unsigned retry_after_s;
+    int done;                     /* its answer is over: client_gone is final */
 } cs_post;
+
+/* A settled post the audit still needs: one that was not delivered (is it
+ * resent?) or a scenario's scripted step (its verdict), with the first
+ * later accepted post that carried one of its rows. */
+typedef struct {
+    cs_post post;                 /* rows freed once the resend is found */
+    int undelivered;              /* accepted, with rows, not delivered */
+    int scripted;                 /* 0 <= step < the scenario's step_count */
+    int found;
+    size_t p_seq;                 /* the resend: */
+    double p_arrival;
+    int p_has_iv;
+    uint8_t p_iv[EC_IV_LEN];
+} cs_watch;
+
+/* What the checks across posts keep, fed each post once it is settled
+ * (its answer over), in arrival order (c7_settle). */
+typedef struct {
+    /* the rows of delivered posts: digest and the post (one entry per
+     * delivered row, so a post's rows can be counted again) */
+    uint64_t *acked_digest;
+    uint32_t *acked_seq;          /* 0 = empty slot */
+    size_t acked_cap, acked_n;
+    /* client/7.time/never-backwards */
+    size_t nb_posts, nb_bad, nb_first;
+    long long nb_got;
+    int nb_have_max;
+    int64_t nb_max;
+    /* client/7.ack/no-duplicates */
+    size_t nd_posts, nd_dups, nd_weak, nd_first, nd_orig, nd_shared;
+    /* resends and scenarios */
+    cs_watch *watch;
+    size_t watch_n, watch_cap;
+    size_t last_accepted;         /* seq of the last accepted post, 0 none */
+    /* c7_time_needed: gaps between consecutive accepted posts */
+    double *after_ack, *after_fail;
+    size_t n_ack, n_fail, cap_ack, cap_fail, accepted_posts;
+    int have_prev;
+    double prev_arrival;
+    int prev_delivered;
+    /* per scenario of the run list */
+    size_t *sc_posts, *sc_steps;
+    int *sc_observed;
+} cs_history;
 
 /* A per-request check's result so far: its worst outcome, the first
  * request that had it, and how many requests it judged. */
@@ -141,8 +186,9 @@ typedef struct {
     size_t bad_count, bad_cap, empty_connections;
 } cs_audit;
 
-/* The run: options, the key, and what the audit keeps of what it saw (a
- * cs_post per request, the checks' running state; no request itself). */
+/* The run: options, the key, and what the audit keeps of what it saw: the
+ * checks' running state, and a cs_post per request until its answer is
+ * over; no request itself. */
 typedef struct {
     ec_client_suite_options opt;
     uint8_t key[EC_KEY_LEN];
@@ -151,15 +197,18 @@ typedef struct {
     char *username;
     const ec_client_scenario **scenarios;  /* the run list */
     size_t scenario_count;
-    cs_post *posts;               /* every request answered, in order */
-    size_t request_count, request_cap;
+    cs_post *queue;               /* answered requests not settled yet, in
+                                     order: queue[head .. head + queued) */
+    size_t queue_head, queued, queue_cap;
+    size_t request_count;
     size_t event_count;           /* connection events seen */
     size_t post_count;            /* requests that were input posts */
     cs_aggregate *aggregates;     /* per-request checks, like the check table */
     cs_audit audit;
+    cs_history history;
     double started, ended;        /* Unix seconds: the run's start, and its end
                                      (set when the verdicts are computed) */
-    size_t resumed;               /* posts[0..resumed) came from an earlier run
+    size_t resumed;               /* requests 1..resumed came from an earlier run
                                      (no resume exists yet: always 0) */
 } cs_run;
 
@@ -257,7 +306,16 @@ size_t cs_rows_shared(const cs_post *a, const cs_post *b);
  * arrival order, under the suite's lock). */
 void c2_iv_observe(cs_run *run, const cs_request *r);
 void c7_observe(cs_run *run, const cs_request *r);
+/* A post whose answer is over, in arrival order: the checks across posts
+ * take what they need (copying it when it must be kept). */
+void c7_settle(cs_run *run, const cs_post *p);
 /* The state's memory.  NULL-safe. */
 void cs_audit_free(cs_audit *a);
+void cs_history_free(cs_history *h);
+/* Zeroed memory for the audit's large tables, straight from the kernel
+ * (mmap), so that a table outgrown goes back to it instead of leaving a
+ * hole in the heap.  NULL when out of memory. */
+void *cs_big_calloc(size_t n, size_t size);
+void cs_big_free(void *p, size_t n, size_t size);
 
 #endif

@@ -77,18 +77,54 @@ static void free_request(cs_request *r)
     free(r->rows);
 }
 
-/* Keep what the audit across requests needs of r (its rows move there). */
+/* Settle the posts at the head of the queue whose answers are over, in
+ * arrival order: the checks across posts take them (c7_settle). */
+static void drain_queue(cs_run *run)
+{
+    while (run->queued > 0 && run->queue[run->queue_head].done) {
+        cs_post *p = &run->queue[run->queue_head];
+        c7_settle(run, p);
+        free(p->rows);
+        p->rows = NULL;
+        run->queue_head++;
+        run->queued--;
+    }
+    if (run->queued == 0)
+        run->queue_head = 0;
+}
+
+/* The posts on this connection are over (HTTP/1.1: one at a time). */
+static void connection_done(cs_run *run, uint64_t connection)
+{
+    for (size_t i = 0; i < run->queued; i++)
+        if (run->queue[run->queue_head + i].connection == connection)
+            run->queue[run->queue_head + i].done = 1;
+    drain_queue(run);
+}
+
+/* Queue what the audit across requests needs of r (its rows move there)
+ * until its answer is over: a device that hangs up on it makes it
+ * undelivered (client_gone), whatever came first. */
 static void keep_post(cs_run *run, cs_request *r)
 {
-    if (run->request_count == run->request_cap) {
-        size_t cap = run->request_cap ? run->request_cap * 2 : 64;
-        cs_post *grown = realloc(run->posts, cap * sizeof *grown);
-        if (grown == NULL)
-            return;
-        run->posts = grown;
-        run->request_cap = cap;
+    run->request_count++;
+    run->post_count += r->is_post != 0;
+    /* An earlier request on the same connection is over. */
+    connection_done(run, r->connection);
+    if (run->queue_head + run->queued == run->queue_cap) {
+        if (run->queue_head > 0) {
+            memmove(run->queue, run->queue + run->queue_head, run->queued * sizeof *run->queue);
+            run->queue_head = 0;
+        } else {
+            size_t cap = run->queue_cap ? run->queue_cap * 2 : 64;
+            cs_post *grown = realloc(run->queue, cap * sizeof *grown);
+            if (grown == NULL)
+                return; /* out of memory: the checks across posts do without it */
+            run->queue = grown;
+            run->queue_cap = cap;
+        }
     }
-    cs_post *p = &run->posts[run->request_count++];
+    cs_post *p = &run->queue[run->queue_head + run->queued++];
     memset(p, 0, sizeof *p);
     p->seq = r->seq;
     p->arrival = r->arrival;
@@ -110,7 +146,6 @@ static void keep_post(cs_run *run, cs_request *r)
     p->script = r->script;
     p->reply_status = r->reply_status;
     p->retry_after_s = r->retry_after_s;
-    run->post_count += p->is_post;
 }
 
 /* A row's identity as the audit keeps it (see cs_row). */
@@ -549,7 +584,7 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     log_request(s, r, answer);
     capture_request(s, r, status, content_type, body, body_len);
     fold_request(&s->run, r);
-    keep_post(&s->run, r); /* out of memory: the audit does without it */
+    keep_post(&s->run, r);
     free_request(r);
     s->last_request = now_s();
     pthread_mutex_unlock(&s->lock);
@@ -561,9 +596,9 @@ static void on_event(void *ctx, const ec_httpd_event *ev)
     pthread_mutex_lock(&s->lock);
     cs_run *run = &s->run;
     if (ev->kind == EC_HTTPD_EV_CLIENT_GONE) {
-        for (size_t i = run->request_count; i-- > 0;)
-            if (run->posts[i].connection == ev->connection_id) {
-                run->posts[i].client_gone = 1;
+        for (size_t i = run->queued; i-- > 0;)
+            if (run->queue[run->queue_head + i].connection == ev->connection_id) {
+                run->queue[run->queue_head + i].client_gone = 1;
                 break;
             }
     }
@@ -610,6 +645,14 @@ static void on_event(void *ctx, const ec_httpd_event *ev)
     pthread_mutex_unlock(&s->lock);
 }
 
+static void on_done(void *ctx, uint64_t connection_id)
+{
+    ec_client_suite *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    connection_done(&s->run, connection_id);
+    pthread_mutex_unlock(&s->lock);
+}
+
 /* ---- life cycle ---------------------------------------------------------- */
 
 static void errf(char *buf, size_t cap, const char *fmt, ...)
@@ -651,8 +694,13 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     s->run.scenarios = calloc(ec_client_scenario_count, sizeof *s->run.scenarios);
     s->run.aggregates = calloc(cs_check_count, sizeof *s->run.aggregates);
     s->outcomes = calloc(cs_check_count, sizeof *s->outcomes);
+    cs_history *h = &s->run.history;
+    h->sc_posts = calloc(ec_client_scenario_count, sizeof *h->sc_posts);
+    h->sc_steps = calloc(ec_client_scenario_count, sizeof *h->sc_steps);
+    h->sc_observed = calloc(ec_client_scenario_count, sizeof *h->sc_observed);
     if (s->run.apikey_hex == NULL || s->run.userid == NULL || s->run.scenarios == NULL ||
-        s->run.aggregates == NULL || s->outcomes == NULL) {
+        s->run.aggregates == NULL || s->outcomes == NULL || h->sc_posts == NULL ||
+        h->sc_steps == NULL || h->sc_observed == NULL) {
         ec_client_suite_free(s);
         return EC_E_NOMEM;
     }
@@ -700,6 +748,7 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     hc.listen = opt->listen ? opt->listen : "127.0.0.1:8080";
     hc.handler = handle;
     hc.on_event = on_event;
+    hc.on_done = on_done;
     hc.ctx = s;
     hc.max_body = opt->max_body;
     /* Room for a load generator's 64 kept-alive connections (wrk -c 64
@@ -881,6 +930,10 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
 {
     stop_server(s);
     s->run.ended = now_s();
+    /* Every answer is over now: the rest of the queue settles. */
+    for (size_t i = 0; i < s->run.queued; i++)
+        s->run.queue[s->run.queue_head + i].done = 1;
+    drain_queue(&s->run);
     const cs_run *run = &s->run;
     /* --strict: the report counts NON-STRICT as a failure (one rule for
      * both roles, docs/SPEC.md "Verdicts and --strict"). */
@@ -965,10 +1018,11 @@ void ec_client_suite_free(ec_client_suite *s)
     stop_server(s);
     ec_capture_close(s->capture);
     cs_run *run = &s->run;
-    for (size_t i = 0; i < run->request_count && run->posts != NULL; i++)
-        free(run->posts[i].rows);
-    free(run->posts);
+    for (size_t i = 0; i < run->queued; i++)
+        free(run->queue[run->queue_head + i].rows);
+    free(run->queue);
     cs_audit_free(&run->audit);
+    cs_history_free(&run->history);
     free(run->aggregates);
     free(s->outcomes);
     if (run->apikey_hex != NULL) {

@@ -138,6 +138,10 @@ typedef struct {
      * (the one that enforces the deadlines) while it runs, never after
      * ec_httpd_stop returns; NULL = none.  serve flushes its log from it. */
     void (*on_tick)(void *ctx);
+    /* Optional: a request the handler answered is over on this connection
+     * (its reply sent, or the client gone: a client-gone event for it
+     * comes first).  Not called while the server stops. */
+    void (*on_done)(void *ctx, uint64_t connection_id);
 } ec_httpd_config;
 
 typedef struct ec_httpd ec_httpd;
