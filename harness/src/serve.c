@@ -33,6 +33,14 @@
 #define LOG_BUF_SIZE (64 * 1024)
 #define LOG_FLUSH_MS 250
 
+/* A request waiting for the sync that covers its rows (group commit). */
+typedef struct store_waiter {
+    uint64_t seq;                   /* its rows' place in the store's order */
+    int done;                       /* 0 waiting, 1 synced, -1 not (err) */
+    int err;
+    struct store_waiter *next;
+} store_waiter;
+
 /* One stored row, kept in memory as well so the read endpoints can answer
  * without re-reading the file.  The three strings are laid out as
  * "userid\0node\0name\0" inside the row when they fit (the usual case),
@@ -69,9 +77,17 @@ struct ec_serve {
 
     pthread_mutex_t lock;           /* guards everything below */
     int store_fd;                   /* -1 = memory only */
-    off_t store_size;               /* end of the last complete row */
+    off_t store_size;               /* end of the last complete row written */
+    off_t store_synced;             /* end of the last row known on disk */
     ssize_t (*store_write)(int, const void *, size_t);
     int (*store_fsync)(int);
+    /* Group commit: requests append their rows in turn, then one of them
+     * syncs for all that were written (the lock is not held during the
+     * sync, so more are written meanwhile, for the next one). */
+    uint64_t store_seq;             /* requests written so far */
+    int store_syncing;              /* a request is in store_fsync */
+    store_waiter *waiters, **waiters_tail; /* oldest first */
+    pthread_cond_t store_synced_cond;
     stored_row *rows;               /* ring of the newest rows_cap rows */
     size_t rows_n, rows_cap, rows_oldest;
     uint64_t rows_total;            /* every row stored since start */
@@ -287,16 +303,53 @@ static void on_tick(void *ctx)
 static int keep_row(ec_serve *s, const char *userid, int64_t time, const char *node,
                     const char *name, double value, int is_null);
 
-/* Cut the store back to its last complete row after a failed write. */
+/* Cut the store back to s->store_size (its last complete row after a
+ * failed write, its last synced row after a failed sync). */
 static void store_cut_back(ec_serve *s)
 {
     if (ftruncate(s->store_fd, s->store_size) != 0)
         log_printf(s, "store: cannot cut a failed write back (%s)\n", strerror(errno));
 }
 
-/* Append the accepted rows to the JSONL file and fsync it, then keep them in
- * memory.  Called with s->lock held.  Returns 0, or -1 when the file could
- * not be written (then nothing is kept and the request is not acked). */
+/* A thread waits for one request's sync at a time: its place in the list
+ * of waiters. */
+static _Thread_local store_waiter this_thread_waiter;
+
+/* Sync the store for every request written so far, as their leader: the
+ * lock is let go during the sync.  A failed sync takes back every row not
+ * known to be on disk (also those written during it): each of their
+ * requests gets a 500, the devices resend.  Called with s->lock held. */
+static void store_sync(ec_serve *s)
+{
+    s->store_syncing = 1;
+    uint64_t upto = s->store_seq;
+    off_t end = s->store_size;
+    pthread_mutex_unlock(&s->lock);
+    int failed = s->store_fsync(s->store_fd) != 0;
+    int e = errno;
+    pthread_mutex_lock(&s->lock);
+    s->store_syncing = 0;
+    if (failed) {
+        s->store_size = s->store_synced;
+        store_cut_back(s);
+    } else {
+        s->store_synced = end;
+    }
+    while (s->waiters && (failed || s->waiters->seq <= upto)) {
+        store_waiter *w = s->waiters;
+        w->done = failed ? -1 : 1;
+        w->err = e;
+        s->waiters = w->next;
+    }
+    if (!s->waiters)
+        s->waiters_tail = &s->waiters;
+    pthread_cond_broadcast(&s->store_synced_cond);
+}
+
+/* Append the accepted rows to the JSONL file, wait for a sync that covers
+ * them (store_sync), then keep them in memory.  Called with s->lock held
+ * (let go while waiting).  Returns 0, or -1 when the file could not be
+ * written or synced (then nothing is kept and the request is not acked). */
 static int store_rows(ec_serve *s, const char *userid, const ec_dataset *rows)
 {
     if (rows->n == 0)
@@ -341,15 +394,23 @@ static int store_rows(ec_serve *s, const char *userid, const ec_dataset *rows)
             off += (size_t)w;
         }
         free(text);
-        /* The ack promises the rows are durable: sync before answering.  Not
-         * synced, they are taken back: the device resends them. */
-        if (s->store_fsync(s->store_fd) != 0) {
-            int e = errno;
-            store_cut_back(s);
-            errno = e;
+        s->store_size += (off_t)text_len;
+        /* The ack promises the rows are durable: wait for the sync that
+         * covers them, or be the one who syncs. */
+        store_waiter *me = &this_thread_waiter;
+        *me = (store_waiter){++s->store_seq, 0, 0, NULL};
+        *s->waiters_tail = me;
+        s->waiters_tail = &me->next;
+        while (!me->done) {
+            if (!s->store_syncing)
+                store_sync(s);
+            else
+                pthread_cond_wait(&s->store_synced_cond, &s->lock);
+        }
+        if (me->done < 0) {
+            errno = me->err;
             return -1;
         }
-        s->store_size += (off_t)text_len;
     }
     for (size_t i = 0; i < rows->n; i++) {
         const ec_row *r = &rows->rows[i];
@@ -775,7 +836,7 @@ static int store_load(ec_serve *s, const char *path, char *errbuf, size_t errbuf
     free(line);
     fclose(f);
     s->rows_total = 0; /* rows stored since start; these were there before */
-    s->store_size = complete;
+    s->store_size = s->store_synced = complete;
     if (torn && truncate(path, complete) != 0) {
         set_err(errbuf, errbuf_size, "store %s ends in a torn line that cannot be cut: %s", path,
                 strerror(errno));
@@ -817,6 +878,8 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
         return EC_E_NOMEM;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->log_lock, NULL);
+    pthread_cond_init(&s->store_synced_cond, NULL);
+    s->waiters_tail = &s->waiters;
     s->users = cfg->users;
     s->mutant = mutant;
     s->strict = cfg->strict || (mutant && mutant->serve_strict);
@@ -826,7 +889,7 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     clock_gettime(CLOCK_MONOTONIC, &s->log_flushed);
     s->store_fd = -1;
     s->store_write = cfg->store_write ? cfg->store_write : write;
-    s->store_fsync = cfg->store_fsync ? cfg->store_fsync : fsync;
+    s->store_fsync = cfg->store_fsync ? cfg->store_fsync : fdatasync;
     s->key_hex = calloc(cfg->users->n, sizeof *s->key_hex);
     s->secrets = calloc(cfg->users->n, sizeof *s->secrets);
     s->log_buf = s->log ? malloc(LOG_BUF_SIZE) : NULL;
@@ -869,7 +932,7 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     hc.ctx = s;
     hc.max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
     /* A fixed pool polling every connection, one thread per core: serve
-     * never holds or delays a reply, and a thread per connection cost a
+     * never holds or delays a reply in memory, and a thread per connection cost a
      * third more CPU per request under load (thread switches, a stack and
      * a malloc arena each).  A polled connection costs only its buffer, so
      * the cap is high: at the cap the pool stops accepting (new clients
@@ -879,6 +942,12 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     hc.max_connections = 1024;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     hc.thread_pool_size = cores < 2 ? 2u : cores > 16 ? 16u : (unsigned)cores;
+    /* Except with a store: a request waits for the sync that covers its
+     * rows and holds its thread meanwhile, so each connection has its own,
+     * and every connection's rows can be written during one sync and share
+     * the next (a pool of two would let two requests share a sync). */
+    if (s->store_fd >= 0)
+        hc.thread_pool_size = 0;
     hc.idle_timeout_s = cfg->idle_timeout_s ? cfg->idle_timeout_s : DEFAULT_IDLE_TIMEOUT_S;
     /* Slowloris: a byte now and then resets the idle timeout, not these.
      * A device sends its headers in one go and a post's body in well under
@@ -958,6 +1027,7 @@ void ec_serve_stop(ec_serve *s)
     free(s->secrets);
     free(s->log_buf);
     pthread_mutex_destroy(&s->log_lock);
+    pthread_cond_destroy(&s->store_synced_cond);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }

@@ -129,9 +129,9 @@ typedef struct {
                                        least every 250 ms and at stop */
     size_t rows_kept;               /* rows the read endpoints can see (the
                                        newest); 0 = 4096 */
-    /* Fault injection for tests: the store's write(2) and fsync(2), NULL =
-     * the real ones.  A failed write or fsync is answered 500 (the device
-     * resends) and the file is cut back to its last complete row. */
+    /* Fault injection for tests: the store's write(2) and its sync, NULL =
+     * the real ones (write, fdatasync).  A failed write or sync is
+     * answered 500 (the device resends) and the file is cut back (below). */
     ssize_t (*store_write)(int fd, const void *buf, size_t n);
     int (*store_fsync)(int fd);
 } ec_serve_config;
@@ -139,9 +139,11 @@ typedef struct {
 typedef struct ec_serve ec_serve;
 
 /* The store (store_path): acked => on disk.  Every row of a post is
- * written and fsynced before its ack; a write or fsync that fails (ENOSPC,
- * EIO) gets a 500 and no ack, and the file is truncated back to the end of
- * its last complete row.  On start the file is read back (the read
+ * written and synced (fdatasync) before its ack; posts written while a
+ * sync runs share the next one (group commit).  A write or sync that fails
+ * (ENOSPC, EIO) gets a 500 and no ack for every post it would have covered,
+ * and the file is truncated back to the end of its last complete (after a
+ * failed sync: last synced) row.  On start the file is read back (the read
  * endpoints serve its newest rows_kept rows again); a torn last line (a
  * crash mid-write) is cut off, and the log says so. */
 
