@@ -865,6 +865,19 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
     ec_httpd *s = calloc(1, sizeof *s);
     if (!s)
         return EC_E_NOMEM;
+    if (config->listen && strcmp(config->listen, EC_HTTPD_IN_PROCESS) == 0) {
+        /* No daemon, no sweeper, no timer: ec_httpd_call only. */
+        s->handler = config->handler;
+        s->on_event = config->on_event;
+        s->ctx = config->ctx;
+        s->max_body = config->max_body ? config->max_body : DEFAULT_MAX_BODY;
+        atomic_init(&s->stopping, 0);
+        atomic_init(&s->next_connection_id, 1);
+        pthread_mutex_init(&s->conns_lock, NULL);
+        snprintf(s->host, sizeof s->host, "in-process");
+        *out = s;
+        return EC_OK;
+    }
     struct sockaddr_in sin;
     if (parse_listen(config->listen, &sin, s->host, sizeof s->host) != 0) {
         if (errbuf)
@@ -945,12 +958,73 @@ void ec_httpd_interrupt(ec_httpd *server)
         atomic_store(&server->stopping, 1);
 }
 
+ec_status ec_httpd_call(ec_httpd *server, const ec_httpd_request *req, ec_httpd_result *out)
+{
+    if (!out)
+        return EC_E_ARG;
+    memset(out, 0, sizeof *out);
+    if (!server || !req || !req->method || !req->path || (!req->body && req->body_len))
+        return EC_E_ARG;
+    ec_httpd_request view = *req;
+    if (!view.query)
+        view.query = "";
+    if (!view.version)
+        view.version = "HTTP/1.1";
+    if (!view.remote_addr)
+        view.remote_addr = "127.0.0.1:1";
+    if (!view.body)
+        view.body = (const unsigned char *)"";
+    if (view.arrival_time == 0) {
+        struct timeval tv;
+        gettimeofday(&tv, NULL);
+        view.arrival_time = (double)tv.tv_sec + tv.tv_usec / 1e6;
+    }
+    if (view.connection_id == 0) {
+        view.connection_id = atomic_fetch_add(&server->next_connection_id, 1);
+        view.request_index = 1;
+    }
+    ec_httpd_reply reply = {.status = 200, .trickle_bytes = 1};
+    server->handler(server->ctx, &view, &reply);
+    size_t head_len = 1;
+    for (size_t i = 0; i < reply.header_count; i++)
+        head_len += strlen(reply.headers[i].name) + strlen(reply.headers[i].value) + 4;
+    out->headers = malloc(head_len);
+    out->body = malloc(reply.body_len + 1);
+    if (!out->headers || !out->body) {
+        reply_clear(&reply);
+        ec_httpd_result_free(out);
+        return EC_E_NOMEM;
+    }
+    char *h = out->headers;
+    for (size_t i = 0; i < reply.header_count; i++)
+        h += sprintf(h, "%s: %s\r\n", reply.headers[i].name, reply.headers[i].value);
+    *h = '\0';
+    if (reply.body_len)
+        memcpy(out->body, reply.body, reply.body_len);
+    out->body[reply.body_len] = '\0';
+    out->body_len = reply.body_len;
+    out->status = reply.status;
+    out->script = reply.script;
+    reply_clear(&reply);
+    return EC_OK;
+}
+
+void ec_httpd_result_free(ec_httpd_result *result)
+{
+    if (!result)
+        return;
+    free(result->headers);
+    free(result->body);
+    memset(result, 0, sizeof *result);
+}
+
 void ec_httpd_stop(ec_httpd *server)
 {
     if (!server)
         return;
     ec_httpd_interrupt(server);
-    MHD_stop_daemon(server->daemon);
+    if (server->daemon)
+        MHD_stop_daemon(server->daemon);
     stop_sweeper(server);
     free(server);
 }

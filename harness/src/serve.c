@@ -965,6 +965,12 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
 }
 
 /* see serve.h */
+ec_status ec_serve_call(ec_serve *s, const ec_httpd_request *req, ec_httpd_result *out)
+{
+    return s ? ec_httpd_call(s->httpd, req, out) : EC_E_ARG;
+}
+
+/* see serve.h */
 unsigned ec_serve_port(const ec_serve *s)
 {
     return s && s->httpd ? ec_httpd_port(s->httpd) : 0;

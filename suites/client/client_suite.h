@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "emoncrypt/codec.h"
+#include "emoncrypt/httpd.h"
 #include "emoncrypt/report.h"
 
 #ifdef __cplusplus
@@ -124,6 +125,12 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt,
 /* The port bound, and "http://127.0.0.1:PORT" into buf (returns buf). */
 unsigned ec_client_suite_port(const ec_client_suite *s);
 const char *ec_client_suite_url(const ec_client_suite *s, char *buf, size_t size);
+
+/* One request straight to the mock's handler on the caller's thread,
+ * without a socket (see ec_httpd_call; listen = EC_HTTPD_IN_PROCESS opens
+ * none): for in-process fuzzing and tests. */
+ec_status ec_client_suite_call(ec_client_suite *s, const ec_httpd_request *req,
+                               ec_httpd_result *out) __attribute__((warn_unused_result));
 
 /* 1 once the run should end: max_requests answered, duration over, or the
  * scenarios finished and the device quiet for linger_ms. */

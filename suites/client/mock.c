@@ -775,6 +775,13 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
 }
 
 /* see client_suite.h */
+ec_status ec_client_suite_call(ec_client_suite *s, const ec_httpd_request *req,
+                               ec_httpd_result *out)
+{
+    return s ? ec_httpd_call(s->httpd, req, out) : EC_E_ARG;
+}
+
+/* see client_suite.h */
 unsigned ec_client_suite_port(const ec_client_suite *s)
 {
     return s && s->httpd ? ec_httpd_port(s->httpd) : 0;

@@ -32,7 +32,7 @@ typedef struct {
 
 /* A field fit for a request line or a header value: no control bytes, no
  * spaces where the request line would split. */
-static int fuzz_http_clean(const uint8_t *s, size_t n, int allow_space)
+static inline int fuzz_http_clean(const uint8_t *s, size_t n, int allow_space)
 {
     for (size_t i = 0; i < n; i++)
         if (s[i] < 0x20 || s[i] == 0x7f || (!allow_space && s[i] == ' '))
@@ -40,19 +40,19 @@ static int fuzz_http_clean(const uint8_t *s, size_t n, int allow_space)
     return 1;
 }
 
-static void fuzz_http_append(fuzz_http_input *in, const void *p, size_t n)
+static inline void fuzz_http_append(fuzz_http_input *in, const void *p, size_t n)
 {
     memcpy(in->bytes + in->len, p, n);
     in->len += n;
 }
 
-static void fuzz_http_append_str(fuzz_http_input *in, const char *s)
+static inline void fuzz_http_append_str(fuzz_http_input *in, const char *s)
 {
     fuzz_http_append(in, s, strlen(s));
 }
 
 /* Turn a fuzz input into the bytes to send.  Free in->bytes afterwards. */
-static int fuzz_http_make(const uint8_t *data, size_t size, fuzz_http_input *in)
+static inline int fuzz_http_make(const uint8_t *data, size_t size, fuzz_http_input *in)
 {
     memset(in, 0, sizeof *in);
     if (size == 0)
@@ -118,7 +118,7 @@ static int fuzz_http_make(const uint8_t *data, size_t size, fuzz_http_input *in)
 }
 
 /* Whether needle[0..n) occurs in hay[0..size). */
-static int fuzz_http_contains(const void *hay, size_t size, const char *needle)
+static inline int fuzz_http_contains(const void *hay, size_t size, const char *needle)
 {
     size_t n = strlen(needle);
     const uint8_t *h = hay;
@@ -131,7 +131,7 @@ static int fuzz_http_contains(const void *hay, size_t size, const char *needle)
 /* Send the bytes to 127.0.0.1:port, half-close, read the answer (at most
  * cap - 1 bytes, NUL-terminated) until the server closes or timeout_ms
  * passes.  Returns the bytes read, or -1 when the connection failed. */
-static long fuzz_http_exchange(unsigned port, const fuzz_http_input *in, char *answer,
+static inline long fuzz_http_exchange(unsigned port, const fuzz_http_input *in, char *answer,
                                size_t cap, int timeout_ms)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);

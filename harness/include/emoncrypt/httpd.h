@@ -117,8 +117,14 @@ typedef void (*ec_httpd_event_hook)(void *ctx, const ec_httpd_event *ev);
 /* Stable kebab-case name of an event kind. */
 const char *ec_httpd_event_name(ec_httpd_event_kind kind);
 
+/* The listen address that opens no socket: the server starts no thread
+ * and requests reach its handler only through ec_httpd_call (in-process
+ * fuzzing of the handlers, tests). */
+#define EC_HTTPD_IN_PROCESS "in-process"
+
 typedef struct {
-    const char *listen;             /* "127.0.0.1:PORT"; PORT 0 picks a free port */
+    const char *listen;             /* "127.0.0.1:PORT"; PORT 0 picks a free port;
+                                       or EC_HTTPD_IN_PROCESS */
     ec_httpd_handler handler;       /* required */
     ec_httpd_event_hook on_event;   /* optional */
     void *ctx;                      /* passed to handler and on_event */
@@ -162,6 +168,25 @@ const char *ec_httpd_base_url(const ec_httpd *server, char *buf, size_t size);
  * so it is async-signal-safe: call it from a signal handler, then call
  * ec_httpd_stop from the main loop. */
 void ec_httpd_interrupt(ec_httpd *server);
+
+/* What ec_httpd_call hands back.  Free with ec_httpd_result_free. */
+typedef struct {
+    unsigned status;
+    char *headers;                  /* "Name: value\r\n" per header, NUL-terminated */
+    unsigned char *body;            /* NUL-terminated for convenience */
+    size_t body_len;
+    ec_httpd_script script;         /* reported, not played */
+} ec_httpd_result;
+
+/* Call server's handler on req as if it had arrived, on the caller's
+ * thread: no socket, no HTTP parsing or framing checks (those are
+ * libmicrohttpd's and httpd.c's), no delay.  A NULL req->version,
+ * remote_addr or arrival_time of 0 are filled in.  For an in-process
+ * server (EC_HTTPD_IN_PROCESS), or beside a listening one.  Returns EC_OK,
+ * EC_E_ARG or EC_E_NOMEM (then *out holds nothing to free). */
+ec_status ec_httpd_call(ec_httpd *server, const ec_httpd_request *req, ec_httpd_result *out)
+    __attribute__((warn_unused_result));
+void ec_httpd_result_free(ec_httpd_result *result);
 
 /* Interrupt, close every connection, join all threads and free the server.
  * Not async-signal-safe.  NULL is ignored. */

@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "emoncrypt/codec.h"
+#include "emoncrypt/httpd.h"
 #include "emoncrypt/message.h"
 #include "emoncrypt/status.h"
 
@@ -158,6 +159,12 @@ unsigned ec_serve_port(const ec_serve *s);
 
 /* "http://127.0.0.1:PORT" into buf; returns buf. */
 const char *ec_serve_base_url(const ec_serve *s, char *buf, size_t size);
+
+/* One request straight to serve's handler on the caller's thread, without
+ * a socket (see ec_httpd_call): for in-process fuzzing and tests.  Start
+ * serve with listen = EC_HTTPD_IN_PROCESS to open no socket at all. */
+ec_status ec_serve_call(ec_serve *s, const ec_httpd_request *req, ec_httpd_result *out)
+    __attribute__((warn_unused_result));
 
 /* Requests answered and rows stored so far (all of them, also those the
  * read endpoints no longer see). */
