@@ -6,7 +6,7 @@
  *                                         JUnit XML parses
  *   server_suite_check reference-strict   strict serve, --strict suite: exit 0
  *   server_suite_check mutant NAME        the suite FAILs the mutant's catching case
- *   server_suite_check unreachable        nothing listening: exit 2 within 2 s, one line
+ *   server_suite_check unreachable        nothing listening: exit 2 before any case, one line
  *   server_suite_check cli-unreachable EMONCRYPT   the same through the CLI
  *   server_suite_check table              the ctest list of mutants is the table
  *   server_suite_check readkey reference|NAME   the same, reading stored data back
@@ -582,7 +582,11 @@ static int check_unreachable(void)
     int rc = run_suite(base, 0, &report, &out);
     long took = now_ms() - t0;
     fprintf(stderr, "server_suite_check: unreachable %s: exit %d in %ld ms: %s\n", base, rc, took, out.message);
-    int bad = rc != 2 || took >= 2000 || !out.unreachable || ec_report_count(report) != 0 ||
+    /* No case ran (the report is empty): that is the check.  The time
+     * bound only catches a hang; it is generous (ten of the suite's 3 s
+     * request timeouts), as a loaded machine under ASan can take seconds
+     * just to start. */
+    int bad = rc != 2 || took >= 30000 || !out.unreachable || ec_report_count(report) != 0 ||
               strchr(out.message, '\n') != NULL || out.message[0] == 0;
     ec_report_free(report);
     return bad;
