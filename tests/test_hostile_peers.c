@@ -28,6 +28,7 @@
 #include "emoncrypt/message.h"
 #include "emoncrypt/report.h"
 #include "emoncrypt/serve.h"
+#include "post_support.h"
 #include "hostile_support.h"
 
 #define KEY_HEX "0123456789abcdef0123456789abcdef"
@@ -128,18 +129,8 @@ static char *correct_request(target *t, int keep_alive, char ack[EC_ACK_LEN + 1]
 {
     char plaintext[96];
     snprintf(plaintext, sizeof plaintext, "node=hostile&fulljson={\"n\":%d}", t->next_value++);
-    ec_request_params p;
-    memset(&p, 0, sizeof p);
-    p.profile = EC_PROFILE_AES128CBC;
-    p.endpoint = EC_ENDPOINT_POST;
-    assert_int_equal(ec_key_from_hex(KEY_HEX, p.key), EC_OK);
-    p.userid = "1";
-    assert_int_equal(ec_random(p.iv, sizeof p.iv), EC_OK);
-    p.plaintext = (const uint8_t *)plaintext;
-    p.plaintext_len = strlen(plaintext);
     ec_request r;
-    ec_request_init(&r);
-    assert_int_equal(ec_request_build(&p, &r), EC_OK);
+    assert_int_equal(ps_correct_post(KEY_HEX, plaintext, &r), EC_OK);
     size_t cap = r.body_len + 512;
     char *text = malloc(cap);
     assert_non_null(text);

@@ -19,6 +19,7 @@
 #include "emoncrypt/message.h"
 #include "emoncrypt/report.h"
 #include "emoncrypt/serve.h"
+#include "post_support.h"
 
 #define KEY_HEX "0123456789abcdef0123456789abcdef"
 
@@ -41,17 +42,7 @@ static void build_post(int value, ec_request *r)
 {
     char plaintext[64];
     snprintf(plaintext, sizeof plaintext, "node=inproc&fulljson={\"v\":%d}", value);
-    ec_request_params p;
-    memset(&p, 0, sizeof p);
-    p.profile = EC_PROFILE_AES128CBC;
-    p.endpoint = EC_ENDPOINT_POST;
-    assert_int_equal(ec_key_from_hex(KEY_HEX, p.key), EC_OK);
-    p.userid = "1";
-    assert_int_equal(ec_random(p.iv, sizeof p.iv), EC_OK);
-    p.plaintext = (const uint8_t *)plaintext;
-    p.plaintext_len = strlen(plaintext);
-    ec_request_init(r);
-    assert_int_equal(ec_request_build(&p, r), EC_OK);
+    assert_int_equal(ps_correct_post(KEY_HEX, plaintext, r), EC_OK);
 }
 
 /* The view of r, with its headers in h[2]. */

@@ -18,6 +18,7 @@
 #include "emoncrypt/codec.h"
 #include "emoncrypt/message.h"
 #include "emoncrypt/serve.h"
+#include "post_support.h"
 
 #define KEY_HEX "0123456789abcdef0123456789abcdef"
 
@@ -49,18 +50,8 @@ static void post_value(unsigned port, int value)
 {
     char plaintext[96];
     snprintf(plaintext, sizeof plaintext, "node=ring&fulljson={\"p%d\":%d}", value, value);
-    ec_request_params p;
-    memset(&p, 0, sizeof p);
-    p.profile = EC_PROFILE_AES128CBC;
-    p.endpoint = EC_ENDPOINT_POST;
-    assert_int_equal(ec_key_from_hex(KEY_HEX, p.key), EC_OK);
-    p.userid = "1";
-    assert_int_equal(ec_random(p.iv, sizeof p.iv), EC_OK);
-    p.plaintext = (const uint8_t *)plaintext;
-    p.plaintext_len = strlen(plaintext);
     ec_request r;
-    ec_request_init(&r);
-    assert_int_equal(ec_request_build(&p, &r), EC_OK);
+    assert_int_equal(ps_correct_post(KEY_HEX, plaintext, &r), EC_OK);
     char head[1024];
     snprintf(head, sizeof head,
              "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nAuthorization: %s\r\n"

@@ -9,52 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "client/client_suite.h"
-#include "emoncrypt/report.h"
 #include "fuzz_http.h"
-
-#define FUZZ_KEY "0123456789abcdef0123456789abcdef"
-#define INPUTS_PER_RUN 500
-
-static ec_client_suite *mock;
-static unsigned inputs_in_run;
-
-static void finish_mock(void)
-{
-    if (!mock)
-        return;
-    ec_report *report = ec_report_new("client", "client", "fuzz");
-    if (!report)
-        abort();
-    (void)ec_client_suite_finish(mock, report);
-    ec_report_free(report);
-    ec_client_suite_free(mock);
-    mock = NULL;
-}
-
-static void start_mock(void)
-{
-    static int registered;
-    ec_client_suite_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.listen = "127.0.0.1:0";
-    opt.userid = "1";
-    opt.apikey_hex = FUZZ_KEY;
-    opt.username = "emonuser";
-    opt.profile = 0;
-    opt.scenario = "happy";
-    opt.max_body = 16384;
-    char err[256];
-    if (ec_client_suite_start(&opt, &mock, err, sizeof err) != EC_OK) {
-        fprintf(stderr, "fuzz_mock_handler: %s\n", err);
-        abort();
-    }
-    inputs_in_run = 0;
-    if (!registered) {
-        atexit(finish_mock);
-        registered = 1;
-    }
-}
+#include "fuzz_mock_fixture.h"
 
 /* OpenSSL's per-thread state (its error queue, ~900 bytes) is freed by a
  * thread-exit destructor; a leak check that runs while a connection
@@ -71,25 +27,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 16)
         return 0;
-    if (mock && inputs_in_run >= INPUTS_PER_RUN)
-        finish_mock();
-    if (!mock)
-        start_mock();
-    inputs_in_run++;
+    fuzz_next_input("127.0.0.1:0", "fuzz_mock_handler");
     fuzz_http_input in;
     if (fuzz_http_make(data, size, &in) != 0)
         return 0;
     /* 20 s: on a machine shared with builds, a niced fuzzer's server
      * threads can wait seconds for a core; a real hang waits forever. */
     char answer[2048];
-    long got = fuzz_http_exchange(ec_client_suite_port(mock), &in, answer, sizeof answer, 20000);
+    long got = fuzz_http_exchange(ec_client_suite_port(fuzz_mock), &in, answer, sizeof answer, 20000);
     if (got == 0 && in.framed) {
         /* Nothing at all: the mock's 32 connection slots may all be held
          * by earlier garbage inputs until their idle timeout (10 s), and
          * over the cap a connection is closed at once.  Once more after
          * that timeout; twice nothing is a failure. */
         sleep(11);
-        got = fuzz_http_exchange(ec_client_suite_port(mock), &in, answer, sizeof answer, 20000);
+        got = fuzz_http_exchange(ec_client_suite_port(fuzz_mock), &in, answer, sizeof answer, 20000);
     }
     if (got < 0) {
         fprintf(stderr, "fuzz_mock_handler: the mock no longer accepts connections\n");

@@ -11,53 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/client_suite.h"
-#include "emoncrypt/report.h"
 #include "fuzz_http.h"
+#include "fuzz_mock_fixture.h"
 #include "fuzz_inproc.h"
-
-#define FUZZ_KEY "0123456789abcdef0123456789abcdef"
-#define INPUTS_PER_RUN 500
-
-static ec_client_suite *mock;
-static unsigned inputs_in_run;
-
-static void finish_mock(void)
-{
-    if (!mock)
-        return;
-    ec_report *report = ec_report_new("client", "client", "fuzz");
-    if (!report)
-        abort();
-    (void)ec_client_suite_finish(mock, report);
-    ec_report_free(report);
-    ec_client_suite_free(mock);
-    mock = NULL;
-}
-
-static void start_mock(void)
-{
-    static int registered;
-    ec_client_suite_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.listen = EC_HTTPD_IN_PROCESS;
-    opt.userid = "1";
-    opt.apikey_hex = FUZZ_KEY;
-    opt.username = "emonuser";
-    opt.profile = 0;
-    opt.scenario = "happy";
-    opt.max_body = 16384;
-    char err[256];
-    if (ec_client_suite_start(&opt, &mock, err, sizeof err) != EC_OK) {
-        fprintf(stderr, "fuzz_mock_inproc: %s\n", err);
-        abort();
-    }
-    inputs_in_run = 0;
-    if (!registered) {
-        atexit(finish_mock);
-        registered = 1;
-    }
-}
 
 /* The mock keeps what each request taught its audit until the run is
  * finished, so nearly every input allocates more than it frees, and
@@ -88,16 +44,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 16)
         return 0;
-    if (mock && inputs_in_run >= INPUTS_PER_RUN)
-        finish_mock();
-    if (!mock)
-        start_mock();
-    inputs_in_run++;
+    fuzz_next_input(EC_HTTPD_IN_PROCESS, "fuzz_mock_inproc");
     fuzz_inproc_input in;
     if (fuzz_inproc_make(data, size, &in) != 0)
         return 0;
     ec_httpd_result out;
-    if (ec_client_suite_call(mock, &in.req, &out) != EC_OK) {
+    if (ec_client_suite_call(fuzz_mock, &in.req, &out) != EC_OK) {
         fprintf(stderr, "fuzz_mock_inproc: ec_client_suite_call failed\n");
         abort();
     }

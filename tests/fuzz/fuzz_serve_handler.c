@@ -12,48 +12,7 @@
 
 #include "emoncrypt/serve.h"
 #include "fuzz_http.h"
-
-#define FUZZ_KEY "0123456789abcdef0123456789abcdef"
-
-static ec_serve_users users;
-static ec_serve *servers[2]; /* compat, strict */
-
-static void stop_servers(void)
-{
-    for (int i = 0; i < 2; i++) {
-        ec_serve_stop(servers[i]);
-        servers[i] = NULL;
-    }
-    ec_serve_users_free(&users);
-}
-
-static void start_servers(void)
-{
-    if (ec_serve_users_add(&users, "1", FUZZ_KEY, "emonuser") != EC_OK ||
-        ec_serve_users_add(&users, "42", FUZZ_KEY, NULL) != EC_OK)
-        abort();
-    for (int strict = 0; strict <= 1; strict++) {
-        ec_serve_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.listen = "127.0.0.1:0";
-        cfg.users = &users;
-        /* Memory only: an fsync on a busy disk can take seconds, which
-         * would read as a hang here (the store's durability is
-         * tests/test_store_kill.c's subject). */
-        cfg.store_path = NULL;
-        cfg.strict = strict;
-        cfg.max_body = 16384; /* below -max_len, so 413 is reached */
-        cfg.idle_timeout_s = 2;
-        cfg.replay_cache_size = 256;
-        cfg.rows_endpoint = 1;
-        char err[256];
-        if (ec_serve_start(&cfg, &servers[strict], err, sizeof err) != EC_OK) {
-            fprintf(stderr, "fuzz_serve_handler: %s\n", err);
-            abort();
-        }
-    }
-    atexit(stop_servers);
-}
+#include "fuzz_serve_fixture.h"
 
 /* OpenSSL's per-thread state (its error queue, ~900 bytes) is freed by a
  * thread-exit destructor; a leak check that runs while a connection
@@ -70,14 +29,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 16)
         return 0;
-    if (!servers[0])
-        start_servers();
+    if (!fuzz_servers[0])
+        fuzz_start_servers("127.0.0.1:0", "fuzz_serve_handler");
     fuzz_http_input in;
     if (fuzz_http_make(data, size, &in) != 0)
         return 0;
     /* 20 s: on a machine shared with builds, a niced fuzzer's server
      * threads can wait seconds for a core; a real hang waits forever. */
-    ec_serve *s = servers[(data[0] >> 1) & 1];
+    ec_serve *s = fuzz_servers[(data[0] >> 1) & 1];
     char answer[2048];
     long got = fuzz_http_exchange(ec_serve_port(s), &in, answer, sizeof answer, 20000);
     if (got == 0 && in.framed) {

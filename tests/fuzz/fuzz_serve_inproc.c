@@ -13,56 +13,19 @@
 #include "emoncrypt/serve.h"
 #include "fuzz_http.h"
 #include "fuzz_inproc.h"
-
-#define FUZZ_KEY "0123456789abcdef0123456789abcdef"
-
-static ec_serve_users users;
-static ec_serve *servers[2]; /* compat, strict */
-
-static void stop_servers(void)
-{
-    for (int i = 0; i < 2; i++) {
-        ec_serve_stop(servers[i]);
-        servers[i] = NULL;
-    }
-    ec_serve_users_free(&users);
-}
-
-static void start_servers(void)
-{
-    if (ec_serve_users_add(&users, "1", FUZZ_KEY, "emonuser") != EC_OK ||
-        ec_serve_users_add(&users, "42", FUZZ_KEY, NULL) != EC_OK)
-        abort();
-    for (int strict = 0; strict <= 1; strict++) {
-        ec_serve_config cfg;
-        memset(&cfg, 0, sizeof cfg);
-        cfg.listen = EC_HTTPD_IN_PROCESS;
-        cfg.users = &users;
-        cfg.store_path = NULL; /* memory only: the store is test_store_*'s */
-        cfg.strict = strict;
-        cfg.max_body = 16384;
-        cfg.replay_cache_size = 256;
-        cfg.rows_endpoint = 1;
-        char err[256];
-        if (ec_serve_start(&cfg, &servers[strict], err, sizeof err) != EC_OK) {
-            fprintf(stderr, "fuzz_serve_inproc: %s\n", err);
-            abort();
-        }
-    }
-    atexit(stop_servers);
-}
+#include "fuzz_serve_fixture.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 1 << 16)
         return 0;
-    if (!servers[0])
-        start_servers();
+    if (!fuzz_servers[0])
+        fuzz_start_servers(EC_HTTPD_IN_PROCESS, "fuzz_serve_inproc");
     fuzz_inproc_input in;
     if (fuzz_inproc_make(data, size, &in) != 0)
         return 0;
     ec_httpd_result out;
-    if (ec_serve_call(servers[(data[0] >> 1) & 1], &in.req, &out) != EC_OK) {
+    if (ec_serve_call(fuzz_servers[(data[0] >> 1) & 1], &in.req, &out) != EC_OK) {
         fprintf(stderr, "fuzz_serve_inproc: ec_serve_call failed\n");
         abort();
     }
