@@ -1454,4 +1454,123 @@ ecp_status ecp_selftest_cases(const ecp_port *port, uint8_t *work,
     return rs.first_status;
 }
 
+/* ---- the report lines (README section 7) -------------------------------- */
+
+#define REPORT_MAX_CHECKS 6
+
+typedef struct {
+    ecp_write_fn write;
+    void *write_ctx;
+    ecp_failure_fn on_failure;
+    void *failure_ctx;
+    /* The case running now: its failed checks (the kit's own string
+     * literals, so keeping the pointers is safe), first status and diff. */
+    const char *checks[REPORT_MAX_CHECKS];
+    unsigned n_checks;
+    ecp_status status;
+    long first_diff;
+    unsigned long counts[3];   /* lines, by ecp_case_verdict */
+} report_state;
+
+static void put(report_state *rs, const char *text)
+{
+    rs->write(rs->write_ctx, text, text_len(text));
+}
+
+static void put_word(report_state *rs, const char *word)
+{
+    put(rs, word != NULL && word[0] != '\0' ? word : "unknown");
+}
+
+static void put_number(report_state *rs, const char *key, unsigned long v)
+{
+    char digits[24];
+    size_t i = sizeof digits;
+    do {
+        digits[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    put(rs, key);
+    rs->write(rs->write_ctx, digits + i, sizeof digits - i);
+}
+
+static int report_failure(void *ctx, const ecp_failure *f)
+{
+    report_state *rs = (report_state *)ctx;
+    unsigned i = 0;
+    if (rs->n_checks == 0) {
+        rs->status = f->status;
+        rs->first_diff = f->first_diff;
+    }
+    while (i < rs->n_checks && !text_equal(rs->checks[i], f->check))
+        i++;
+    if (i == rs->n_checks && rs->n_checks < REPORT_MAX_CHECKS)
+        rs->checks[rs->n_checks++] = f->check;
+    return rs->on_failure != NULL ? rs->on_failure(rs->failure_ctx, f) : 0;
+}
+
+static void report_case(void *ctx, const ecp_case *c)
+{
+    static const char *const verdicts[] = {"PASS", "FAIL", "SKIP"};
+    report_state *rs = (report_state *)ctx;
+    rs->counts[c->verdict]++;
+    put(rs, "ECP ");
+    put(rs, verdicts[c->verdict]);
+    put(rs, " ");
+    put(rs, c->tc_id);
+    put(rs, " ");
+    put(rs, c->kind);
+    if (c->verdict == ECP_CASE_FAIL) {
+        put(rs, " check=");
+        if (rs->n_checks == 0)
+            put(rs, "unknown");
+        for (unsigned i = 0; i < rs->n_checks; i++) {
+            if (i > 0)
+                put(rs, ",");
+            put(rs, rs->checks[i]);
+        }
+        put(rs, " status=");
+        put(rs, ecp_status_name(rs->status));
+        if (rs->first_diff >= 0)
+            put_number(rs, " diff=", (unsigned long)rs->first_diff);
+        put_number(rs, " failed=", c->failed_checks);
+    } else if (c->verdict == ECP_CASE_SKIP) {
+        put(rs, " ");
+        put(rs, c->skip_reason);
+    }
+    put(rs, "\n");
+    rs->n_checks = 0;
+}
+
+/* see emoncrypt_port.h */
+ecp_status ecp_selftest_report(const ecp_port *port, uint8_t *work,
+                               size_t work_cap, const char *backend,
+                               const char *board, ecp_write_fn write,
+                               void *write_ctx, ecp_failure_fn on_failure,
+                               void *failure_ctx, ecp_selftest_result *result)
+{
+    if (write == NULL)
+        return ecp_selftest(port, work, work_cap, on_failure, failure_ctx, result);
+    report_state rs;
+    bytes_fill((uint8_t *)&rs, 0, sizeof rs);
+    rs.write = write;
+    rs.write_ctx = write_ctx;
+    rs.on_failure = on_failure;
+    rs.failure_ctx = failure_ctx;
+    put(&rs, "ECP BEGIN 1 ");
+    put_word(&rs, backend);
+    put(&rs, " ");
+    put_word(&rs, board);
+    put(&rs, "\n");
+    ecp_status st = ecp_selftest_cases(port, work, work_cap, report_failure, &rs,
+                                       report_case, &rs, result);
+    put_number(&rs, "ECP END total=",
+               rs.counts[ECP_CASE_PASS] + rs.counts[ECP_CASE_FAIL] + rs.counts[ECP_CASE_SKIP]);
+    put_number(&rs, " pass=", rs.counts[ECP_CASE_PASS]);
+    put_number(&rs, " fail=", rs.counts[ECP_CASE_FAIL]);
+    put_number(&rs, " skip=", rs.counts[ECP_CASE_SKIP]);
+    put(&rs, "\n");
+    return st;
+}
+
 #endif /* ECP_NO_SELFTEST */

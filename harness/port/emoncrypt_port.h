@@ -348,6 +348,27 @@ ecp_status ecp_selftest_cases(const ecp_port *port, uint8_t *work,
                               void *failure_ctx, ecp_case_fn on_case,
                               void *case_ctx, ecp_selftest_result *result);
 
+/* Where the report lines go: text[0..n) (not NUL-terminated), "\n" ends a
+ * line.  On a board: the serial port (Serial.write); on the host: stdout. */
+typedef void (*ecp_write_fn)(void *ctx, const char *text, size_t n);
+
+/* The self-test, its outcome written through write as the lines
+ * `emoncrypt port-report` reads (README section 7):
+ *   ECP BEGIN 1 BACKEND BOARD
+ *   ECP PASS ID KIND
+ *   ECP FAIL ID KIND check=CHECK[,CHECK...] status=STATUS [diff=N] failed=N
+ *   ECP SKIP ID KIND REASON
+ *   ECP END total=N pass=N fail=N skip=N
+ * backend and board are one word each (NULL: "unknown").  on_failure
+ * (may be NULL) is called as by ecp_selftest, before its case's line, so
+ * lines it prints for a human come first.  No buffer: a few dozen bytes
+ * of stack beyond ecp_selftest's. */
+ecp_status ecp_selftest_report(const ecp_port *port, uint8_t *work,
+                               size_t work_cap, const char *backend,
+                               const char *board, ecp_write_fn write,
+                               void *write_ctx, ecp_failure_fn on_failure,
+                               void *failure_ctx, ecp_selftest_result *result);
+
 #ifdef __cplusplus
 }
 #endif

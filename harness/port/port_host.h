@@ -9,11 +9,19 @@
 
 #include "emoncrypt_port.h"
 
+#ifdef __cplusplus
+extern "C" {   /* an Arduino sketch (C++) calls the C shim */
+#endif
+
 /* The shim under test, ready to use (random source seeded); NULL when its
  * library could not be set up. */
 const ecp_shim *port_host_shim(void);
 
 /* Short backend name for messages: "openssl", "mbedtls", ... */
 extern const char port_host_backend[];
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

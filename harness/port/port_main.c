@@ -17,9 +17,9 @@
  * PORT_STACK_PAINT the peak stack of ecp_selftest (board_qemu.c paints the
  * stack region).
  *
- * Besides these lines for a human, the run prints one machine-readable
- * line per case, which `emoncrypt port-report` turns into JUnit/JSON/HTML
- * (README.md section 7 is the format):
+ * Besides these lines for a human, the run prints (ecp_selftest_report)
+ * one machine-readable line per case, which `emoncrypt port-report` turns
+ * into JUnit/JSON/HTML (README.md section 7 is the format):
  *
  *   ECP BEGIN 1 BACKEND BOARD
  *   ECP PASS ID KIND
@@ -62,38 +62,11 @@ typedef struct {
     unsigned printed;
     const char *only_check;     /* NULL, or the one check allowed to fail */
     unsigned other_checks;      /* failures of any other check */
-    /* The case running now, for its ECP FAIL line. */
-    char checks[160];           /* its failed checks, comma-separated */
-    ecp_status status;          /* of its first failure */
-    long first_diff;
-    unsigned cases[3];          /* ECP lines printed, by ecp_case_verdict */
 } failure_log;
-
-/* Append check to log->checks once ("body,authorization"). */
-static void note_check(failure_log *log, const char *check)
-{
-    size_t have = strlen(log->checks), n = strlen(check);
-    const char *p = log->checks;
-    while ((p = strstr(p, check)) != NULL) {
-        if ((p == log->checks || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
-            return;
-        p += n;
-    }
-    if (have + 1 + n + 1 > sizeof log->checks)
-        return;
-    if (have > 0)
-        log->checks[have++] = ',';
-    memcpy(log->checks + have, check, n + 1);
-}
 
 static int print_failure(void *ctx, const ecp_failure *f)
 {
     failure_log *log = ctx;
-    if (log->checks[0] == '\0') {
-        log->status = f->status;
-        log->first_diff = f->first_diff;
-    }
-    note_check(log, f->check);
     if (log->only_check != NULL && strcmp(f->check, log->only_check) != 0)
         log->other_checks++;
     if (++log->printed > 20)
@@ -110,28 +83,11 @@ static int print_failure(void *ctx, const ecp_failure *f)
     return 0;
 }
 
-/* One ECP line per case (the format above). */
-static void print_case(void *ctx, const ecp_case *c)
+/* The ECP lines go to stdout, with the lines for a human. */
+static void write_stdout(void *ctx, const char *text, size_t n)
 {
-    failure_log *log = ctx;
-    log->cases[c->verdict]++;
-    switch (c->verdict) {
-    case ECP_CASE_PASS:
-        printf("ECP PASS %s %s\n", c->tc_id, c->kind);
-        break;
-    case ECP_CASE_FAIL:
-        printf("ECP FAIL %s %s check=%s status=%s", c->tc_id, c->kind,
-               log->checks[0] != '\0' ? log->checks : "unknown",
-               ecp_status_name(log->status));
-        if (log->first_diff >= 0)
-            printf(" diff=%ld", log->first_diff);
-        printf(" failed=%u\n", c->failed_checks);
-        break;
-    case ECP_CASE_SKIP:
-        printf("ECP SKIP %s %s %s\n", c->tc_id, c->kind, c->skip_reason);
-        break;
-    }
-    log->checks[0] = '\0';
+    (void)ctx;
+    fwrite(text, 1, n, stdout);
 }
 
 int main(int argc, char **argv)
@@ -177,10 +133,9 @@ int main(int argc, char **argv)
     volatile char top = 0;
     port_stack_paint();
 #endif
-    printf("ECP BEGIN 1 %s %s\n", port_host_backend, board);
-    ecp_status st = ecp_selftest_cases(&port, workspace, work_cap,
-                                       print_failure, &log, print_case, &log,
-                                       &result);
+    ecp_status st = ecp_selftest_report(&port, workspace, work_cap,
+                                        port_host_backend, board, write_stdout,
+                                        NULL, print_failure, &log, &result);
 #ifdef PORT_STACK_PAINT
     unsigned long stack_peak = port_stack_peak((const void *)&top);
 #endif
@@ -196,9 +151,6 @@ int main(int argc, char **argv)
     printf("; stack peak %lu bytes", stack_peak);
 #endif
     printf("\n");
-    printf("ECP END total=%u pass=%u fail=%u skip=%u\n",
-           log.cases[ECP_CASE_PASS] + log.cases[ECP_CASE_FAIL] + log.cases[ECP_CASE_SKIP],
-           log.cases[ECP_CASE_PASS], log.cases[ECP_CASE_FAIL], log.cases[ECP_CASE_SKIP]);
     if (result.too_large > 0) {
         printf("%s: the workspace is too small for %u vectors\n",
                port_host_backend, result.too_large);
