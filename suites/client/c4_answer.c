@@ -6,7 +6,7 @@
 #include "client/client_internal.h"
 
 /* client/4.answer/accepted */
-void c4_answer_accepted(const cs_run *run, const cs_request *r, cs_outcome *o)
+static void c4_answer_accepted(const cs_run *run, const cs_request *r, cs_outcome *o)
 {
     (void)run;
     if (!r->is_post)
@@ -26,3 +26,10 @@ void c4_answer_accepted(const cs_run *run, const cs_request *r, cs_outcome *o)
                    a->detail != EC_OK && a->detail != a->fault ? ": " : "",
                    a->detail != EC_OK && a->detail != a->fault ? ec_status_text(a->detail) : "");
 }
+
+const cs_check c4_answer_accepted_check = {
+    .id = "client/4.answer/accepted",
+    .requirement = "A correct server decrypts, authenticates and stores the request, and answers "
+                   "with the ack.",
+    .on_request = c4_answer_accepted,
+};

@@ -1,6 +1,7 @@
-/* emoncrypt — the client-role check table: every check's stable id, the
- * SPEC sentence it holds a device to, and the function that judges it
- * (found in the file named after the id's section, see client_suite.h). */
+/* emoncrypt — the client-role check table: the order in which the checks
+ * run and are listed.  Each row (stable id, the SPEC sentence it holds a
+ * device to, the function that judges it) is in the file named after its
+ * id's section: client/2.iv/length in c2_iv.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,79 +11,39 @@
 
 #include "client/client_internal.h"
 
-#define REQ(id, fn, text) {id, text, fn, NULL}
-#define RUN(id, fn, text) {id, text, NULL, fn}
-
-const cs_check cs_checks[] = {
-    /* §3 — the HTTP request */
-    REQ("client/3.route/path", c3_route_path,
-        "POST /input/post or /input/bulk (optionally .json, or /input/post/NODE)."),
-    REQ("client/3.route/method", c3_route_method,
-        "The encrypted request is a POST (Emoncms also processes a GET with a body)."),
-    REQ("client/3.ctype/exact", c3_content_type_exact,
-        "Content-Type is matched exactly, case-sensitively, with no parameters."),
-    REQ("client/3.auth/format", c3_auth_format,
-        "Authorization has no scheme word; split on ':' it MUST give exactly two parts: "
-        "the numeric user id and the HMAC."),
-    REQ("client/3.auth/userid", c3_auth_userid,
-        "The user id in Authorization is the account's, as a plain decimal number."),
-    REQ("client/2.hmac/lowercase", c2_hmac_lowercase,
-        "The HMAC is sent as 64 lowercase hex digits."),
-    REQ("client/3.body/alphabet", c3_body_alphabet,
-        "Body: the client MUST send the URL alphabet."),
-    REQ("client/3.body/padding", c3_body_padding,
-        "Trailing '=' is optional; when present it completes the last quantum."),
-    REQ("client/2.iv/length", c2_iv_length,
-        "The body starts with the 16-byte IV, followed by at least one ciphertext block."),
-    REQ("client/3.body/block-multiple", c3_body_blocks,
-        "Ciphertext length MUST be a non-zero multiple of 16."),
-    REQ("client/2.cipher/pkcs7", c2_cipher_pkcs7,
-        "AES-128-CBC with PKCS#7 padding (1..16 bytes, a full block when the plaintext "
-        "is a multiple of 16)."),
-    REQ("client/2.hmac/correct", c2_hmac_correct,
-        "MAC: HMAC-SHA256, key = the 16 key bytes, message = the bytes that were "
-        "encrypted (compressed bytes for aes128cbcgz)."),
-    REQ("client/4.answer/accepted", c4_answer_accepted,
-        "A correct server decrypts, authenticates and stores the request, and answers "
-        "with the ack."),
-    REQ("client/5.plaintext/grammar", c5_plaintext_grammar,
-        "Plaintext is an unencoded query string key=value&key=value whose pieces split "
-        "into exactly two parts; bulk data is a JSON array of rows [t, node, v1, ...]."),
-    REQ("client/5.time/mode", c5_time_mode,
-        "Time reference: time=T (absolute), sentat=S, offset=O, or none (now)."),
-    REQ("client/5.values/numeric", c5_values_numeric,
-        "Values are numbers or null (Emoncms stores anything else as 0)."),
-    REQ("client/5.node/characters", c5_node_characters,
-        "Node names keep only Unicode letters, digits, '_', whitespace, '-', '.'."),
+/* Run order: the checks on each request, then the audits across requests. */
+const cs_check *const cs_checks[] = {
+    /* on each request */
+    &c3_route_path_check,
+    &c3_route_method_check,
+    &c3_content_type_exact_check,
+    &c3_auth_format_check,
+    &c3_auth_userid_check,
+    &c2_hmac_lowercase_check,
+    &c3_body_alphabet_check,
+    &c3_body_padding_check,
+    &c2_iv_length_check,
+    &c3_body_blocks_check,
+    &c2_cipher_pkcs7_check,
+    &c2_hmac_correct_check,
+    &c4_answer_accepted_check,
+    &c5_plaintext_grammar_check,
+    &c5_time_mode_check,
+    &c5_values_numeric_check,
+    &c5_node_characters_check,
     /* across requests: the traffic audit */
-    RUN("client/3.http/well-formed", c3_http_well_formed,
-        "Every connection carries a complete, parsable HTTP/1.1 request within the "
-        "server's size limit."),
-    RUN("client/2.iv/fresh", c2_iv_fresh,
-        "IV = 16 bytes that the client MUST draw fresh from a CSPRNG for every message."),
-    RUN("client/2.iv/not-zero", c2_iv_not_zero,
-        "The IV is random: never all zero bytes."),
-    RUN("client/2.iv/not-counter", c2_iv_not_counter,
-        "The IV is unpredictable: not a counter (a repeated or predictable IV leaks "
-        "plaintext structure)."),
-    RUN("client/2.iv/not-time", c2_iv_not_time,
-        "The IV is unpredictable: not derived from the clock."),
-    RUN("client/7.time/ascending", c7_time_ascending,
-        "Rows SHOULD be in ascending time order within a post."),
-    RUN("client/7.time/never-backwards", c7_time_never_backwards,
-        "Never go back in time: no row older than one already acknowledged."),
-    RUN("client/7.ack/no-duplicates", c7_ack_no_duplicates,
-        "After an ack, never resend the same rows (no duplicates)."),
-    RUN("client/7.ack/no-data-lost", c7_ack_no_data_lost,
-        "Anything but the ack means NOT delivered: keep the data and resend it later, "
-        "never drop it silently."),
-    RUN("client/7.resend/fresh-iv", c7_resend_fresh_iv,
-        "Fresh random IV every message, including every resend."),
-    RUN("client/7.apikey/not-in-clear", c7_apikey_not_in_clear,
-        "Never send the write API key in clear anywhere (query string, Bearer header, "
-        "form field), on any request."),
-    RUN("client/7.retry/interval", c7_retry_interval,
-        "Report how long the client waits before resending, and whether it backs off."),
+    &c3_http_well_formed_check,
+    &c2_iv_fresh_check,
+    &c2_iv_not_zero_check,
+    &c2_iv_not_counter_check,
+    &c2_iv_not_time_check,
+    &c7_time_ascending_check,
+    &c7_time_never_backwards_check,
+    &c7_ack_no_duplicates_check,
+    &c7_ack_no_data_lost_check,
+    &c7_resend_fresh_iv_check,
+    &c7_apikey_not_in_clear_check,
+    &c7_retry_interval_check,
 };
 const size_t cs_check_count = sizeof cs_checks / sizeof cs_checks[0];
 
@@ -101,7 +62,7 @@ const ec_client_check_info *ec_client_check_at(size_t i)
         /* Built once from the two tables; both are constant. */
         size_t k = 0;
         for (size_t j = 0; j < cs_check_count && k < 64; j++, k++)
-            rows[k] = (ec_client_check_info){cs_checks[j].id, cs_checks[j].requirement};
+            rows[k] = (ec_client_check_info){cs_checks[j]->id, cs_checks[j]->requirement};
         for (size_t j = 0; j < ec_client_scenario_count && k < 64; j++, k++)
             rows[k] = (ec_client_check_info){ec_client_scenarios[j].id,
                                              ec_client_scenarios[j].requirement};
@@ -245,4 +206,35 @@ void cs_big_free(void *p, size_t n, size_t size)
 {
     if (p != NULL)
         munmap(p, n * size);
+}
+
+/* see client_internal.h */
+void cs_explain_mistakes(unsigned m, unsigned mask, char *out, size_t cap)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (unsigned i = 0; i < EC_MISTAKE_COUNT && used < cap; i++) {
+        unsigned bit = 1u << i;
+        if (!(m & mask & bit))
+            continue;
+        int w = snprintf(out + used, cap - used, "%s%s (%s)", used ? "; or equally: " : "",
+                         ec_mistake_text(bit), ec_mistake_name(bit));
+        if (w > 0)
+            used += (size_t)w;
+    }
+}
+
+/* see client_internal.h */
+const char *cs_plaintext(const cs_request *r, size_t *n)
+{
+    if (!cs_decodable(r) || r->diag.plaintext == NULL)
+        return NULL;
+    *n = r->diag.plaintext_len;
+    return (const char *)r->diag.plaintext;
+}
+
+/* see client_internal.h */
+int cs_is_bulk(const cs_request *r)
+{
+    return r->diag.answer.api == EC_API_BULK;
 }

@@ -227,46 +227,55 @@ typedef struct {
     cs_audit_check_fn on_audit;      /* across the run (NULL for per-request) */
 } cs_check;
 
-extern const cs_check cs_checks[];
+/* The rows, in run order (the order --list shows). */
+extern const cs_check *const cs_checks[];
 extern const size_t cs_check_count;
 
-/* Per-request checks, one per id (file = SPEC section). */
-void c2_iv_length(const cs_run *, const cs_request *, cs_outcome *);
-void c2_cipher_pkcs7(const cs_run *, const cs_request *, cs_outcome *);
-void c2_hmac_lowercase(const cs_run *, const cs_request *, cs_outcome *);
-void c2_hmac_correct(const cs_run *, const cs_request *, cs_outcome *);
-void c3_route_path(const cs_run *, const cs_request *, cs_outcome *);
-void c3_route_method(const cs_run *, const cs_request *, cs_outcome *);
-void c3_content_type_exact(const cs_run *, const cs_request *, cs_outcome *);
-void c3_auth_format(const cs_run *, const cs_request *, cs_outcome *);
-void c3_auth_userid(const cs_run *, const cs_request *, cs_outcome *);
-void c3_body_alphabet(const cs_run *, const cs_request *, cs_outcome *);
-void c3_body_padding(const cs_run *, const cs_request *, cs_outcome *);
-void c3_body_blocks(const cs_run *, const cs_request *, cs_outcome *);
-void c4_answer_accepted(const cs_run *, const cs_request *, cs_outcome *);
-void c5_plaintext_grammar(const cs_run *, const cs_request *, cs_outcome *);
-void c5_time_mode(const cs_run *, const cs_request *, cs_outcome *);
-void c5_values_numeric(const cs_run *, const cs_request *, cs_outcome *);
-void c5_node_characters(const cs_run *, const cs_request *, cs_outcome *);
+/* Each row is defined in the file named after its id's section
+ * (client/2.iv/length: c2_iv.c), after the function that judges it. */
+/* c2_cipher.c */
+extern const cs_check c2_cipher_pkcs7_check;
+/* c2_hmac.c */
+extern const cs_check c2_hmac_lowercase_check, c2_hmac_correct_check;
+/* c2_iv.c */
+extern const cs_check c2_iv_length_check, c2_iv_fresh_check, c2_iv_not_zero_check,
+    c2_iv_not_counter_check, c2_iv_not_time_check;
+/* c3_auth.c */
+extern const cs_check c3_auth_format_check, c3_auth_userid_check;
+/* c3_body.c */
+extern const cs_check c3_body_alphabet_check, c3_body_padding_check, c3_body_blocks_check;
+/* c3_ctype.c */
+extern const cs_check c3_content_type_exact_check;
+/* c3_http.c */
+extern const cs_check c3_http_well_formed_check;
+/* c3_route.c */
+extern const cs_check c3_route_path_check, c3_route_method_check;
+/* c4_answer.c */
+extern const cs_check c4_answer_accepted_check;
+/* c5_node.c */
+extern const cs_check c5_node_characters_check;
+/* c5_plaintext.c */
+extern const cs_check c5_plaintext_grammar_check;
+/* c5_time.c */
+extern const cs_check c5_time_mode_check;
+/* c5_values.c */
+extern const cs_check c5_values_numeric_check;
+/* c7_ack.c */
+extern const cs_check c7_ack_no_duplicates_check, c7_ack_no_data_lost_check;
+/* c7_apikey.c */
+extern const cs_check c7_apikey_not_in_clear_check;
+/* c7_resend.c */
+extern const cs_check c7_resend_fresh_iv_check;
+/* c7_retry.c */
+extern const cs_check c7_retry_interval_check;
+/* c7_time.c */
+extern const cs_check c7_time_ascending_check, c7_time_never_backwards_check;
 
-/* Audit checks across all requests. */
-void c2_iv_fresh(const cs_run *, cs_outcome *);
-void c2_iv_not_zero(const cs_run *, cs_outcome *);
-void c2_iv_not_counter(const cs_run *, cs_outcome *);
-void c2_iv_not_time(const cs_run *, cs_outcome *);
-void c3_http_well_formed(const cs_run *, cs_outcome *);
 /* 1 when a connection event is a malformed request (what
  * client/3.http/well-formed FAILs, one row per connection): not a closed
  * reply, not a connection that sent nothing at all (RFC 9112 §2.2: no
  * request is no malformed request). */
 int c3_event_is_malformed(int kind);
-void c7_time_ascending(const cs_run *, cs_outcome *);
-void c7_time_never_backwards(const cs_run *, cs_outcome *);
-void c7_ack_no_duplicates(const cs_run *, cs_outcome *);
-void c7_ack_no_data_lost(const cs_run *, cs_outcome *);
-void c7_resend_fresh_iv(const cs_run *, cs_outcome *);
-void c7_apikey_not_in_clear(const cs_run *, cs_outcome *);
-void c7_retry_interval(const cs_run *, cs_outcome *);
 /* client/7.retry/interval's judgements (issue 11 point 8), pure for the
  * unit test: w[0..n) the waits (ms) of one run of failures of the same
  * rows: "backoff" only when each wait grows beyond jitter (250 ms or 15 %),
@@ -278,7 +287,7 @@ const char *c7_judge_backoff(const long *w, size_t n, char *out, size_t cap);
 const char *c7_judge_retry_after(unsigned retry_after_s, long waited, const long *others, size_t n,
                                  char *out, size_t cap);
 
-/* The verdict of one scenario of the run list (index i). */
+/* The verdict of one scenario of the run list (index i) (c7_scenario.c). */
 void c7_scenario_verdict(const cs_run *run, size_t i, cs_outcome *o);
 /* How long this device needs for the scenarios still to run, from its
  * observed intervals: a sentence ending in the --duration to give, into
@@ -301,13 +310,28 @@ int cs_decodable(const cs_request *r);
 const char *cs_auth_hmac(const cs_request *r);
 /* Does any row of later post b equal a row of post a? Returns the count. */
 size_t cs_rows_shared(const cs_post *a, const cs_post *b);
+/* "hmac-over-ct: your HMAC is over …" for the bits of m in mask, into out. */
+void cs_explain_mistakes(unsigned m, unsigned mask, char *out, size_t cap);
+/* The application plaintext of r, or NULL when none was recovered. */
+const char *cs_plaintext(const cs_request *r, size_t *n);
+/* r went to input/bulk. */
+int cs_is_bulk(const cs_request *r);
+
+/* What the checks across posts read of a watched post (history.c). */
+/* Its resend carried the same IV. */
+int cs_same_iv(const cs_watch *q);
+/* q was not delivered and its rows came again later (q->p_seq). */
+int cs_resent(const cs_watch *q);
+/* How long the device waited before that resend, in ms. */
+long cs_wait_ms(const cs_watch *q);
 
 /* Fold an answered request into the audit's state (mock.c calls them in
  * arrival order, under the suite's lock). */
 void c2_iv_observe(cs_run *run, const cs_request *r);
-void c7_observe(cs_run *run, const cs_request *r);
+void c7_time_observe(cs_run *run, const cs_request *r);
+void c7_apikey_observe(cs_run *run, const cs_request *r);
 /* A post whose answer is over, in arrival order: the checks across posts
- * take what they need (copying it when it must be kept). */
+ * take what they need (copying it when it must be kept) (history.c). */
 void c7_settle(cs_run *run, const cs_post *p);
 /* The state's memory.  NULL-safe. */
 void cs_audit_free(cs_audit *a);

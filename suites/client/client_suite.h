@@ -2,15 +2,19 @@
  * device posts to, unmodified, and that judges every request it receives
  * and how the device reacts to scripted answers.
  *
- * Where things are (a check's code is found from its id in one step):
- *   client/2.*  crypto of one request and the IV audit   suites/client/c2_crypto.c
- *   client/3.*  HTTP shape of one request                suites/client/c3_request.c
- *   client/4.*  the shared server logic's verdict        suites/client/c4_answer.c
- *   client/5.*  the plaintext's meaning                  suites/client/c5_plaintext.c
- *   client/7.*  behaviour across requests (the audit)    suites/client/c7_behaviour.c
- *   client/7.scenario/NAME  scenario verdicts; the scripted replies are
- *               data in suites/client/scenarios.c
- *   the mock server that drives all of them              suites/client/mock.c
+ * Where things are (a check's row and code are found from its id in one
+ * step: client/N.SUB/NAME is defined in suites/client/cN_SUB.c):
+ *   client/2.iv, 2.hmac, 2.cipher   the crypto of one request, the IV audit
+ *   client/3.route, 3.ctype, 3.auth, 3.body, 3.http   the HTTP shape
+ *   client/4.answer                 the shared server logic's verdict
+ *   client/5.plaintext, 5.time, 5.values, 5.node      the plaintext's meaning
+ *   client/7.time, 7.ack, 7.resend, 7.apikey, 7.retry  behaviour across
+ *                                   requests (the audit; the state it keeps
+ *                                   across posts: suites/client/history.c)
+ *   client/7.scenario/NAME          the scripted replies (data) and the
+ *                                   scenario verdicts, c7_scenario.c
+ *   the run order of the checks     suites/client/client_checks.c
+ *   the mock server that drives them all   suites/client/mock.c
  *
  * A request is judged by the protocol core (ec_server_answer, through
  * ec_diagnose_request) exactly as the server role judges it, and a wrong
@@ -31,7 +35,7 @@
 extern "C" {
 #endif
 
-/* ---- scenarios (data: suites/client/scenarios.c) ------------------------- */
+/* ---- scenarios (data: suites/client/c7_scenario.c) ---------------------- */
 
 /* What a scripted answer's body is, computed from the request it answers. */
 typedef enum {
@@ -78,7 +82,8 @@ const ec_client_scenario *ec_client_scenario_find(const char *name);
 /* ---- checks ---------------------------------------------------------- */
 
 /* The check table: stable id, SPEC section, requirement sentence.  Ids
- * never change; the list is in client_checks.c. */
+ * never change; each row is in the file named after its section, the run
+ * order in client_checks.c. */
 typedef struct {
     const char *id;
     const char *requirement;

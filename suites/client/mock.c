@@ -340,8 +340,8 @@ static void run_request_checks(const cs_run *run, cs_request *r)
 {
     for (size_t c = 0; c < cs_check_count; c++) {
         r->outcomes[c].verdict = EC_VERDICT_SKIP;
-        if (cs_checks[c].on_request != NULL)
-            cs_checks[c].on_request(run, r, &r->outcomes[c]);
+        if (cs_checks[c]->on_request != NULL)
+            cs_checks[c]->on_request(run, r, &r->outcomes[c]);
     }
 }
 
@@ -370,7 +370,7 @@ static void log_request(const ec_client_suite *s, const cs_request *r, const cha
             continue;
         if (used < sizeof failed - 2) {
             int w = snprintf(failed + used, sizeof failed - used, " %s %s",
-                             ec_verdict_name(v), cs_checks[c].id);
+                             ec_verdict_name(v), cs_checks[c]->id);
             if (w > 0)
                 used += (size_t)w;
         }
@@ -389,7 +389,7 @@ static void capture_request(ec_client_suite *s, const cs_request *r, unsigned st
     size_t nf = 0;
     for (size_t c = 0; c < cs_check_count && nf < 64; c++)
         if (r->outcomes[c].verdict == EC_VERDICT_FAIL)
-            failed[nf++] = cs_checks[c].id;
+            failed[nf++] = cs_checks[c]->id;
     char mistakes[256] = "";
     if (r->diag.reproduced)
         ec_mistake_list(r->diag.mistakes, mistakes, sizeof mistakes);
@@ -461,7 +461,8 @@ static void fold_request(cs_run *run, const cs_request *r)
         }
     }
     c2_iv_observe(run, r);
-    c7_observe(run, r);
+    c7_time_observe(run, r);
+    c7_apikey_observe(run, r);
 }
 
 static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply)
@@ -947,7 +948,7 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
     ec_report_set_strict(report, run->opt.strict);
     size_t well_formed = (size_t)-1;
     for (size_t c = 0; c < cs_check_count; c++) {
-        const cs_check *k = &cs_checks[c];
+        const cs_check *k = cs_checks[c];
         cs_outcome o;
         memset(&o, 0, sizeof o);
         char sent[256] = "";
@@ -958,9 +959,9 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
             o.verdict = EC_VERDICT_SKIP;
             k->on_audit(run, &o);
         }
-        if (k->on_audit == c3_http_well_formed)
+        if (k == &c3_http_well_formed_check)
             well_formed = c;
-        if (k->on_audit == c3_http_well_formed && o.verdict == EC_VERDICT_FAIL) {
+        if (k == &c3_http_well_formed_check && o.verdict == EC_VERDICT_FAIL) {
             /* One FAIL per broken connection, so each one is seen. */
             for (size_t e = 0; e < run->audit.bad_count; e++) {
                 const cs_bad_connection *ev = &run->audit.bad[e];

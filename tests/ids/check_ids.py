@@ -5,6 +5,7 @@
   check_ids.py grep EMONCRYPT SRCDIR       every listed id is a literal in the
                                            row that defines it
   check_ids.py negative EMONCRYPT SRCDIR   both checks fail on doctored input
+                                           (grep: on doctored copies of the tree)
 
 manifest: every id that `emoncrypt test-server --list` and `emoncrypt
 test-client --list` print is in suites/ids.txt; every id of suites/ids.txt
@@ -13,9 +14,10 @@ is still printed or renamed ("OLD -> NEW", NEW printed), and --case OLD
 
 grep: for every listed id, `git grep -n -F '"ID"'` (a scan of the tree's
 files when it is no git checkout) finds it in the file that defines its row:
-server/N.area/... in suites/server/sN_area.c, client ids in the client
-role's row tables, server/8.vectors/TCID as '"tcId": "TCID"' in
-vectors/*.json.  An id glued by a macro ("server/5.store/" id_) is not found.
+server/N.area/... in suites/server/sN_area.c, client/N.area/... in
+suites/client/cN_area.c ('-' in the area as '_'); server/8.vectors/TCID,
+whose row is a reference vector, as '"tcId": "TCID"' in vectors/*.json.
+An id glued by a macro ("server/5.store/" id_) is not found.
 
 Exit 0 when the check holds, 1 with one line per problem, 2 on a set-up
 error.
@@ -27,8 +29,6 @@ import subprocess
 import sys
 import tempfile
 
-CLIENT_ROW_FILES = ("suites/client/client_checks.c", "suites/client/scenarios.c")
-CLIENT_ROW_DESC = "client ids in " + ", ".join(CLIENT_ROW_FILES)
 
 
 def run_list(exe, role, *args):
@@ -132,11 +132,9 @@ def defining_files(i):
     m = re.fullmatch(r"server/8\.vectors/(.+)", i)
     if m:
         return None  # vectors/*.json
-    m = re.fullmatch(r"server/(\d+)\.([a-z-]+)/.+", i)
+    m = re.fullmatch(r"(server|client)/(\d+)\.([a-z-]+)/.+", i)
     if m:
-        return ("suites/server/s%s_%s.c" % (m.group(1), m.group(2).replace("-", "_")),)
-    if i.startswith("client/"):
-        return CLIENT_ROW_FILES
+        return ("suites/%s/%s%s_%s.c" % (m.group(1), m.group(1)[0], m.group(2), m.group(3).replace("-", "_")),)
     return ()
 
 
@@ -259,6 +257,11 @@ def negative(exe, srcdir):
     expect("an id written out only in another section's file", check_grep_doctored(srcdir, listed, {
         "suites/server/s4_ack.c": lambda t: glue_id(t, moved),
         "suites/server/s4_auth.c": lambda t: t + '\nstatic const char *moved = "%s";\n' % moved}), moved, only=True)
+    cmoved = "client/2.hmac/lowercase"
+    expect("a client id written out only outside its section's file", check_grep_doctored(srcdir, listed, {
+        "suites/client/c2_hmac.c": lambda t: glue_id(t, cmoved),
+        "suites/client/client_checks.c": lambda t: t + '\nstatic const char *moved = "%s";\n' % cmoved}),
+        cmoved, only=True)
     for f in failures:
         print("FAIL " + f)
     return 1 if failures else 0
@@ -287,7 +290,7 @@ def main(argv):
         vec = sum(defining_files(i) is None for i in listed)
         print("grep: %d ids are rows written out in their section's file (suites/server/sN_area.c, "
               "%s); %d vector ids are tcIds of vectors/*.json ('\"tcId\": \"TCID\"')" %
-              (len(listed) - vec, CLIENT_ROW_DESC, vec))
+              (len(listed) - vec, "suites/client/cN_area.c", vec))
     print("%s: %d ids (%d server, %d client), %d problems" %
           (mode, len(listed), sum(i.startswith("server/") for i in listed),
            sum(i.startswith("client/") for i in listed), len(problems)))

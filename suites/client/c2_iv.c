@@ -1,5 +1,5 @@
-/* emoncrypt — client/2.*: the crypto of each request (SPEC §2) and the IV
- * audit across requests. */
+/* emoncrypt — client/2.iv/…: the IV of each request and the IV audit
+ * across requests (SPEC §2). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,30 +7,8 @@
 
 #include "client/client_internal.h"
 
-static const unsigned padding_mistakes =
-    EC_MISTAKE_ZERO_PADDING | EC_MISTAKE_NO_FULL_PAD | EC_MISTAKE_CBC_CHAIN_BUG |
-    EC_MISTAKE_IV_APPENDED | EC_MISTAKE_HEX_KEY_AS_KEY | EC_MISTAKE_GZIP_HEADER;
-static const unsigned hmac_mistakes =
-    EC_MISTAKE_HMAC_OVER_CT | EC_MISTAKE_HMAC_PLUS_NUL | EC_MISTAKE_HMAC_HEX_KEY;
-
-/* "hmac-over-ct: your HMAC is over …" for the bits of m in mask. */
-static void explain_mistakes(unsigned m, unsigned mask, char *out, size_t cap)
-{
-    size_t used = 0;
-    out[0] = 0;
-    for (unsigned i = 0; i < EC_MISTAKE_COUNT && used < cap; i++) {
-        unsigned bit = 1u << i;
-        if (!(m & mask & bit))
-            continue;
-        int w = snprintf(out + used, cap - used, "%s%s (%s)", used ? "; or equally: " : "",
-                         ec_mistake_text(bit), ec_mistake_name(bit));
-        if (w > 0)
-            used += (size_t)w;
-    }
-}
-
 /* client/2.iv/length */
-void c2_iv_length(const cs_run *run, const cs_request *r, cs_outcome *o)
+static void c2_iv_length(const cs_run *run, const cs_request *r, cs_outcome *o)
 {
     (void)run;
     if (!cs_decodable(r))
@@ -46,92 +24,11 @@ void c2_iv_length(const cs_run *run, const cs_request *r, cs_outcome *o)
     snprintf(o->actual, sizeof o->actual, "%zu", n);
 }
 
-/* client/2.cipher/pkcs7 */
-void c2_cipher_pkcs7(const cs_run *run, const cs_request *r, cs_outcome *o)
-{
-    (void)run;
-    if (!cs_decodable(r) || r->diag.decrypt_status == EC_E_CT_SHORT ||
-        r->diag.decrypt_status == EC_E_CT_LENGTH)
-        return;
-    if (r->diag.decrypt_status == EC_OK) {
-        cs_outcome_set(o, EC_VERDICT_PASS, "decrypts with valid PKCS#7 padding");
-        return;
-    }
-    char why[400];
-    explain_mistakes(r->diag.reproduced ? r->diag.mistakes | r->diag.alternatives : 0,
-                     padding_mistakes, why, sizeof why);
-    cs_outcome_set(o, EC_VERDICT_FAIL, "with the key and the IV first, decryption fails: %s%s%s",
-                   ec_status_text(r->diag.decrypt_status), why[0] ? "; diagnosis: " : "",
-                   why);
-    snprintf(o->expected, sizeof o->expected, "PKCS#7 padding");
-    snprintf(o->actual, sizeof o->actual, "%s", ec_status_name(r->diag.decrypt_status));
-}
-
-/* client/2.hmac/lowercase */
-void c2_hmac_lowercase(const cs_run *run, const cs_request *r, cs_outcome *o)
-{
-    (void)run;
-    const char *hmac = cs_auth_hmac(r);
-    if (!r->is_post || hmac == NULL)
-        return;
-    size_t n = strlen(hmac);
-    size_t upper = 0, other = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = hmac[i];
-        if (c >= 'A' && c <= 'F')
-            upper++;
-        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            other++;
-    }
-    snprintf(o->expected, sizeof o->expected, "64 digits [0-9a-f]");
-    cs_printable(hmac, n, o->actual, sizeof o->actual);
-    if (n == EC_HMAC_HEX_LEN && upper == 0 && other == 0)
-        cs_outcome_set(o, EC_VERDICT_PASS, "64 lowercase hex digits");
-    else if (upper > 0 && other == 0 && n == EC_HMAC_HEX_LEN)
-        cs_outcome_set(o, EC_VERDICT_FAIL,
-                       "the HMAC has %zu uppercase hex digits: Emoncms compares the text "
-                       "and answers 'invalid data'", upper);
-    else
-        cs_outcome_set(o, EC_VERDICT_FAIL, "the HMAC is %zu characters, %zu of them not hex",
-                       n, other + upper);
-}
-
-/* client/2.hmac/correct */
-void c2_hmac_correct(const cs_run *run, const cs_request *r, cs_outcome *o)
-{
-    (void)run;
-    if (!cs_decodable(r) || r->diag.answer.profile == EC_PROFILE_LEGACY)
-        return;
-    const ec_diagnosis *d = &r->diag;
-    if (d->reproduced && (d->mistakes & hmac_mistakes)) {
-        char why[400];
-        explain_mistakes(d->mistakes, hmac_mistakes, why, sizeof why);
-        cs_outcome_set(o, EC_VERDICT_FAIL, "%s", why);
-        snprintf(o->expected, sizeof o->expected, "HMAC-SHA256(key, encrypted bytes)");
-        snprintf(o->actual, sizeof o->actual, "%s",
-                 ec_mistake_name(d->mistakes & hmac_mistakes & (0u - (d->mistakes & hmac_mistakes))));
-        return;
-    }
-    if (d->reproduced) {
-        cs_outcome_set(o, EC_VERDICT_PASS, "HMAC over the encrypted bytes with the 16-byte key");
-        return;
-    }
-    if (d->answer.fault == EC_OK) {
-        cs_outcome_set(o, EC_VERDICT_PASS, "the shared server logic authenticated it");
-        return;
-    }
-    if (d->answer.detail == EC_E_HMAC || d->body_reproduced) {
-        cs_outcome_set(o, EC_VERDICT_FAIL,
-                       "the HMAC does not match the decrypted bytes, and no known mistake "
-                       "(over the ciphertext, over plaintext + NUL, keyed with the hex text, "
-                       "uppercase) explains it");
-        snprintf(o->expected, sizeof o->expected, "HMAC-SHA256(key, encrypted bytes)");
-        snprintf(o->actual, sizeof o->actual, "unexplained");
-        return;
-    }
-    cs_outcome_set(o, EC_VERDICT_SKIP, "not checked: the body does not decrypt (%s)",
-                   ec_status_name(d->decrypt_status));
-}
+const cs_check c2_iv_length_check = {
+    .id = "client/2.iv/length",
+    .requirement = "The body starts with the 16-byte IV, followed by at least one ciphertext block.",
+    .on_request = c2_iv_length,
+};
 
 /* ---- the IV audit ------------------------------------------------------ */
 
@@ -202,7 +99,7 @@ static size_t iv_seen(cs_audit *a, const uint8_t *iv, size_t seq)
 }
 
 /* client/2.iv/fresh */
-void c2_iv_fresh(const cs_run *run, cs_outcome *o)
+static void c2_iv_fresh(const cs_run *run, cs_outcome *o)
 {
     const cs_audit *a = &run->audit;
     size_t with_iv = a->with_iv, repeats = a->iv_repeats;
@@ -221,8 +118,14 @@ void c2_iv_fresh(const cs_run *run, cs_outcome *o)
     hex_iv(a->iv_first_b_iv, o->actual, sizeof o->actual);
 }
 
+const cs_check c2_iv_fresh_check = {
+    .id = "client/2.iv/fresh",
+    .requirement = "IV = 16 bytes that the client MUST draw fresh from a CSPRNG for every message.",
+    .on_audit = c2_iv_fresh,
+};
+
 /* client/2.iv/not-zero */
-void c2_iv_not_zero(const cs_run *run, cs_outcome *o)
+static void c2_iv_not_zero(const cs_run *run, cs_outcome *o)
 {
     size_t with_iv = run->audit.with_iv, zeros = run->audit.iv_zeros;
     if (with_iv == 0)
@@ -236,6 +139,12 @@ void c2_iv_not_zero(const cs_run *run, cs_outcome *o)
         snprintf(o->expected, sizeof o->expected, "16 random bytes");
     }
 }
+
+const cs_check c2_iv_not_zero_check = {
+    .id = "client/2.iv/not-zero",
+    .requirement = "The IV is random: never all zero bytes.",
+    .on_audit = c2_iv_not_zero,
+};
 
 /* Is b a small step from a, read as a 128-bit big- or little-endian
  * counter?  A repeat (step 0) is client/2.iv/fresh's business. */
@@ -252,7 +161,7 @@ static int counter_step(const uint8_t *a, const uint8_t *b)
 }
 
 /* client/2.iv/not-counter */
-void c2_iv_not_counter(const cs_run *run, cs_outcome *o)
+static void c2_iv_not_counter(const cs_run *run, cs_outcome *o)
 {
     const cs_audit *au = &run->audit;
     size_t pairs = au->iv_pairs, steps = au->iv_steps;
@@ -273,6 +182,13 @@ void c2_iv_not_counter(const cs_run *run, cs_outcome *o)
     snprintf(o->expected, sizeof o->expected, "unpredictable IVs");
     snprintf(o->actual, sizeof o->actual, "%s -> %s", a, b);
 }
+
+const cs_check c2_iv_not_counter_check = {
+    .id = "client/2.iv/not-counter",
+    .requirement = "The IV is unpredictable: not a counter (a repeated or predictable IV leaks "
+                   "plaintext structure).",
+    .on_audit = c2_iv_not_counter,
+};
 
 /* Does iv hold the clock t (seconds or milliseconds, 32 or 64 bits, either
  * byte order, or ten ASCII digits) within ±10 minutes? */
@@ -320,7 +236,7 @@ static int holds_time(const uint8_t *iv, int64_t t, char *where, size_t cap)
 }
 
 /* client/2.iv/not-time */
-void c2_iv_not_time(const cs_run *run, cs_outcome *o)
+static void c2_iv_not_time(const cs_run *run, cs_outcome *o)
 {
     const cs_audit *a = &run->audit;
     size_t with_iv = a->with_iv, timed = a->iv_timed, first = a->iv_timed_first;
@@ -344,6 +260,12 @@ void c2_iv_not_time(const cs_run *run, cs_outcome *o)
         snprintf(o->expected, sizeof o->expected, "16 random bytes");
     }
 }
+
+const cs_check c2_iv_not_time_check = {
+    .id = "client/2.iv/not-time",
+    .requirement = "The IV is unpredictable: not derived from the clock.",
+    .on_audit = c2_iv_not_time,
+};
 
 /* see client_internal.h: client/2.iv/... fold each request in, in order. */
 void c2_iv_observe(cs_run *run, const cs_request *r)
