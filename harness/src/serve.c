@@ -39,6 +39,7 @@ typedef struct store_waiter {
     int done;                       /* 0 waiting, 1 synced, -1 not (err) */
     int err;
     struct store_waiter *next;
+    pthread_cond_t wake;            /* signalled when done, or to sync next */
 } store_waiter;
 
 /* One stored row, kept in memory as well so the read endpoints can answer
@@ -87,7 +88,6 @@ struct ec_serve {
     uint64_t store_seq;             /* requests written so far */
     int store_syncing;              /* a request is in store_fsync */
     store_waiter *waiters, **waiters_tail; /* oldest first */
-    pthread_cond_t store_synced_cond;
     stored_row *rows;               /* ring of the newest rows_cap rows */
     size_t rows_n, rows_cap, rows_oldest;
     uint64_t rows_total;            /* every row stored since start */
@@ -313,7 +313,7 @@ static void store_cut_back(ec_serve *s)
 
 /* A thread waits for one request's sync at a time: its place in the list
  * of waiters. */
-static _Thread_local store_waiter this_thread_waiter;
+static _Thread_local store_waiter this_thread_waiter = {.wake = PTHREAD_COND_INITIALIZER};
 
 /* Sync the store for every request written so far, as their leader: the
  * lock is let go during the sync.  A failed sync takes back every row not
@@ -340,10 +340,14 @@ static void store_sync(ec_serve *s)
         w->done = failed ? -1 : 1;
         w->err = e;
         s->waiters = w->next;
+        pthread_cond_signal(&w->wake);
     }
-    if (!s->waiters)
+    /* Only those it covered are woken (a broadcast woke every waiter on
+     * every sync), and the oldest of the others, to sync next. */
+    if (s->waiters)
+        pthread_cond_signal(&s->waiters->wake);
+    else
         s->waiters_tail = &s->waiters;
-    pthread_cond_broadcast(&s->store_synced_cond);
 }
 
 /* Append the accepted rows to the JSONL file, wait for a sync that covers
@@ -398,14 +402,16 @@ static int store_rows(ec_serve *s, const char *userid, const ec_dataset *rows)
         /* The ack promises the rows are durable: wait for the sync that
          * covers them, or be the one who syncs. */
         store_waiter *me = &this_thread_waiter;
-        *me = (store_waiter){++s->store_seq, 0, 0, NULL};
+        me->seq = ++s->store_seq;
+        me->done = 0;
+        me->next = NULL;
         *s->waiters_tail = me;
         s->waiters_tail = &me->next;
         while (!me->done) {
             if (!s->store_syncing)
                 store_sync(s);
             else
-                pthread_cond_wait(&s->store_synced_cond, &s->lock);
+                pthread_cond_wait(&me->wake, &s->lock);
         }
         if (me->done < 0) {
             errno = me->err;
@@ -878,7 +884,6 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
         return EC_E_NOMEM;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->log_lock, NULL);
-    pthread_cond_init(&s->store_synced_cond, NULL);
     s->waiters_tail = &s->waiters;
     s->users = cfg->users;
     s->mutant = mutant;
@@ -1033,7 +1038,6 @@ void ec_serve_stop(ec_serve *s)
     free(s->secrets);
     free(s->log_buf);
     pthread_mutex_destroy(&s->log_lock);
-    pthread_cond_destroy(&s->store_synced_cond);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
