@@ -985,6 +985,9 @@ ec_status ec_httpd_call(ec_httpd *server, const ec_httpd_request *req, ec_httpd_
     }
     ec_httpd_reply reply = {.status = 200, .trickle_bytes = 1};
     server->handler(server->ctx, &view, &reply);
+    /* No socket: the answer is over once the handler has given it. */
+    if (server->on_done)
+        server->on_done(server->ctx, view.connection_id);
     size_t head_len = 1;
     for (size_t i = 0; i < reply.header_count; i++)
         head_len += strlen(reply.headers[i].name) + strlen(reply.headers[i].value) + 4;

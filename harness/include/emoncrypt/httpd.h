@@ -182,7 +182,8 @@ typedef struct {
  * thread: no socket, no HTTP parsing or framing checks (those are
  * libmicrohttpd's and httpd.c's), no delay.  A NULL req->version,
  * remote_addr or arrival_time of 0 are filled in.  For an in-process
- * server (EC_HTTPD_IN_PROCESS), or beside a listening one.  Returns EC_OK,
+ * server (EC_HTTPD_IN_PROCESS), or beside a listening one.  The answer is
+ * over when the handler returns: on_done follows at once.  Returns EC_OK,
  * EC_E_ARG or EC_E_NOMEM (then *out holds nothing to free). */
 ec_status ec_httpd_call(ec_httpd *server, const ec_httpd_request *req, ec_httpd_result *out)
     __attribute__((warn_unused_result));
