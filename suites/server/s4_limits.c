@@ -276,11 +276,16 @@ static void run_oversized(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
 }
 
 const srv_case srv_cases_4_limits[] = {
-    { "server/4.limits/oversized-body", "A server SHOULD refuse a body far larger than any device sends (413) instead of reading it all; it MUST NOT ack it.",
-      run_oversized, NULL, SRV_P_CURRENT, SRV_STRICT_NON_STRICT },
-    { "server/4.limits/stalled-body", "A server SHOULD give up on a request whose body stops arriving (reported; time-bounded).",
-      run_stalled, "body", SRV_P_CURRENT, SRV_STRICT_NON_STRICT },
-    { "server/4.limits/stalled-headers", "A server SHOULD give up on a request whose headers stop arriving (reported; time-bounded).",
-      run_stalled, "headers", SRV_P_CURRENT, SRV_STRICT_NON_STRICT },
+    { .id = "server/4.limits/oversized-body",
+      .requirement = "A server SHOULD refuse a body far larger than any device sends (413) instead of reading it all; it MUST NOT ack it.",
+      .run = run_oversized, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
+    { .id = "server/4.limits/stalled-body",
+      .requirement = "A server SHOULD give up on a request whose body stops arriving (reported; time-bounded).",
+      .run = run_stalled, .arg = "body",
+      .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
+    { .id = "server/4.limits/stalled-headers",
+      .requirement = "A server SHOULD give up on a request whose headers stop arriving (reported; time-bounded).",
+      .run = run_stalled, .arg = "headers",
+      .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
 };
 SRV_CASES_COUNT(4_limits);

@@ -215,13 +215,17 @@ static void run_hmac_timing(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
 }
 
 const srv_case srv_cases_4_oracle[] = {
-    { "server/4.oracle/one-answer", "Every crypto failure (bad padding, wrong key, bad HMAC, short body) MUST get one indistinguishable answer: status, Content-Type and body (SPEC §4).",
-      run_one_answer, NULL, SRV_P_CURRENT, SRV_STRICT_NON_STRICT },
-    { "server/4.oracle/timing-spread", "Reported: how long each crypto failure takes to answer (INFO).",
-      run_timing_spread, NULL, SRV_P_CURRENT, SRV_STRICT_NON_STRICT },
-    { "server/4.oracle/mac-of-empty", "Emoncms MACs an undecryptable body as \"\", so userid:HMAC(key,\"\") tells bad padding from good: compat reproduces it (INFO), strict MUST NOT (SPEC §4 quirks).",
-      run_mac_of_empty, NULL, SRV_P_CURRENT, SRV_STRICT_FAIL },
-    { "server/4.oracle/hmac-timing", "The HMAC MUST be compared in constant time (SPEC §4): the answer time must not grow with the number of right leading digits.",
-      run_hmac_timing, NULL, SRV_P_CURRENT, SRV_STRICT_NON_STRICT },
+    { .id = "server/4.oracle/one-answer",
+      .requirement = "Every crypto failure (bad padding, wrong key, bad HMAC, short body) MUST get one indistinguishable answer: status, Content-Type and body (SPEC §4).",
+      .run = run_one_answer, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
+    { .id = "server/4.oracle/timing-spread",
+      .requirement = "Reported: how long each crypto failure takes to answer (INFO).",
+      .run = run_timing_spread, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
+    { .id = "server/4.oracle/mac-of-empty",
+      .requirement = "Emoncms MACs an undecryptable body as \"\", so userid:HMAC(key,\"\") tells bad padding from good: compat reproduces it (INFO), strict MUST NOT (SPEC §4 quirks).",
+      .run = run_mac_of_empty, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_FAIL },
+    { .id = "server/4.oracle/hmac-timing",
+      .requirement = "The HMAC MUST be compared in constant time (SPEC §4): the answer time must not grow with the number of right leading digits.",
+      .run = run_hmac_timing, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
 };
 SRV_CASES_COUNT(4_oracle);

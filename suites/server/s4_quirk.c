@@ -97,15 +97,21 @@ static void run_query_time(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
 }
 
 const srv_case srv_cases_4_quirk[] = {
-    { "server/4.quirk/replay", "Emoncms accepts a byte-identical replay (INFO); a strict server MUST refuse it (SPEC §4 quirks).",
-      run_replay, NULL, SRV_P_CURRENT, SRV_STRICT_FAIL },
-    SRV_SPEC_CASE("server/4.quirk/get-method", "Emoncms processes the same encrypted request sent as GET; a strict server MAY refuse it (SPEC §4 quirks).",
-                  .plaintext = PT, .method = "GET"),
-    { "server/4.quirk/query-time", "URL parameters are merged but not covered by the MAC: ?time= sets the time in Emoncms (SPEC §3, §4 quirks).",
-      run_query_time, &(const srv_spec){ .plaintext = PT, .query = "time=${now-3600}" }, SRV_P_CURRENT, SRV_STRICT_NON_STRICT },
-    SRV_SPEC_CASE("server/4.quirk/query-unrelated", "An unrelated URL parameter changes nothing (SPEC §3).",
-                  .plaintext = PT, .query = "emoncrypt=1"),
-    SRV_SPEC_CASE("server/4.quirk/query-node-with-plaintext-node", "The plaintext's node= overrides ?node= (param.php loads the URL first) (SPEC §3).",
-                  .plaintext = PT, .query = "node=${node}"),
+    { .id = "server/4.quirk/replay",
+      .requirement = "Emoncms accepts a byte-identical replay (INFO); a strict server MUST refuse it (SPEC §4 quirks).",
+      .run = run_replay, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_FAIL },
+    { .id = "server/4.quirk/get-method",
+      .requirement = "Emoncms processes the same encrypted request sent as GET; a strict server MAY refuse it (SPEC §4 quirks).",
+      SRV_SPEC(.plaintext = PT, .method = "GET") },
+    { .id = "server/4.quirk/query-time",
+      .requirement = "URL parameters are merged but not covered by the MAC: ?time= sets the time in Emoncms (SPEC §3, §4 quirks).",
+      .run = run_query_time, .arg = &(const srv_spec){ .plaintext = PT, .query = "time=${now-3600}" },
+      .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
+    { .id = "server/4.quirk/query-unrelated",
+      .requirement = "An unrelated URL parameter changes nothing (SPEC §3).",
+      SRV_SPEC(.plaintext = PT, .query = "emoncrypt=1") },
+    { .id = "server/4.quirk/query-node-with-plaintext-node",
+      .requirement = "The plaintext's node= overrides ?node= (param.php loads the URL first) (SPEC §3).",
+      SRV_SPEC(.plaintext = PT, .query = "node=${node}") },
 };
 SRV_CASES_COUNT(4_quirk);

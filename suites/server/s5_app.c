@@ -7,12 +7,26 @@
 #define APP "An authenticated request with bad application data MUST get Emoncms's {\"success\": false, \"message\": …} answer (SPEC §4)."
 
 const srv_case srv_cases_5_app[] = {
-    SRV_SPEC_CASE("server/5.app/post-no-data", APP " (no csv, json or data)", .plaintext = "node=${node}"),
-    SRV_SPEC_CASE("server/5.app/post-bad-fulljson", APP, .plaintext = "node=${node}&fulljson={\"power\":"),
-    SRV_SPEC_CASE("server/5.app/bulk-bad-json", APP, .bulk = 1, .plaintext = "data=[[0,\"${node}\",${v}]&sentat=0"),
-    SRV_SPEC_CASE("server/5.app/bulk-not-array", APP, .bulk = 1, .plaintext = "data={\"a\":1}&sentat=0"),
-    SRV_SPEC_CASE("server/5.app/bulk-no-data", APP, .bulk = 1, .plaintext = "sentat=0"),
-    SRV_SPEC_CASE("server/5.app/bulk-node-object", APP, .bulk = 1, .plaintext = "data=[[0,{\"a\":1},${v}]]&sentat=0"),
-    SRV_SPEC_CASE("server/5.app/bulk-last-row-empty", APP, .bulk = 1, .plaintext = "data=[[0,\"${node}\",${v}],[]]&sentat=0"),
+    { .id = "server/5.app/post-no-data",
+      .requirement = APP " (no csv, json or data)",
+      SRV_SPEC(.plaintext = "node=${node}") },
+    { .id = "server/5.app/post-bad-fulljson",
+      .requirement = APP,
+      SRV_SPEC(.plaintext = "node=${node}&fulljson={\"power\":") },
+    { .id = "server/5.app/bulk-bad-json",
+      .requirement = APP,
+      SRV_SPEC(.bulk = 1, .plaintext = "data=[[0,\"${node}\",${v}]&sentat=0") },
+    { .id = "server/5.app/bulk-not-array",
+      .requirement = APP,
+      SRV_SPEC(.bulk = 1, .plaintext = "data={\"a\":1}&sentat=0") },
+    { .id = "server/5.app/bulk-no-data",
+      .requirement = APP,
+      SRV_SPEC(.bulk = 1, .plaintext = "sentat=0") },
+    { .id = "server/5.app/bulk-node-object",
+      .requirement = APP,
+      SRV_SPEC(.bulk = 1, .plaintext = "data=[[0,{\"a\":1},${v}]]&sentat=0") },
+    { .id = "server/5.app/bulk-last-row-empty",
+      .requirement = APP,
+      SRV_SPEC(.bulk = 1, .plaintext = "data=[[0,\"${node}\",${v}],[]]&sentat=0") },
 };
 SRV_CASES_COUNT(5_app);

@@ -160,14 +160,18 @@ typedef struct {
     const size_t *count;
 } srv_group;
 
-/* A table-driven case row: id, requirement, then srv_spec fields. */
-#define SRV_SPEC_CASE(id_, requirement_, ...) \
-    { id_, requirement_, srv_run_spec, &(const srv_spec){ __VA_ARGS__ }, SRV_P_CURRENT, \
-      SRV_STRICT_NON_STRICT }
+/* The fields of a table-driven row after the .id and .requirement that the
+ * row writes out (so that git grep finds the id where it is defined):
+ *   { .id = "server/3.post/csv", .requirement = "…",
+ *     SRV_SPEC(.plaintext = "node=${node}&csv=${v}") },
+ * the arguments being srv_spec fields. */
+#define SRV_SPEC(...) \
+    .run = srv_run_spec, .arg = &(const srv_spec){ __VA_ARGS__ }, .profiles = SRV_P_CURRENT, \
+    .strict_rule = SRV_STRICT_NON_STRICT
 /* The same for the legacy profile. */
-#define SRV_LEGACY_CASE(id_, requirement_, ...) \
-    { id_, requirement_, srv_run_spec, &(const srv_spec){ .profile = 2, __VA_ARGS__ }, \
-      SRV_P_LEGACY, SRV_STRICT_NON_STRICT }
+#define SRV_LEGACY(...) \
+    .run = srv_run_spec, .arg = &(const srv_spec){ .profile = 2, __VA_ARGS__ }, \
+    .profiles = SRV_P_LEGACY, .strict_rule = SRV_STRICT_NON_STRICT
 /* Declares a case file's table and its length. */
 #define SRV_CASES(name_) \
     extern const srv_case srv_cases_##name_[]; \

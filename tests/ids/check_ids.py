@@ -13,7 +13,8 @@ is still printed or renamed ("OLD -> NEW", NEW printed), and --case OLD
 (--section OLD for a renamed section) still selects NEW.
 
 grep: for every listed id, `git grep -n -F '"ID"'` (a scan of the tree's
-files when it is no git checkout) finds it in the file that defines its row:
+files when it is no git checkout) finds it, as a row's designated
+initializer `.id = "ID"`, in the file that defines its row:
 server/N.area/... in suites/server/sN_area.c, client/N.area/... in
 suites/client/cN_area.c ('-' in the area as '_'); server/8.vectors/TCID,
 whose row is a reference vector, as '"tcId": "TCID"' in vectors/*.json.
@@ -168,6 +169,11 @@ def check_grep(srcdir, listed, skip_files=()):
             problems.append("%s: the literal %s is in none of %s (found in: %s)" %
                             (i, needle, ", ".join(where) or "(no file for this section)",
                              ", ".join(hits) or "no file"))
+            continue
+        row = re.compile(r"\.id\s*=\s*" + re.escape(needle))
+        if not any(row.search(text(f)) for f in hits if f in where):
+            problems.append("%s: %s is in %s but not as a row's designated initializer (.id = %s)" %
+                            (i, needle, ", ".join(f for f in hits if f in where), needle))
     return problems
 
 
@@ -257,6 +263,10 @@ def negative(exe, srcdir):
     expect("an id written out only in another section's file", check_grep_doctored(srcdir, listed, {
         "suites/server/s4_ack.c": lambda t: glue_id(t, moved),
         "suites/server/s4_auth.c": lambda t: t + '\nstatic const char *moved = "%s";\n' % moved}), moved, only=True)
+    positional = "server/3.post/csv"
+    expect("a row whose id is positional, not .id = \"...\"", check_grep_doctored(srcdir, listed, {
+        "suites/server/s3_post.c": lambda t: t.replace('.id = "%s"' % positional, '"%s"' % positional)}),
+        positional, only=True)
     cmoved = "client/2.hmac/lowercase"
     expect("a client id written out only outside its section's file", check_grep_doctored(srcdir, listed, {
         "suites/client/c2_hmac.c": lambda t: glue_id(t, cmoved),
