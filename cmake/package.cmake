@@ -35,6 +35,9 @@ install(FILES
   harness/port/shim_bearssl.c harness/port/shim_mutant_cbc.c harness/port/port_main.c
   harness/port/port_host.h
   DESTINATION ${CMAKE_INSTALL_DATADIR}/emoncrypt/port)
+# ... and the generator of its Arduino / PlatformIO / ESP-IDF library
+# (harness/port/README.md section 8), which runs from there too.
+install(DIRECTORY harness/port/arduino DESTINATION ${CMAKE_INSTALL_DATADIR}/emoncrypt/port)
 
 # The .pc files find their prefix from where they are installed (pcfiledir),
 # so `cmake --install --prefix DIR` gives working pkg-config files anywhere;

@@ -37,6 +37,18 @@ for f in README.md emoncrypt_port.c emoncrypt_port.h emoncrypt_vectors.h shim_op
 done
 [ -x "$prefix/bin/emoncrypt" ] || fail "emoncrypt CLI not installed"
 "$prefix/bin/emoncrypt" --version >/dev/null
+# The port kit's Arduino/PlatformIO/ESP-IDF library, generated from the
+# installed kit by the installed generator and CLI (section 8 of its README).
+port=$prefix/share/emoncrypt/port
+cmake -DEMONCRYPT="$prefix/bin/emoncrypt" -DPORT_DIR="$port" -DOUT="$work/arduino-lib" \
+    -DVERSION=0.0.0 -DURL=https://emoncms.org -P "$port/arduino/make_library.cmake" >/dev/null \
+    || fail "make_library.cmake from the installed kit failed"
+for f in library.properties library.json CMakeLists.txt src/emoncrypt_port.c \
+         src/emoncrypt_vectors.h examples/SelfTest/SelfTest.ino; do
+    [ -s "$work/arduino-lib/$f" ] || fail "generated library from the installed kit: no $f"
+done
+cmp -s "$port/emoncrypt_port.c" "$work/arduino-lib/src/emoncrypt_port.c" \
+    || fail "generated library: src/emoncrypt_port.c is not the installed kit's"
 
 # A sanitizer build's library needs its runtime in the program that loads
 # it, and cannot be linked -static.
