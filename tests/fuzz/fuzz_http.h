@@ -128,6 +128,25 @@ static inline int fuzz_http_contains(const void *hay, size_t size, const char *n
     return 0;
 }
 
+/* 1 when an answer holding the write key (as text) leaks it: this input
+ * did not carry the key, and it is not a read of stored rows (GET
+ * /emoncrypt/rows, /input/get) after an earlier input carried it — a
+ * device may post the key's text as a node name, and those endpoints
+ * serve earlier inputs' rows back (seen in a campaign: not a leak). */
+static inline int fuzz_key_leaked(const uint8_t *data, size_t size, const void *answer,
+                                  size_t answer_len, const char *key)
+{
+    static int key_sent;
+    if (fuzz_http_contains(data, size, key)) {
+        key_sent = 1;
+        return 0;
+    }
+    if (!fuzz_http_contains(answer, answer_len, key))
+        return 0;
+    return !(key_sent && (fuzz_http_contains(data, size, "/emoncrypt/rows") ||
+                          fuzz_http_contains(data, size, "/input/get")));
+}
+
 /* Send the bytes to 127.0.0.1:port, half-close, read the answer (at most
  * cap - 1 bytes, NUL-terminated) until the server closes or timeout_ms
  * passes.  Returns the bytes read, or -1 when the connection failed. */

@@ -57,8 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fprintf(stderr, "fuzz_mock_inproc: answered %u\n", out.status);
         abort();
     }
-    if ((strstr(out.headers, FUZZ_KEY) || fuzz_http_contains(out.body, out.body_len, FUZZ_KEY)) &&
-        !fuzz_http_contains(data, size, FUZZ_KEY))
+    if (fuzz_key_leaked(data, size, out.headers, strlen(out.headers), FUZZ_KEY) ||
+        fuzz_key_leaked(data, size, out.body, out.body_len, FUZZ_KEY))
         abort();
     ec_httpd_result_free(&out);
     fuzz_inproc_free(&in);
