@@ -927,6 +927,8 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, config->max_per_address,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        config->connection_memory ? config->connection_memory : (size_t)32 * 1024,
         pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool,
         MHD_OPTION_END);
     if (!s->daemon) {

@@ -960,6 +960,10 @@ ec_status ec_serve_start(const ec_serve_config *cfg, ec_serve **out,
     hc.header_deadline_ms = 2000 + 1000 * hc.idle_timeout_s;
     hc.body_deadline_ms = 10000;
     hc.max_per_address = hc.max_connections / 4;
+    /* A post's head is a few hundred bytes; 8 KiB is Apache's limit for a
+     * request line and Emoncms runs behind one.  Not libmicrohttpd's
+     * 32 KiB, which it clears for every request. */
+    hc.connection_memory = 8 * 1024;
     ec_status st = ec_httpd_start(&hc, &s->httpd, errbuf, errbuf_size);
     if (st != EC_OK) {
         ec_serve_stop(s);

@@ -140,6 +140,10 @@ typedef struct {
     unsigned body_deadline_ms;
     unsigned max_per_address;       /* connections from one client address;
                                        0 = no cap */
+    /* libmicrohttpd's memory per connection (its read buffer for the
+     * request line and headers, and the reply's headers); a request whose
+     * head does not fit is refused by it (431).  0 = its default, 32 KiB. */
+    size_t connection_memory;
     /* Called with ctx about every 50 ms from the server's timer thread
      * (the one that enforces the deadlines) while it runs, never after
      * ec_httpd_stop returns; NULL = none.  serve flushes its log from it. */
