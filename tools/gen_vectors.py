@@ -735,7 +735,8 @@ def raw_request(tc_id, raw, mac, endpoint="post", profile="aes128cbc", intended=
 NOTES = {
     "Spec8": ("Reference", "The SPEC §8 reference vector, reproduced byte for byte.", "A builder or server that differs here is wrong."),
     "Normal": ("Functionality", "A correct request as a good sender builds it.", "Every conformant server accepts it and stores the rows."),
-    "PlaintextLength": ("EdgeCase", "Plaintext lengths around the AES block size (0, 1, 15, 16, 17, 31, 32, 33) and large ones.", "Catches padding off-by-one errors and buffer limits."),
+    "PlaintextLength": ("EdgeCase", "Every plaintext length from 0 to 47 (each length modulo 16 over one to three blocks), full-pad-block lengths and large ones.", "Catches padding off-by-one errors and buffer limits."),
+    "TrailingNul": ("ClientBug", "The plaintext ends with a NUL byte: device code that encrypts the C string's strlen+1 bytes (the MAC and the ack cover the NUL too).", "Emoncms's name and value filters drop the NUL, so a correctly encrypted one is accepted; the padding still has to be right for strlen+1 bytes."),
     "Utf8": ("EdgeCase", "Node or input names with non-ASCII letters, sent as raw UTF-8 in the plaintext.", "Emoncms keeps Unicode letters and digits; a server must not mangle them."),
     "PostForm": ("Functionality", "One of the input/post data forms: fulljson, json, csv, data.", "Each form is parsed by its own rules (SPEC §5, README 'Application decisions')."),
     "BulkTimeMode": ("Functionality", "input/bulk with one of the time references sentat, offset, time or none (legacy mode).", "Row times are computed from now and the reference."),
@@ -1273,6 +1274,46 @@ def vectors():
     for mistake in ("cbc-chain-bug", "no-full-pad", "zero-padding"):
         v = build("mistake/%s/gz" % mistake, b'node=gz&csv=1,2,3', profile="aes128cbcgz", mistakes=[mistake])
         add(v, "mistake %s on the compressed bytes" % mistake, ["ClientMistake", "Gz"])
+
+    # -- the bugs the field has (issue 16): every length 0-47, with and
+    # without the C string's NUL (device code that encrypts strlen+1 bytes),
+    # the Pico W padding bug, CBC chaining over four blocks.  The server
+    # model decides each answer; AppError is flagged where it says so.
+    have = {v["tcId"]: bytes.fromhex(v["plaintext"]) for v in out if v["tcId"].startswith("len/")}
+
+    def len_pt(n):
+        """len/N's plaintext: the loop above's, else 'csv=1' (node 0) and a
+        filler below 14 bytes, so that lengths 5-13 carry data too."""
+        if "len/%d" % n in have:
+            return have["len/%d" % n]
+        if n < len(base):
+            return (b"csv=1&x=" + b"y" * n)[:n]
+        return base + (b"&pad=" + b"p" * n)[:n - len(base)]
+
+    def app_error(v):
+        return serve(dict(v, now=NOW), strict=False)["fault"] == "app-error"
+
+    for n in range(48):
+        if "len/%d" % n not in have:
+            v = build("len/%d" % n, len_pt(n))
+            add(v, "plaintext of exactly %d bytes (%d mod 16)" % (n, n % 16),
+                ["PlaintextLength"] + (["AppError"] if app_error(v) else []))
+    for n in range(48):
+        v = build("len/%d-nul" % n, len_pt(n) + b"\0")
+        v.pop("plaintextText", None)    # a NUL in JSON text: keep it in the hex only
+        add(v, "the %d-byte plaintext of len/%d and its C string's NUL: %d bytes encrypted, MAC'd and acked"
+            % (n, n, n + 1), ["PlaintextLength", "TrailingNul"] + (["AppError"] if app_error(v) else []))
+    for n in (15, 31, 47):
+        # the emonTx4 Pico W sketch: plaintext + NUL a multiple of 16, no pad block
+        v = build("mistake/no-full-pad/n%d-nul" % n, len_pt(n) + b"\0", mistakes=["no-full-pad"])
+        v.pop("plaintextText", None)
+        add(v, "the Pico W padding bug: %d bytes + NUL = %d, sent without the full pad block "
+            "(the last byte decrypted is the NUL: pad-zero)" % (n, n + 1), ["ClientMistake", "TrailingNul"])
+    pt = b"node=m&csv=" + b",".join(b"%d" % (i % 10) for i in range(1, 20))
+    assert len(pt) == 48
+    add(build("mistake/cbc-chain-bug/n48", pt, mistakes=["cbc-chain-bug"]),
+        "client mistake cbc-chain-bug, plaintext of 48 bytes: the fourth (pad) block chained from the IV",
+        ["ClientMistake"])
 
     # -- Content-Type variants
     for name, ct in (("with-charset", "aes128cbc; charset=utf-8"), ("uppercase", "AES128CBC"), ("capitalised", "Aes128cbc"),
