@@ -8,6 +8,7 @@
 #   port/kit               the kit's own pieces: exact buffers, base64url,
 #                          key parsing, one status per verifier fault
 #   port/mutant-cbc        the CBC chaining bug is reported at the right id
+#   port/mutant-pad        the Pico W padding bug (a port's own builder) too
 #   port/mutant-stream     the streaming verifier bug (ECP_MUTANT_STREAM_CARRY) too
 #   port/small-work        every vector runs in a 2 KiB work buffer
 #   port/header-freestanding  the vector header and the kit compile with
@@ -22,6 +23,10 @@ set(EC_PORT_DIR ${PROJECT_SOURCE_DIR}/harness/port)
 # the chaining bug first changes the body.  Its decryption is right, so
 # every failure must be a `body` check (never verify, ack or a known answer).
 set(EC_PORT_MUTANT_CBC_EXPECT "post/spec8-reference")
+# The padding mutant (shim_mutant_pad.c: no pad block when the plaintext is
+# a multiple of 16 bytes, the emonTx4 Pico W bug) first sends a wrong body
+# there too, and its Authorization, ack and decryption are right.
+set(EC_PORT_MUTANT_PAD_EXPECT "post/spec8-reference")
 # The streaming mutant (ECP_MUTANT_STREAM_CARRY: base64 bits split across
 # two pieces are dropped) breaks the chunked verify of the first valid
 # vector, and nothing else: whole-buffer calls are one piece.
@@ -66,6 +71,10 @@ target_compile_definitions(port_mutant_base_openssl PRIVATE
   port_host_shim=port_base_shim port_host_backend=port_base_backend)
 target_link_libraries(port_mutant_base_openssl PRIVATE OpenSSL::Crypto)
 emoncrypt_port_selftest(mutant_cbc shim_mutant_cbc.c port_mutant_base_openssl OpenSSL::Crypto)
+# The Pico W padding bug is a port's own request builder (ecp_port.build:
+# the kit pads before any shim call), over the same renamed base.
+emoncrypt_port_selftest(mutant_pad shim_mutant_pad.c port_mutant_base_openssl OpenSSL::Crypto)
+target_compile_definitions(port_selftest_mutant_pad PRIVATE PORT_HOST_OWN_BUILD)
 emoncrypt_port_selftest(mutant_stream shim_openssl.c OpenSSL::Crypto)
 target_compile_definitions(port_selftest_mutant_stream PRIVATE ECP_MUTANT_STREAM_CARRY)
 set(EC_PORT_BACKENDS openssl)
@@ -107,6 +116,11 @@ if(EMONCRYPT_TESTS)
     COMMAND port_selftest_mutant_cbc --expect-fail ${EC_PORT_MUTANT_CBC_EXPECT}
             --expect-only-check body)
   set_tests_properties(port/mutant-cbc PROPERTIES TIMEOUT 120 LABELS port)
+
+  add_test(NAME port/mutant-pad
+    COMMAND port_selftest_mutant_pad --expect-fail ${EC_PORT_MUTANT_PAD_EXPECT}
+            --expect-only-check body)
+  set_tests_properties(port/mutant-pad PROPERTIES TIMEOUT 120 LABELS port)
 
   add_test(NAME port/mutant-stream
     COMMAND port_selftest_mutant_stream --expect-fail ${EC_PORT_MUTANT_STREAM_EXPECT}

@@ -11,6 +11,9 @@
 #   port-qemu/BOARD/build         configure + build the board's images
 #   port-qemu/BOARD/mbedtls       every check passes on the board
 #   port-qemu/BOARD/mutant-cbc    the CBC chaining bug is caught there too
+#   port-qemu/BOARD/mutant-pad    the Pico W padding bug (a port's own
+#                                 builder, in the 2 KiB work buffer: the
+#                                 bodies that do not fit are SKIP too-large)
 #   port-qemu/BOARD/mutant-stream the streaming verifier's dropped base64
 #                                 carry (ECP_MUTANT_STREAM_CARRY) is caught
 #   port-qemu/BOARD/arduino-sketch  the Arduino library's SelfTest.ino
@@ -85,6 +88,12 @@ function(emoncrypt_port_qemu_board board missing)
             ${out}/selftest-mutant-cbc.junit.xml
             ${expect} ${EC_PORT_MUTANT_CBC_EXPECT} body)
   emoncrypt_port_qemu_props(port-qemu/${board}/mutant-cbc TIMEOUT 400
+    FIXTURES_REQUIRED port_qemu_${board})
+  add_test(NAME port-qemu/${board}/mutant-pad
+    COMMAND ${report} ${out}/selftest-mutant-pad.elf ${out}/selftest-mutant-pad.log
+            ${out}/selftest-mutant-pad.junit.xml
+            ${expect} ${EC_PORT_MUTANT_PAD_EXPECT} body)
+  emoncrypt_port_qemu_props(port-qemu/${board}/mutant-pad TIMEOUT 400
     FIXTURES_REQUIRED port_qemu_${board})
   # The Arduino library's example sketch (SelfTest.ino, C++) on the board,
   # its Serial on semihosting: its lines must pass port-report.

@@ -631,6 +631,33 @@ ecp_status ecp_ack_check(const ecp_shim *shim, const uint8_t *wire,
     return ECP_OK;
 }
 
+/* see emoncrypt_port.h */
+ecp_status ecp_iv_ring_init(ecp_iv_ring *ring, uint8_t (*slots)[ECP_IV_LEN],
+                            size_t cap)
+{
+    if (ring == NULL || slots == NULL || cap == 0)
+        return ECP_E_ARG;
+    ring->slots_ = slots;
+    ring->cap_ = cap;
+    ring->count_ = ring->next_ = 0;
+    return ECP_OK;
+}
+
+/* see emoncrypt_port.h */
+int ecp_iv_reused(ecp_iv_ring *ring, const uint8_t iv[ECP_IV_LEN])
+{
+    if (ring == NULL || ring->slots_ == NULL || ring->cap_ == 0 || iv == NULL)
+        return -1;
+    for (size_t i = 0; i < ring->count_; i++)
+        if (bytes_equal(ring->slots_[i], iv, ECP_IV_LEN))
+            return 1;
+    bytes_copy(ring->slots_[ring->next_], iv, ECP_IV_LEN);
+    ring->next_ = (ring->next_ + 1) % ring->cap_;
+    if (ring->count_ < ring->cap_)
+        ring->count_++;
+    return 0;
+}
+
 static int shim_can_verify(const ecp_shim *shim)
 {
     return shim_has_aes(shim) && shim->sha256 != NULL
@@ -1373,6 +1400,41 @@ static void run_random_roundtrip(run_state *rs, const char *id, scratch s)
         fail(rs, id, "roundtrip", ECP_OK, NULL, NULL, -1);
 }
 
+/* ecp_iv_reused over a ring of 3: a repeated IV is reported (and not
+ * recorded twice), distinct ones are not, one byte apart is distinct, and
+ * the ring forgets the oldest when full. */
+static void run_iv_reuse(run_state *rs, scratch s)
+{
+    static const char id[] = "kit/iv-reuse";
+    /* IVs A, B, C, D, and C with its last byte changed */
+    static const uint8_t first[5] = {0xa0, 0xb1, 0xc2, 0xd3, 0xc2};
+    static const uint8_t last[5] = {0x0a, 0x1b, 0x2c, 0x3d, 0x2d};
+    /* the calls and their answers: A B C fresh; B reused; D fresh (A
+     * forgotten); A fresh again (B forgotten); D reused; C' fresh although
+     * C is in the ring (C forgotten); C fresh */
+    static const uint8_t order[9] = {0, 1, 2, 1, 3, 0, 3, 4, 2};
+    static const int want[9] = {0, 0, 0, 1, 0, 0, 1, 0, 0};
+    rs->result->kat_run++;
+    unsigned before = rs->result->failed;
+    uint8_t (*slots)[ECP_IV_LEN] = (uint8_t (*)[ECP_IV_LEN])scratch_take(&s, 3 * ECP_IV_LEN);
+    ecp_iv_ring ring;
+    if (slots == NULL || ecp_iv_ring_init(&ring, slots, 3) != ECP_OK) {
+        fail(rs, id, "workspace", ECP_E_BUFFER, NULL, NULL, -1);
+    } else {
+        for (size_t i = 0; i < sizeof order && !rs->stop; i++) {
+            uint8_t iv[ECP_IV_LEN];
+            bytes_fill(iv, first[order[i]], ECP_IV_LEN);
+            iv[ECP_IV_LEN - 1] = last[order[i]];
+            int got = ecp_iv_reused(&ring, iv);
+            if (got != want[i])
+                fail(rs, id, "iv-reuse", ECP_E_SELFTEST,
+                     want[i] ? "reused" : "fresh",
+                     got == 1 ? "reused" : got == 0 ? "fresh" : "error", -1);
+        }
+    }
+    case_done(rs, id, "kit", before, NULL);
+}
+
 static void run_random(run_state *rs, scratch s)
 {
     static const char id_distinct[] = "kit/random-distinct-ivs";
@@ -1451,6 +1513,8 @@ ecp_status ecp_selftest_cases(const ecp_port *port, uint8_t *work,
     }
     if (!rs.stop)
         run_random(&rs, all);
+    if (!rs.stop)
+        run_iv_reuse(&rs, all);
     return rs.first_status;
 }
 

@@ -197,6 +197,29 @@ ecp_status ecp_ack_compute(const ecp_shim *shim, const uint8_t *wire,
 ecp_status ecp_ack_check(const ecp_shim *shim, const uint8_t *wire,
                          size_t wire_len, const char *reply, size_t reply_len);
 
+/* ---- IV reuse -------------------------------------------------------------- */
+
+/* The IVs a device sent last, in a ring whose slots the caller provides
+ * (no malloc).  Two messages under one key with the same IV show where
+ * their plaintexts start alike; a random source that is stuck, or seeded
+ * the same way at every boot, does this.  Keep the ring across messages
+ * (in RAM that survives a resend; in flash across boots, if the device
+ * can) and ask it before sending each new IV.  Members are private. */
+typedef struct {
+    uint8_t (*slots_)[ECP_IV_LEN];
+    size_t cap_, count_, next_;
+} ecp_iv_ring;
+
+/* An empty ring over slots[0..cap): ECP_E_ARG when ring or slots is NULL
+ * or cap is 0. */
+ecp_status ecp_iv_ring_init(ecp_iv_ring *ring, uint8_t (*slots)[ECP_IV_LEN],
+                            size_t cap);
+
+/* 1 when iv is one of the last cap IVs recorded: reused, do not send it
+ * (draw another).  0 when it is not: it is recorded, the oldest forgotten
+ * once the ring is full.  -1 when ring (or its slots) or iv is NULL. */
+int ecp_iv_reused(ecp_iv_ring *ring, const uint8_t iv[ECP_IV_LEN]);
+
 /* ---- the server side: decode and verify a request ------------------------ */
 
 /* Decode and authenticate a request as a strict server does: Authorization

@@ -384,6 +384,46 @@ static void case_callbacks(const ecp_shim *shim)
           "incomplete shim: one case kit/shim FAIL");
 }
 
+/* ecp_iv_reused: a repeated IV is reported, distinct ones are not, the
+ * ring holds exactly its last cap IVs (heap slots of exactly cap: a
+ * sanitizer sees a write past them), bad arguments are refused. */
+static void iv_ring(const ecp_shim *shim)
+{
+    uint8_t one[1][ECP_IV_LEN], a[ECP_IV_LEN], b[ECP_IV_LEN];
+    ecp_iv_ring ring;
+    memset(a, 0x11, sizeof a);
+    memcpy(b, a, sizeof b);
+    b[7] ^= 0x80;
+    CHECK(ecp_iv_ring_init(NULL, one, 1) == ECP_E_ARG, "NULL ring");
+    CHECK(ecp_iv_ring_init(&ring, NULL, 1) == ECP_E_ARG, "NULL slots");
+    CHECK(ecp_iv_ring_init(&ring, one, 0) == ECP_E_ARG, "no slots");
+    CHECK(ecp_iv_reused(NULL, a) == -1, "NULL ring: -1");
+    CHECK(ecp_iv_ring_init(&ring, one, 1) == ECP_OK, "one slot");
+    CHECK(ecp_iv_reused(&ring, NULL) == -1, "NULL iv: -1");
+    CHECK(ecp_iv_reused(&ring, a) == 0, "first IV: fresh");
+    CHECK(ecp_iv_reused(&ring, a) == 1, "the same IV again: reused");
+    CHECK(ecp_iv_reused(&ring, a) == 1, "and again");
+    CHECK(ecp_iv_reused(&ring, b) == 0, "one bit apart: fresh");
+    CHECK(ecp_iv_reused(&ring, a) == 0, "one slot: a is forgotten once b is in");
+
+    enum { CAP = 8, DRAWS = 200 };
+    uint8_t (*slots)[ECP_IV_LEN] = malloc(CAP * ECP_IV_LEN);
+    static uint8_t drawn[DRAWS][ECP_IV_LEN];
+    CHECK(ecp_iv_ring_init(&ring, slots, CAP) == ECP_OK, "ring of %d", CAP);
+    int reused = 0;
+    for (int i = 0; i < DRAWS; i++) {
+        CHECK(shim->random(shim->ctx, drawn[i], ECP_IV_LEN) == 0, "draw %d", i);
+        reused += ecp_iv_reused(&ring, drawn[i]) != 0;
+    }
+    CHECK(reused == 0, "%d of %d fresh random IVs reported as reused", reused, DRAWS);
+    for (int i = DRAWS - CAP; i < DRAWS; i++)
+        CHECK(ecp_iv_reused(&ring, drawn[i]) == 1, "one of the last %d IVs (%d) again: reused", CAP, i);
+    CHECK(ecp_iv_reused(&ring, drawn[DRAWS - CAP - 1]) == 0,
+          "the IV before the last %d: forgotten, so fresh", CAP);
+    CHECK(ecp_iv_reused(&ring, drawn[DRAWS - CAP - 1]) == 1, "... and now recorded");
+    free(slots);
+}
+
 int main(void)
 {
     const ecp_shim *shim = port_host_shim();
@@ -398,6 +438,7 @@ int main(void)
     streaming(shim);
     incomplete_shim(shim);
     case_callbacks(shim);
+    iv_ring(shim);
     printf("port kit: %d failed checks\n", failures);
     return failures == 0 ? 0 : 1;
 }

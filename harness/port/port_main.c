@@ -127,6 +127,9 @@ int main(int argc, char **argv)
         return 1;
     }
     ecp_port port = {shim, NULL, NULL};
+#ifdef PORT_HOST_OWN_BUILD
+    port.build = port_host_build;   /* the port's own builder (a mutant's) */
+#endif
     ecp_selftest_result result;
     memset(workspace, PAINT, work_cap);
 #ifdef PORT_STACK_PAINT
