@@ -19,6 +19,14 @@ if(EMONCRYPT_TESTS)
       COMMAND ${EMONCRYPT_BASH} ${_ec_pair} $<TARGET_FILE:emoncrypt> ${mode})
     set_tests_properties(client/cli/${mode} PROPERTIES TIMEOUT 60 LABELS client)
   endforeach()
+  # --state: a one-shot device completes the scenarios across runs, and a
+  # corrupt or foreign state file is exit 2 naming it (issue 11).
+  foreach(mode across bad)
+    add_test(NAME client/cli/state-${mode}
+      COMMAND ${EMONCRYPT_BASH} ${PROJECT_SOURCE_DIR}/tests/cli/client_state.sh
+              $<TARGET_FILE:emoncrypt> ${CMAKE_CURRENT_BINARY_DIR}/client-state-${mode} ${mode})
+    set_tests_properties(client/cli/state-${mode} PROPERTIES TIMEOUT 120 LABELS client)
+  endforeach()
   string(REPLACE ";" "," _ec_mutant_list "${EMONCRYPT_CLIENT_MUTANTS}")
   add_test(NAME client/cli/mutant-list
     COMMAND ${EMONCRYPT_BASH} ${_ec_pair} $<TARGET_FILE:emoncrypt> mutant-list ${_ec_mutant_list})

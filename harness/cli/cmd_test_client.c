@@ -51,12 +51,23 @@ const char cmd_test_client_usage[] =
     "                        --section add up); only the selected scenarios run\n"
     "      --exclude P       leave out what P matches as a case or a section\n"
     "                        (repeatable).  A pattern that matches nothing: exit 2\n"
-    "  -n, --requests N      end after N requests\n"
+    "  -n, --requests N      end after N requests (of this run; also\n"
+    "                        --max-requests N)\n"
     "  -d, --duration S      end after S seconds (default 300: a device that\n"
     "                        retries every 10 s needs ~160 s for all 12\n"
     "                        scenarios; 0: no limit)\n"
     "      --linger-ms N     after the last scenario, end when the device has\n"
     "                        been quiet N ms (default 1000)\n"
+    "      --state FILE      carry the scenarios over from run to run, for a\n"
+    "                        device that posts once per process run (a cron\n"
+    "                        script): read FILE at start (missing: a fresh\n"
+    "                        start) and write it at the end (atomically) with\n"
+    "                        where the scenarios are, what each has seen, the\n"
+    "                        digests of acked rows, the newest acked time and\n"
+    "                        the IVs seen (never the key, never a plaintext).\n"
+    "                        A corrupt file, one of another version, user id,\n"
+    "                        --profile or scenario selection: exit 2.  The\n"
+    "                        per-request checks judge each run's own posts\n"
     "      --strict          a NON-STRICT verdict is a failure (exit 1), as in\n"
     "                        test-server --strict\n"
     "      --capture FILE    write every request and answer as JSONL (the API\n"
@@ -83,10 +94,20 @@ const char cmd_test_client_usage[] =
     "  emoncrypt test-client --listen 0.0.0.0:8080 --userid 1 --apikey $KEY --duration 600\n"
     "  emoncrypt test-client -l 127.0.0.1:0 -u 1 -k $KEY --self-test\n"
     "  emoncrypt test-client -u 1 -k $KEY --scenario wrong-ack,http-500 --junit client.xml\n"
-    "  emoncrypt test-client --list --section 7.scenario\n";
+    "  emoncrypt test-client --list --section 7.scenario\n"
+    "  a cron device, one post per run, the undelivered rows kept for the next:\n"
+    "    for i in $(seq 30); do\n"
+    "      echo \"$(date +%s),$i\" >>spool.csv\n"
+    "      emoncrypt test-client --state s.json --max-requests 1 -u 1 -k $KEY &\n"
+    "      sleep 0.5; rm -f spool.new\n"
+    "      emoncrypt send http://127.0.0.1:8080 -u 1 -k $KEY --retries 0 \\\n"
+    "        --bulk spool.csv --undelivered spool.new\n"
+    "      if [ -f spool.new ]; then mv spool.new spool.csv; else : >spool.csv; fi\n"
+    "      wait\n"
+    "    done   # each report: 'N/12 scenarios complete, state saved to s.json'\n";
 
 enum { OPT_LINGER = 256, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE, OPT_LIST,
-       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT };
+       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT, OPT_STATE };
 
 static const struct option test_client_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -99,6 +120,8 @@ static const struct option test_client_options[] = {
     {"section", required_argument, NULL, CLI_OPT_SECTION},
     {"exclude", required_argument, NULL, CLI_OPT_EXCLUDE},
     {"requests", required_argument, NULL, 'n'},
+    {"max-requests", required_argument, NULL, 'n'},
+    {"state", required_argument, NULL, OPT_STATE},
     {"duration", required_argument, NULL, 'd'},
     {"linger-ms", required_argument, NULL, OPT_LINGER},
     {"strict", no_argument, NULL, OPT_STRICT},
@@ -358,6 +381,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
             break;
         case OPT_STRICT: opt.strict = 1; break;
         case OPT_CAPTURE: opt.capture_path = optarg; break;
+        case OPT_STATE: opt.state_path = optarg; break;
         case OPT_PORT_FILE: port_file = optarg; break;
         case 'v': verbose = 1; break;
         case OPT_SELF_TEST: self_testing = 1; break;
@@ -493,6 +517,10 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     cli_report_console(report, stdout, 0, verbose, "%s", ec_client_suite_summary(suite));
     if (cli_report_outputs_write(report, &outputs) != 0)
         goto out;
+    if (ec_client_suite_state_error(suite) != NULL) {
+        rc = cli_usage_error("%s", ec_client_suite_state_error(suite));
+        goto out;
+    }
     /* 2 when the only problem is that not enough was seen (INCOMPLETE). */
     rc = ec_report_exit_code(report) == 1   ? EC_EXIT_FAIL
          : ec_report_exit_code(report) == 2 ? EC_EXIT_USAGE

@@ -208,9 +208,26 @@ typedef struct {
     cs_history history;
     double started, ended;        /* Unix seconds: the run's start, and its end
                                      (set when the verdicts are computed) */
-    size_t resumed;               /* requests 1..resumed came from an earlier run
-                                     (no resume exists yet: always 0) */
+    size_t resumed;               /* requests 1..resumed came from earlier runs
+                                     (--state, state.c) */
 } cs_run;
+
+/* Where the scenarios are: the mock's cursor, kept across runs by --state. */
+typedef struct {
+    size_t scenario_pos;          /* the active scenario in run.scenarios */
+    size_t step_pos;              /* its next step; step_count = observation */
+    int scenarios_done;
+    size_t runs;                  /* earlier runs that wrote the state */
+} cs_cursor;
+
+/* --state FILE (state.c): read it into a run just set up (scenario list
+ * built, nothing seen): 0 = no such file (a fresh start), 1 = resumed,
+ * -1 = unreadable, corrupt, of another version, user id, profile or
+ * scenario selection (err: one line naming the file).  Write it
+ * atomically (FILE.tmp.PID, fsync, rename): 0, or -1 with err. */
+int cs_state_load(cs_run *run, cs_cursor *cur, const char *path, char *err, size_t cap);
+int cs_state_save(const cs_run *run, const cs_cursor *cur, const char *path, char *err,
+                  size_t cap);
 
 /* A delivered post: the device got the correct ack, all of it. */
 int cs_delivered(const cs_post *r);

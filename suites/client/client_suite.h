@@ -114,6 +114,8 @@ typedef struct {
     int show_secrets;
     size_t max_body;              /* 0 = 1 MiB */
     int verbose;                  /* one line per request on stderr */
+    const char *state_path;       /* --state: read at start (missing = fresh),
+                                     written by finish; NULL = none */
     int progress;                 /* ec_client_suite_wait prints, on stderr, "no
                                      device has connected yet" once after 10 s and,
                                      on a terminal, a status line every 5 s */
@@ -152,6 +154,10 @@ void ec_client_suite_interrupt(ec_client_suite *s);
  * result to report (created by the caller, with the key to redact).
  * Returns the number of requests seen. */
 size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report);
+
+/* After finish with a state_path: NULL when the state was written, else
+ * the one line saying why not. */
+const char *ec_client_suite_state_error(const ec_client_suite *s);
 
 /* Free (stops the server first if finish was not called).  NULL ignored. */
 void ec_client_suite_free(ec_client_suite *s);

@@ -26,9 +26,8 @@ struct ec_client_suite {
     ec_capture_writer *capture;
     double started;
     double last_request;
-    size_t scenario_pos;          /* the active scenario in run.scenarios */
-    size_t step_pos;              /* its next step; step_count = observation */
-    int scenarios_done;
+    cs_cursor cur;                /* where the scenarios are */
+    char state_err[512];          /* --state could not be written */
     int stopped;
     cs_outcome *outcomes;         /* the request being answered's, cs_check_count */
     char summary[768];
@@ -253,17 +252,17 @@ static const ec_scripted_reply *next_step(ec_client_suite *s, cs_request *r)
     static const ec_scripted_reply ack = {.status = 200,
                                           .content_type = "text/plain;charset=UTF-8",
                                           .kind = EC_REPLY_ACK, .reset_after = -1};
-    if (s->scenarios_done)
+    if (s->cur.scenarios_done)
         return &ack;
-    const ec_client_scenario *sc = s->run.scenarios[s->scenario_pos];
-    r->scenario = (int)s->scenario_pos;
-    r->step = (int)s->step_pos;
-    if (s->step_pos < sc->step_count)
-        return &sc->steps[s->step_pos++];
+    const ec_client_scenario *sc = s->run.scenarios[s->cur.scenario_pos];
+    r->scenario = (int)s->cur.scenario_pos;
+    r->step = (int)s->cur.step_pos;
+    if (s->cur.step_pos < sc->step_count)
+        return &sc->steps[s->cur.step_pos++];
     /* The observation post: answered with the ack; the scenario is over. */
-    s->step_pos = 0;
-    if (++s->scenario_pos == s->run.scenario_count)
-        s->scenarios_done = 1;
+    s->cur.step_pos = 0;
+    if (++s->cur.scenario_pos == s->run.scenario_count)
+        s->cur.scenarios_done = 1;
     return &ack;
 }
 
@@ -470,7 +469,8 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     ec_client_suite *s = ctx;
     pthread_mutex_lock(&s->lock);
     const ec_client_suite_options *o = &s->run.opt;
-    if (s->stopped || (o->max_requests > 0 && s->run.request_count >= o->max_requests) ||
+    if (s->stopped ||
+        (o->max_requests > 0 && s->run.request_count - s->run.resumed >= o->max_requests) ||
         (o->duration_ms > 0 && (now_s() - s->started) * 1000.0 >= o->duration_ms)) {
         /* The run is over: what comes now is not judged. */
         pthread_mutex_unlock(&s->lock);
@@ -708,7 +708,7 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     if (strcmp(name, "none") == 0) {
         /* --case/--section chose checks only: every post gets the ack */
         s->run.scenario_count = 0;
-        s->scenarios_done = 1;
+        s->cur.scenarios_done = 1;
     } else if (strcmp(name, "all") == 0) {
         for (size_t i = 0; i < ec_client_scenario_count; i++)
             s->run.scenarios[i] = &ec_client_scenarios[i];
@@ -732,6 +732,14 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
         }
         if (s->run.scenario_count == 0) {
             errf(errbuf, errbuf_size, "--scenario: empty");
+            ec_client_suite_free(s);
+            return EC_E_ARG;
+        }
+    }
+    if (opt->state_path != NULL) {
+        char why[512] = "";
+        if (cs_state_load(&s->run, &s->cur, opt->state_path, why, sizeof why) < 0) {
+            errf(errbuf, errbuf_size, "%s", why);
             ec_client_suite_free(s);
             return EC_E_ARG;
         }
@@ -803,9 +811,12 @@ int ec_client_suite_done(ec_client_suite *s)
     const ec_client_suite_options *o = &s->run.opt;
     unsigned linger = o->linger_ms ? o->linger_ms : 1000;
     int done = s->stopped ||
-               (o->max_requests > 0 && s->run.request_count >= o->max_requests) ||
+               /* the last answers still going out (a trickled ack) or held
+                * (the device must time out) end first, for up to 5 s */
+               (o->max_requests > 0 && s->run.request_count - s->run.resumed >= o->max_requests &&
+                (s->run.queued == 0 || (now - s->last_request) >= 5.0)) ||
                (o->duration_ms > 0 && (now - s->started) * 1000.0 >= o->duration_ms) ||
-               (s->scenarios_done && s->run.request_count > 0 &&
+               (s->cur.scenarios_done && s->run.request_count > s->run.resumed &&
                 (now - s->last_request) * 1000.0 >= linger);
     pthread_mutex_unlock(&s->lock);
     return done;
@@ -819,7 +830,7 @@ static void wait_progress(ec_client_suite *s, double *next_status, int *told_non
     pthread_mutex_lock(&s->lock);
     double now = now_s(), elapsed = now - s->started;
     size_t requests = s->run.request_count, events = s->run.event_count;
-    size_t done = s->scenarios_done ? s->run.scenario_count : s->scenario_pos;
+    size_t done = s->cur.scenarios_done ? s->run.scenario_count : s->cur.scenario_pos;
     size_t total = s->run.scenario_count;
     unsigned duration_ms = s->run.opt.duration_ms;
     pthread_mutex_unlock(&s->lock);
@@ -1002,14 +1013,27 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
                    NULL);
     }
     size_t posts = run->post_count;
-    char need[400] = "";
+    char need[400] = "", saved[600] = "";
     if (complete < run->scenario_count)
         c7_time_needed(run, need, sizeof need);
+    if (run->opt.state_path != NULL) {
+        if (cs_state_save(run, &s->cur, run->opt.state_path, s->state_err, sizeof s->state_err) == 0)
+            snprintf(saved, sizeof saved, ", state saved to %s (run %zu, %zu requests in all)",
+                     run->opt.state_path, s->cur.runs + 1, run->request_count);
+        else
+            snprintf(saved, sizeof saved, ", state NOT saved");
+    }
     snprintf(s->summary, sizeof s->summary,
-             "%zu requests (%zu posts), %zu/%zu scenarios complete, %.1f s%s%s",
-             run->request_count - run->resumed, posts, complete, run->scenario_count,
+             "%zu requests (%zu posts), %zu/%zu scenarios complete%s, %.1f s%s%s",
+             run->request_count - run->resumed, posts, complete, run->scenario_count, saved,
              now_s() - s->started, need[0] ? "; INCOMPLETE: " : "", need);
     return run->request_count;
+}
+
+/* see client_suite.h */
+const char *ec_client_suite_state_error(const ec_client_suite *s)
+{
+    return s->state_err[0] ? s->state_err : NULL;
 }
 
 /* see client_suite.h */

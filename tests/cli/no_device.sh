@@ -32,7 +32,7 @@ grep -q "requests seen" "$work/plain.err" && fail "a status line without a termi
 grep -q "^result: INCOMPLETE" "$work/plain.out" || fail "no 'result: INCOMPLETE'"
 grep -q "^FAIL" "$work/plain.out" && { grep "^FAIL" "$work/plain.out"; fail "a FAIL with no device"; }
 grep -q "no device connected in this run" "$work/plain.out" || fail "the INCOMPLETE message does not say no device connected"
-grep -q "state FILE" "$work/plain.out" && fail "the report mentions --state, which does not exist"
+grep -q "state saved" "$work/plain.out" && fail "a state was saved without --state"
 echo "no device: exit 2, INCOMPLETE, $(grep -c '^INCOMPLETE' "$work/plain.out") scenarios, the no-device line once"
 if [[ $tty_ok -eq 1 ]]; then
     [[ $tty_rc -eq 2 ]] || fail "on a terminal: exit $tty_rc, want 2"
