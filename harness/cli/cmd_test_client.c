@@ -83,6 +83,8 @@ const char cmd_test_client_usage[] =
     "                        posts to the mock from this process, quickly\n"
     "      --list            print the scenarios and checks a run with these\n"
     "                        options would report (every filter) and their count\n"
+    "      --mutants         with --list: each id's mutant devices (the ones it\n"
+    "                        must FAIL: send --list-mutants) or why it has none\n"
     "  -h, --help            show this help\n"
     "  -V, --version         print the version and exit\n"
     "\n"
@@ -107,7 +109,7 @@ const char cmd_test_client_usage[] =
     "    done   # each report: 'N/12 scenarios complete, state saved to s.json'\n";
 
 enum { OPT_LINGER = 256, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE, OPT_LIST,
-       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT, OPT_STATE };
+       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT, OPT_STATE, OPT_MUTANTS };
 
 static const struct option test_client_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -134,6 +136,7 @@ static const struct option test_client_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"show-secrets", no_argument, NULL, CLI_OPT_SHOW_SECRETS},
     {"list", no_argument, NULL, OPT_LIST},
+    {"mutants", no_argument, NULL, OPT_MUTANTS},
     {"self-test", no_argument, NULL, OPT_SELF_TEST},
     /* Testing the tests: the self-test device is a mutant. */
     {"self-test-mutant", required_argument, NULL, OPT_SELF_TEST_MUTANT},
@@ -315,8 +318,19 @@ static int select_scenarios(const ec_select *sel, const char **scenario, char *b
 }
 
 /* --list: what a run with the same options would report. */
-static void list_all(const ec_select *sel, const char *scenario, size_t count)
+static void list_all(const ec_select *sel, const char *scenario, size_t count, int mutants)
 {
+    if (mutants) {
+        for (size_t i = 0; i < ec_client_check_count(); i++) {
+            const ec_client_check_info *c = ec_client_check_at(i);
+            if (in_run(scenario, c->id) && ec_select_match(sel, c->id, NULL))
+                printf("  %-32s %s%s\n", c->id,
+                       c->mutants ? "mutants: " : c->no_mutant ? "reason: " : "NOTHING DECLARED",
+                       c->mutants ? c->mutants : c->no_mutant ? c->no_mutant : "");
+        }
+        printf("\n%zu cases\n", count);
+        return;
+    }
     printf("Scenarios (--scenario NAME; all runs them in this order):\n");
     for (size_t i = 0; i < ec_client_scenario_count; i++)
         if (in_run(scenario, ec_client_scenarios[i].id) &&
@@ -353,7 +367,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     pthread_t device;
     int device_started = 0;
     unsigned duration_s = 300;   /* see --help: --duration */
-    int verbose = 0, list = 0, rc = EC_EXIT_USAGE;
+    int verbose = 0, list = 0, mutants = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
     ec_client_suite *suite = NULL;
     ec_select sel = { .role = "client" };
@@ -394,6 +408,7 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
             }
             break;
         case OPT_LIST: list = 1; break;
+        case OPT_MUTANTS: mutants = 1; break;
         case 'V':
             rc = cli_print_version();
             goto out;
@@ -428,8 +443,12 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     const char *listed = opt.scenario;
     if (select_scenarios(&sel, &opt.scenario, scenario_buf, sizeof scenario_buf, &n_selected) != 0)
         goto out;
+    if (mutants && !list) {
+        rc = cli_usage_error("--mutants goes with --list");
+        goto out;
+    }
     if (list) {
-        list_all(&sel, listed, n_selected);
+        list_all(&sel, listed, n_selected, mutants);
         rc = EC_EXIT_PASS;
         goto out;
     }

@@ -77,6 +77,10 @@ const char cmd_test_server_usage[] =
     "      --list            print the ids a run with these options would report\n"
     "                        (every filter, the vectors included) and their\n"
     "                        count; sends nothing, needs no URL, --userid, --apikey\n"
+    "      --mutants         with --list: each id's mutants (the ones it must\n"
+    "                        FAIL: serve --list-mutants) or why it has none\n"
+    "      --no-setup-check  no set-up diagnosis before the cases (for running\n"
+    "                        the suite against a mutant that refuses every post)\n"
     "  -h, --help            show this help\n"
     "  -V, --version         print the version and exit\n"
     "\n"
@@ -93,7 +97,8 @@ const char cmd_test_server_usage[] =
     "  emoncrypt test-server --list --section server/8.vectors --exclude '*gz*'\n";
 
 enum { OPT_STRICT = 256, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL, OPT_LIST,
-       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY, OPT_REQUIRE, OPT_SERVER_VERSION };
+       OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY, OPT_REQUIRE, OPT_SERVER_VERSION,
+       OPT_MUTANTS, OPT_NO_SETUP_CHECK };
 
 static const struct option test_server_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -119,6 +124,8 @@ static const struct option test_server_options[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"show-secrets", no_argument, NULL, CLI_OPT_SHOW_SECRETS},
     {"list", no_argument, NULL, OPT_LIST},
+    {"mutants", no_argument, NULL, OPT_MUTANTS},
+    {"no-setup-check", no_argument, NULL, OPT_NO_SETUP_CHECK},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -148,12 +155,21 @@ static void list_one(void *user, const char *id, const char *requirement, const 
            skip ? "]" : "");
 }
 
+/* --list --mutants: each id's kill-matrix declaration. */
+static void list_mutants_one(void *user, const char *id, const char *mutants, const char *no_mutant)
+{
+    (void)user;
+    printf("%-52s %s%s\n", id, mutants ? "mutants: " : no_mutant ? "reason: " : "NOTHING DECLARED",
+           mutants ? mutants : no_mutant ? no_mutant : "");
+}
+
 /* --list: what a run with the same options would report. */
-static int list_cases(const ec_server_suite_options *opt)
+static int list_cases(const ec_server_suite_options *opt, int mutants)
 {
     size_t n = 0;
     ec_server_suite_outcome outcome;
-    if (ec_server_suite_list(opt, list_one, NULL, &n, &outcome) != 0)
+    if ((mutants ? ec_server_suite_list_mutants(opt, list_mutants_one, NULL, &n, &outcome)
+                 : ec_server_suite_list(opt, list_one, NULL, &n, &outcome)) != 0)
         return cli_usage_error("%s", outcome.message);
     printf("%zu cases\n", n);
     return EC_EXIT_PASS;
@@ -166,7 +182,7 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     cli_identity id = {.profile = -1};   /* -1: no --profile */
     cli_report_outputs outputs = {0};
     ec_select sel = { .role = "server" };
-    int verbose = 0, list = 0, rc = EC_EXIT_USAGE;
+    int verbose = 0, list = 0, mutants = 0, no_setup_check = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
 
     int c;
@@ -216,6 +232,8 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
             break;
         case 'v': verbose = 1; break;
         case OPT_LIST: list = 1; break;
+        case OPT_MUTANTS: mutants = 1; break;
+        case OPT_NO_SETUP_CHECK: no_setup_check = 1; break;
         case 'V':
             rc = cli_print_version();
             goto out;
@@ -249,8 +267,12 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         }
         opt.vectors_path = vectors_default;
     }
+    if (mutants && !list) {
+        rc = cli_usage_error("--mutants goes with --list");
+        goto out;
+    }
     if (list) {
-        rc = list_cases(&opt);
+        rc = list_cases(&opt, mutants);
         goto out;
     }
     if (optind >= argc) {
@@ -273,7 +295,7 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         goto out;
     opt.progress = !quiet;
 
-    opt.check_setup = 1;   /* a wrong key, user id or URL: one line, exit 2 */
+    opt.check_setup = !no_setup_check;   /* a wrong key, user id or URL: one line, exit 2 */
     report = ec_report_new("server", "server", opt.base_url);
     if (!report || ec_report_set_secret(report, opt.apikey_hex, opt.show_secrets) != EC_OK) {
         rc = cli_usage_error("out of memory");

@@ -31,6 +31,7 @@ static void c2_cipher_pkcs7(const cs_run *run, const cs_request *r, cs_outcome *
 
 const cs_check c2_cipher_pkcs7_check = {
     .id = "client/2.cipher/pkcs7",
+    .mutants = "no-full-pad,cbc-chain-bug,zero-padding",
     .requirement = "AES-128-CBC with PKCS#7 padding (1..16 bytes, a full block when the plaintext "
                    "is a multiple of 16).",
     .on_request = c2_cipher_pkcs7,

@@ -38,6 +38,7 @@ static void c2_hmac_lowercase(const cs_run *run, const cs_request *r, cs_outcome
 
 const cs_check c2_hmac_lowercase_check = {
     .id = "client/2.hmac/lowercase",
+    .mutants = "hmac-upper",
     .requirement = "The HMAC is sent as 64 lowercase hex digits.",
     .on_request = c2_hmac_lowercase,
 };
@@ -81,6 +82,7 @@ static void c2_hmac_correct(const cs_run *run, const cs_request *r, cs_outcome *
 
 const cs_check c2_hmac_correct_check = {
     .id = "client/2.hmac/correct",
+    .mutants = "hmac-over-ct,hmac-plus-nul,hmac-hex-key",
     .requirement = "MAC: HMAC-SHA256, key = the 16 key bytes, message = the bytes that were "
                    "encrypted (compressed bytes for aes128cbcgz).",
     .on_request = c2_hmac_correct,

@@ -26,6 +26,7 @@ static void c2_iv_length(const cs_run *run, const cs_request *r, cs_outcome *o)
 
 const cs_check c2_iv_length_check = {
     .id = "client/2.iv/length",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "The body starts with the 16-byte IV, followed by at least one ciphertext block.",
     .on_request = c2_iv_length,
 };
@@ -120,6 +121,7 @@ static void c2_iv_fresh(const cs_run *run, cs_outcome *o)
 
 const cs_check c2_iv_fresh_check = {
     .id = "client/2.iv/fresh",
+    .mutants = "fixed-iv,same-iv-resend",
     .requirement = "IV = 16 bytes that the client MUST draw fresh from a CSPRNG for every message.",
     .on_audit = c2_iv_fresh,
 };
@@ -142,6 +144,7 @@ static void c2_iv_not_zero(const cs_run *run, cs_outcome *o)
 
 const cs_check c2_iv_not_zero_check = {
     .id = "client/2.iv/not-zero",
+    .mutants = "zero-iv",
     .requirement = "The IV is random: never all zero bytes.",
     .on_audit = c2_iv_not_zero,
 };
@@ -185,6 +188,7 @@ static void c2_iv_not_counter(const cs_run *run, cs_outcome *o)
 
 const cs_check c2_iv_not_counter_check = {
     .id = "client/2.iv/not-counter",
+    .mutants = "counter-iv",
     .requirement = "The IV is unpredictable: not a counter (a repeated or predictable IV leaks "
                    "plaintext structure).",
     .on_audit = c2_iv_not_counter,
@@ -263,6 +267,7 @@ static void c2_iv_not_time(const cs_run *run, cs_outcome *o)
 
 const cs_check c2_iv_not_time_check = {
     .id = "client/2.iv/not-time",
+    .mutants = "time-iv",
     .requirement = "The IV is unpredictable: not derived from the clock.",
     .on_audit = c2_iv_not_time,
 };

@@ -44,6 +44,7 @@ static void c3_auth_format(const cs_run *run, const cs_request *r, cs_outcome *o
 
 const cs_check c3_auth_format_check = {
     .id = "client/3.auth/format",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "Authorization has no scheme word; split on ':' it MUST give exactly two parts: "
                    "the numeric user id and the HMAC.",
     .on_request = c3_auth_format,
@@ -74,6 +75,7 @@ static void c3_auth_userid(const cs_run *run, const cs_request *r, cs_outcome *o
 
 const cs_check c3_auth_userid_check = {
     .id = "client/3.auth/userid",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "The user id in Authorization is the account's, as a plain decimal number.",
     .on_request = c3_auth_userid,
 };

@@ -61,6 +61,7 @@ static void c3_body_alphabet(const cs_run *run, const cs_request *r, cs_outcome 
 
 const cs_check c3_body_alphabet_check = {
     .id = "client/3.body/alphabet",
+    .mutants = "std-alphabet",
     .requirement = "Body: the client MUST send the URL alphabet.",
     .on_request = c3_body_alphabet,
 };
@@ -107,6 +108,7 @@ static void c3_body_padding(const cs_run *run, const cs_request *r, cs_outcome *
 
 const cs_check c3_body_padding_check = {
     .id = "client/3.body/padding",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "Trailing '=' is optional; when present it completes the last quantum.",
     .on_request = c3_body_padding,
 };
@@ -129,6 +131,7 @@ static void c3_body_blocks(const cs_run *run, const cs_request *r, cs_outcome *o
 
 const cs_check c3_body_blocks_check = {
     .id = "client/3.body/block-multiple",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "Ciphertext length MUST be a non-zero multiple of 16.",
     .on_request = c3_body_blocks,
 };

@@ -31,6 +31,7 @@ static void c3_http_well_formed(const cs_run *run, cs_outcome *o)
 
 const cs_check c3_http_well_formed_check = {
     .id = "client/3.http/well-formed",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "Every connection carries a complete, parsable HTTP/1.1 request within the "
                    "server's size limit.",
     .on_audit = c3_http_well_formed,

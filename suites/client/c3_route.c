@@ -33,6 +33,7 @@ static void c3_route_path(const cs_run *run, const cs_request *r, cs_outcome *o)
 
 const cs_check c3_route_path_check = {
     .id = "client/3.route/path",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "POST /input/post or /input/bulk (optionally .json, or /input/post/NODE).",
     .on_request = c3_route_path,
 };
@@ -56,6 +57,7 @@ static void c3_route_method(const cs_run *run, const cs_request *r, cs_outcome *
 
 const cs_check c3_route_method_check = {
     .id = "client/3.route/method",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "The encrypted request is a POST (Emoncms also processes a GET with a body).",
     .on_request = c3_route_method,
 };

@@ -29,6 +29,7 @@ static void c4_answer_accepted(const cs_run *run, const cs_request *r, cs_outcom
 
 const cs_check c4_answer_accepted_check = {
     .id = "client/4.answer/accepted",
+    .mutants = "hmac-hex-key,hmac-over-ct",
     .requirement = "A correct server decrypts, authenticates and stores the request, and answers "
                    "with the ack.",
     .on_request = c4_answer_accepted,

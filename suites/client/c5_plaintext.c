@@ -74,6 +74,7 @@ static void c5_plaintext_grammar(const cs_run *run, const cs_request *r, cs_outc
 
 const cs_check c5_plaintext_grammar_check = {
     .id = "client/5.plaintext/grammar",
+    .mutants = "cbc-chain-bug,no-full-pad",
     .requirement = "Plaintext is an unencoded query string key=value&key=value whose pieces split "
                    "into exactly two parts; bulk data is a JSON array of rows [t, node, v1, ...].",
     .on_request = c5_plaintext_grammar,

@@ -19,6 +19,7 @@ static void c5_time_mode(const cs_run *run, const cs_request *r, cs_outcome *o)
 
 const cs_check c5_time_mode_check = {
     .id = "client/5.time/mode",
+    .no_mutant = "report only (INFO): names the time reference the device uses",
     .requirement = "Time reference: time=T (absolute), sentat=S, offset=O, or none (now).",
     .on_request = c5_time_mode,
 };

@@ -155,6 +155,7 @@ static void c5_values_numeric(const cs_run *run, const cs_request *r, cs_outcome
 
 const cs_check c5_values_numeric_check = {
     .id = "client/5.values/numeric",
+    .no_mutant = "no mutant device yet: send builds every request with the shared builder, which has no mistake for this (tests/test_client_checks.c feeds the check such requests)",
     .requirement = "Values are numbers or null (Emoncms stores anything else as 0).",
     .on_request = c5_values_numeric,
 };

@@ -36,6 +36,7 @@ static void c7_ack_no_duplicates(const cs_run *run, cs_outcome *o)
 
 const cs_check c7_ack_no_duplicates_check = {
     .id = "client/7.ack/no-duplicates",
+    .mutants = "resend-acked",
     .requirement = "After an ack, never resend the same rows (no duplicates).",
     .on_audit = c7_ack_no_duplicates,
 };
@@ -82,6 +83,7 @@ static void c7_ack_no_data_lost(const cs_run *run, cs_outcome *o)
 
 const cs_check c7_ack_no_data_lost_check = {
     .id = "client/7.ack/no-data-lost",
+    .mutants = "drops-data,any-200",
     .requirement = "Anything but the ack means NOT delivered: keep the data and resend it later, "
                    "never drop it silently.",
     .on_audit = c7_ack_no_data_lost,

@@ -78,6 +78,7 @@ static void c7_apikey_not_in_clear(const cs_run *run, cs_outcome *o)
 
 const cs_check c7_apikey_not_in_clear_check = {
     .id = "client/7.apikey/not-in-clear",
+    .mutants = "bearer-side-request,apikey-in-query",
     .requirement = "Never send the write API key in clear anywhere (query string, Bearer header, "
                    "form field), on any request.",
     .on_audit = c7_apikey_not_in_clear,

@@ -38,6 +38,7 @@ static void c7_resend_fresh_iv(const cs_run *run, cs_outcome *o)
 
 const cs_check c7_resend_fresh_iv_check = {
     .id = "client/7.resend/fresh-iv",
+    .mutants = "same-iv-resend,fixed-iv",
     .requirement = "Fresh random IV every message, including every resend.",
     .on_audit = c7_resend_fresh_iv,
 };

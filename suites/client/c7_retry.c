@@ -163,6 +163,7 @@ static void c7_retry_interval(const cs_run *run, cs_outcome *o)
 
 const cs_check c7_retry_interval_check = {
     .id = "client/7.retry/interval",
+    .no_mutant = "report only (INFO): how long the device waits before resending, and whether it backs off",
     .requirement = "Report how long the client waits before resending, and whether it backs off.",
     .on_audit = c7_retry_interval,
 };

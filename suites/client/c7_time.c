@@ -30,6 +30,7 @@ static void c7_time_ascending(const cs_run *run, cs_outcome *o)
 
 const cs_check c7_time_ascending_check = {
     .id = "client/7.time/ascending",
+    .mutants = "out-of-order",
     .requirement = "Rows SHOULD be in ascending time order within a post.",
     .on_audit = c7_time_ascending,
 };
@@ -57,6 +58,7 @@ static void c7_time_never_backwards(const cs_run *run, cs_outcome *o)
 
 const cs_check c7_time_never_backwards_check = {
     .id = "client/7.time/never-backwards",
+    .no_mutant = "no mutant device yet: send never goes back in time across posts (out-of-order reverses the rows within one post)",
     .requirement = "Never go back in time: no row older than one already acknowledged.",
     .on_audit = c7_time_never_backwards,
 };

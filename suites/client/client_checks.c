@@ -62,10 +62,13 @@ const ec_client_check_info *ec_client_check_at(size_t i)
         /* Built once from the two tables; both are constant. */
         size_t k = 0;
         for (size_t j = 0; j < cs_check_count && k < 64; j++, k++)
-            rows[k] = (ec_client_check_info){cs_checks[j]->id, cs_checks[j]->requirement};
+            rows[k] = (ec_client_check_info){cs_checks[j]->id, cs_checks[j]->requirement,
+                                             cs_checks[j]->mutants, cs_checks[j]->no_mutant};
         for (size_t j = 0; j < ec_client_scenario_count && k < 64; j++, k++)
             rows[k] = (ec_client_check_info){ec_client_scenarios[j].id,
-                                             ec_client_scenarios[j].requirement};
+                                             ec_client_scenarios[j].requirement,
+                                             ec_client_scenarios[j].mutants,
+                                             ec_client_scenarios[j].no_mutant};
         filled = 1;
     }
     return i < ec_client_check_count() && i < 64 ? &rows[i] : NULL;

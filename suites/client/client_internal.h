@@ -242,6 +242,9 @@ typedef struct {
     const char *requirement;
     cs_request_check_fn on_request;  /* per request (NULL for audit checks) */
     cs_audit_check_fn on_audit;      /* across the run (NULL for per-request) */
+    const char *mutants;             /* kill matrix (issue 12): the mutant devices
+                                        (send --list-mutants) it must FAIL, "a,b" */
+    const char *no_mutant;           /* or why no mutant can show it */
 } cs_check;
 
 /* The rows, in run order (the order --list shows). */

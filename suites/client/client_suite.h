@@ -66,6 +66,8 @@ typedef struct {
     const char *name;             /* "wrong-ack" */
     const char *id;               /* "client/7.scenario/wrong-ack" */
     const char *requirement;      /* the SPEC §7 sentence it checks */
+    const char *mutants;          /* kill matrix: the mutant devices it must FAIL */
+    const char *no_mutant;        /* or why no mutant can show it */
     int expect_delivered;         /* 1: the client must take the answer as the ack
                                      (and never send those rows again);
                                      0: it must keep the rows and resend them */
@@ -87,6 +89,9 @@ const ec_client_scenario *ec_client_scenario_find(const char *name);
 typedef struct {
     const char *id;
     const char *requirement;
+    const char *mutants;          /* kill matrix (issue 12): the mutant devices
+                                     (send --list-mutants) it must FAIL, "a,b" */
+    const char *no_mutant;        /* or why no mutant can show it */
 } ec_client_check_info;
 
 size_t ec_client_check_count(void);

@@ -277,13 +277,16 @@ static void run_oversized(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
 
 const srv_case srv_cases_4_limits[] = {
     { .id = "server/4.limits/oversized-body",
+      .no_mutant = "no mutant yet: serve's body cap is its --max-body; a variant that acks an oversized body is not written",
       .requirement = "A server SHOULD refuse a body far larger than any device sends (413) instead of reading it all; it MUST NOT ack it.",
       .run = run_oversized, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
     { .id = "server/4.limits/stalled-body",
+      .no_mutant = "a SHOULD, reported and time-bounded: a server that waits is NON-STRICT at most, never FAIL",
       .requirement = "A server SHOULD give up on a request whose body stops arriving (reported; time-bounded).",
       .run = run_stalled, .arg = "body",
       .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
     { .id = "server/4.limits/stalled-headers",
+      .no_mutant = "a SHOULD, reported and time-bounded: a server that waits is NON-STRICT at most, never FAIL",
       .requirement = "A server SHOULD give up on a request whose headers stop arriving (reported; time-bounded).",
       .run = run_stalled, .arg = "headers",
       .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },

@@ -232,15 +232,19 @@ static void run_hmac_timing(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
 
 const srv_case srv_cases_4_oracle[] = {
     { .id = "server/4.oracle/one-answer",
+      .mutants = "padding-oracle,oracle-status",
       .requirement = "Every crypto failure (bad padding, wrong key, bad HMAC, short body) MUST get one indistinguishable answer: status, Content-Type and body (SPEC §4).",
       .run = run_one_answer, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
     { .id = "server/4.oracle/timing-spread",
+      .no_mutant = "report only (INFO): the timings are shown, never judged (server/4.oracle/hmac-timing is the judged case)",
       .requirement = "Reported: how long each crypto failure takes to answer (INFO).",
       .run = run_timing_spread, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
     { .id = "server/4.oracle/mac-of-empty",
+      .mutants = "oracle-status,padding-oracle",
       .requirement = "Emoncms MACs an undecryptable body as \"\", so userid:HMAC(key,\"\") tells bad padding from good: compat reproduces it (INFO), strict MUST NOT (SPEC §4 quirks).",
       .run = run_mac_of_empty, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_FAIL },
     { .id = "server/4.oracle/hmac-timing",
+      .mutants = "hmac-timing",
       .requirement = "The HMAC MUST be compared in constant time (SPEC §4): the answer time must not grow with the number of right leading digits.",
       .run = run_hmac_timing, .profiles = SRV_P_CURRENT, .strict_rule = SRV_STRICT_NON_STRICT },
 };

@@ -358,6 +358,148 @@ int srv_vector_sends_gz(const srv_case *c)
     return v && v->content_type && strcasecmp(v->content_type, "aes128cbcgz") == 0;
 }
 
+/* ---- the kill matrix (issue 12) ------------------------------------------
+ * A vector's mutants follow from what it expects: one rule per answer
+ * (fault and detail of `expected`), a few per tcId, first match wins; the
+ * vectors a run SKIPs (their node is the point, or their bytes are
+ * hand-made) say so.  ctest kill/matrix runs every mutant and holds each
+ * vector to its rule. */
+
+/* The builder reproduces the vector's body and Authorization (retarget
+ * can re-key it). */
+static int rebuildable(const ec_vector *v)
+{
+    ec_request_params vp;
+    if (ec_vector_request_params(v, &vp) != EC_OK)
+        return 0;
+    ec_request r;
+    ec_request_init(&r);
+    int ok = ec_request_build(&vp, &r) == EC_OK && r.body_len == v->body_len &&
+             memcmp(r.body, v->body, v->body_len) == 0 &&
+             (!v->authorization || strcmp(v->authorization, r.authorization) == 0);
+    ec_request_free(&r);
+    ec_wipe(vp.key, sizeof vp.key);
+    return ok;
+}
+
+/* How often node from appears as sent: in the plaintext (*in_pt), the
+ * path and the query. */
+static size_t node_as_sent(const ec_vector *v, const char *from, size_t *in_pt)
+{
+    size_t n = 0, flen = strlen(from);
+    *in_pt = 0;
+    if (v->has_plaintext) {
+        uint8_t *pt = malloc(v->plaintext_len + 1);
+        if (pt) {
+            memcpy(pt, v->plaintext, v->plaintext_len);
+            *in_pt = swap_node(pt, v->plaintext_len, from, from, 0);
+            free(pt);
+        }
+    }
+    n += *in_pt;
+    if (v->path && strncmp(v->path, "/input/post/", 12) == 0 && strlen(v->path) == 12 + flen &&
+        strcmp(v->path + 12, from) == 0)
+        n++;
+    if (v->query) {
+        char *q = strdup(v->query);
+        if (q) {
+            n += swap_node((uint8_t *)q, strlen(q), from, from, 1);
+            free(q);
+        }
+    }
+    return n;
+}
+
+typedef struct {
+    const char *tc_id;           /* this vector only, NULL = any */
+    const char *fault;           /* expected.fault, NULL = any */
+    const char *detail;          /* expected.detail, NULL = any */
+    int legacy;                  /* 1 = the legacy profile only */
+    int strict;                  /* 1 = vectors with an expectedStrict only */
+    const char *mutants;
+    const char *no_mutant;
+} vector_rule;
+
+#define NM_CTYPE "no mutant yet: serve has no variant that takes this Content-Type as encrypted " \
+                 "(ctype-case-insensitive and ctype-parameters are the matching rule's mutants)"
+#define NM_AUTH "no mutant yet: serve has no variant that answers a missing or malformed Authorization " \
+                "otherwise than Emoncms"
+#define NM_BODY "no mutant yet: serve has no variant that answers a body too short or not whole blocks " \
+                "otherwise than Emoncms's 'invalid data' (accept-partial-block drops a partial block)"
+
+static const vector_rule vector_rules[] = {
+    { .fault = "ok", .mutants = "ack-hex,ack-of-ciphertext" },
+    { .tc_id = "ctype/with-charset", .mutants = "ctype-parameters" },
+    { .tc_id = "ctype/trailing-space-param", .mutants = "ctype-parameters" },
+    { .tc_id = "ctype/uppercase", .mutants = "ctype-case-insensitive" },
+    { .tc_id = "ctype/capitalised", .mutants = "ctype-case-insensitive" },
+    { .tc_id = "ctype/gz-uppercase", .mutants = "ctype-case-insensitive" },
+    { .fault = "not-encrypted", .no_mutant = NM_CTYPE },
+    { .tc_id = "auth/two-colons", .mutants = "auth-extra-colon" },
+    { .tc_id = "auth/three-parts", .mutants = "auth-extra-colon" },
+    { .fault = "auth-format", .no_mutant = NM_AUTH },
+    { .fault = "auth-missing", .no_mutant = NM_AUTH },
+    { .legacy = 1, .no_mutant = "no mutant yet: serve has no legacy (/input/encrypted) variant that answers "
+                                "a refused request otherwise (the legacy acks are the ack mutants')" },
+    { .detail = "hmac-mismatch", .mutants = "accept-wrong-hmac" },
+    { .detail = "pad-range", .mutants = "padding-oracle,oracle-status" },
+    { .detail = "pad-zero", .mutants = "padding-oracle,oracle-status" },
+    { .detail = "pad-bytes", .mutants = "padding-oracle,oracle-status" },
+    { .tc_id = "b64/percent-encoded-padding", .mutants = "accept-partial-block" },
+    { .tc_id = "b64/dangling-char", .mutants = "accept-partial-block" },
+    { .tc_id = "pad/one-byte-long", .mutants = "accept-partial-block" },
+    { .detail = "ct-length", .no_mutant = NM_BODY },
+    { .detail = "ct-short", .no_mutant = NM_BODY },
+    { .fault = "user-unknown", .mutants = "unknown-user-404" },
+    { .fault = "body-empty", .mutants = "empty-body-text" },
+    { .fault = "app-error", .strict = 1,
+      .no_mutant = "no mutant yet: strict refuses it before decrypting, compat answers the application error; "
+                   "serve has no variant that does either otherwise" },
+    /* the HMAC is right: a server refusing lowercase hex answers 'invalid data' */
+    { .fault = "app-error", .mutants = "hmac-uppercase-only" },
+};
+
+static int rule_matches(const vector_rule *r, const ec_vector *v)
+{
+    const ec_vector_expect *e = &v->expected;
+    return (!r->tc_id || strcmp(r->tc_id, v->tc_id) == 0) &&
+           (!r->fault || (e->fault && strcmp(r->fault, e->fault) == 0)) &&
+           (!r->detail || (e->detail && strcmp(r->detail, e->detail) == 0)) &&
+           (!r->legacy || v->profile == EC_PROFILE_LEGACY) && (!r->strict || v->has_expected_strict);
+}
+
+/* The vector's kill-matrix declaration (both NULL: no rule, which ctest
+ * kill/matrix names). */
+static void vector_kill(const ec_vector *v, const char **mutants, const char **no_mutant)
+{
+    *mutants = *no_mutant = NULL;
+    char from[128] = "", why[300];
+    if (stores_rows(v)) {
+        if (stored_node(v, from, sizeof from, why, sizeof why) != NULL) {
+            *no_mutant = "a run SKIPs it: it is about its node name (numeric, Unicode, filtered) or several "
+                         "nodes, and a run stores only under its own node";
+            return;
+        }
+        size_t in_pt = 0;
+        if (from[0] && node_as_sent(v, from, &in_pt) == 0) {
+            *no_mutant = "a run SKIPs it: the node it stores under is not the node as sent, and a run stores "
+                         "only under its own node";
+            return;
+        }
+        if (from[0] && in_pt && !rebuildable(v)) {
+            *no_mutant = "a run SKIPs it: its bytes are hand-made, so they cannot carry the run's node "
+                         "(--node with its node name sends it as it is)";
+            return;
+        }
+    }
+    for (size_t i = 0; i < sizeof vector_rules / sizeof vector_rules[0]; i++)
+        if (rule_matches(&vector_rules[i], v)) {
+            *mutants = vector_rules[i].mutants;
+            *no_mutant = vector_rules[i].no_mutant;
+            return;
+        }
+}
+
 /* see srv.h */
 int srv_vectors_open(srv_ctx *ctx, srv_group *group, void **state, char *err, size_t err_cap)
 {
@@ -400,9 +542,15 @@ int srv_vectors_open(srv_ctx *ctx, srv_group *group, void **state, char *err, si
             continue;
         snprintf(id, len, "server/8.vectors/%s", v->tc_id);
         st->ids[st->n] = id;
-        st->cases[st->n] = (srv_case){ id, v->comment ? v->comment : "a reference vector", run_vector, v,
-                                       v->profile == EC_PROFILE_LEGACY ? SRV_P_LEGACY : SRV_P_CURRENT,
-                                       SRV_STRICT_NON_STRICT };
+        const char *mutants = NULL, *no_mutant = NULL;
+        vector_kill(v, &mutants, &no_mutant);
+        st->cases[st->n] = (srv_case){ .id = id,
+                                       .requirement = v->comment ? v->comment : "a reference vector",
+                                       .run = run_vector, .arg = v,
+                                       .profiles = v->profile == EC_PROFILE_LEGACY ? SRV_P_LEGACY
+                                                                                   : SRV_P_CURRENT,
+                                       .strict_rule = SRV_STRICT_NON_STRICT,
+                                       .mutants = mutants, .no_mutant = no_mutant };
         st->n++;
     }
     static size_t count;
@@ -428,3 +576,4 @@ void srv_vectors_close(void *state)
     ec_vectors_free(&st->file);
     free(st);
 }
+

@@ -107,6 +107,16 @@ size_t ec_server_suite_case_count(void);
  * the end). */
 const char *ec_server_suite_case_id(size_t i);
 const char *ec_server_suite_case_requirement(size_t i);
+/* --list --mutants, the kill matrix (issue 12): as ec_server_suite_list,
+ * but fn gets each case's declaration: mutants = the server mutants it
+ * must FAIL ("a,b", `emoncrypt serve --list-mutants` names) or NULL, and
+ * no_mutant = why it has none or NULL (both NULL: the row declares
+ * nothing, which the ctest kill/matrix rejects).  A vector's declaration
+ * follows from its expected answer (s8_vectors.c). */
+int ec_server_suite_list_mutants(const ec_server_suite_options *opt,
+                                 void (*fn)(void *user, const char *id, const char *mutants,
+                                            const char *no_mutant),
+                                 void *user, size_t *count, ec_server_suite_outcome *outcome);
 
 #ifdef __cplusplus
 }

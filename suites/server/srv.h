@@ -151,6 +151,9 @@ struct srv_case {
     const void *arg;             /* case data for a table-driven run function */
     unsigned profiles;           /* SRV_P_* */
     srv_strict_rule strict_rule;
+    const char *mutants;         /* kill matrix: the server mutants this case
+                                    must FAIL, "a,b" (serve --list-mutants) */
+    const char *no_mutant;       /* or why no mutant can show it */
 };
 
 typedef struct {

@@ -436,20 +436,23 @@ typedef struct {
     const ec_server_suite_options *opt;
     void (*fn)(void *, const char *, const char *, const char *);
     void *user;
+    int mutants;                 /* fn gets the kill-matrix declaration */
 } list_walk;
 
 static void list_one(void *user, const srv_case *c)
 {
     list_walk *w = user;
-    if (selected(w->opt, c))
+    if (!selected(w->opt, c))
+        return;
+    if (w->mutants)
+        w->fn(w->user, c->id, c->mutants, c->no_mutant);
+    else
         w->fn(w->user, c->id, c->requirement, skip_reason_for(w->opt, c));
 }
 
-/* see server_suite.h */
-int ec_server_suite_list(const ec_server_suite_options *opt,
-                         void (*fn)(void *user, const char *id, const char *requirement,
-                                    const char *skip),
-                         void *user, size_t *count, ec_server_suite_outcome *outcome)
+static int list_cases(const ec_server_suite_options *opt,
+                      void (*fn)(void *, const char *, const char *, const char *), void *user,
+                      int mutants, size_t *count, ec_server_suite_outcome *outcome)
 {
     memset(outcome, 0, sizeof *outcome);
     *count = 0;
@@ -465,10 +468,28 @@ int ec_server_suite_list(const ec_server_suite_options *opt,
         srv_vectors_close(vectors_state);
         return 2;
     }
-    list_walk w = { opt, fn, user };
+    list_walk w = { opt, fn, user, mutants };
     each_case(extra, list_one, &w);
     srv_vectors_close(vectors_state);
     return 0;
+}
+
+/* see server_suite.h */
+int ec_server_suite_list(const ec_server_suite_options *opt,
+                         void (*fn)(void *user, const char *id, const char *requirement,
+                                    const char *skip),
+                         void *user, size_t *count, ec_server_suite_outcome *outcome)
+{
+    return list_cases(opt, fn, user, 0, count, outcome);
+}
+
+/* see server_suite.h */
+int ec_server_suite_list_mutants(const ec_server_suite_options *opt,
+                                 void (*fn)(void *user, const char *id, const char *mutants,
+                                            const char *no_mutant),
+                                 void *user, size_t *count, ec_server_suite_outcome *outcome)
+{
+    return list_cases(opt, fn, user, 1, count, outcome);
 }
 
 /* see server_suite.h */
