@@ -1,5 +1,5 @@
 # The port kit the way firmware authors consume code (issue 16): an Arduino
-# library (library.properties, src/, examples/SelfTest/SelfTest.ino), a
+# library (library.properties, src/), a
 # PlatformIO library (library.json) and an ESP-IDF component (CMakeLists.txt
 # with idf_component_register), generated from harness/port by
 # harness/port/arduino/make_library.cmake into
@@ -13,14 +13,13 @@
 #                                here: the file is read, not configured)
 #   port-arduino/metadata-bites  doctored copies (a field dropped, SRCS
 #                                short, ...) must each fail that check
-#   port-arduino/host            src/ with cc, SelfTest.ino with g++ against
-#                                a minimal Arduino stand-in
-#                                (tests/port/arduino_stub), linked with
+#   port-arduino/host            src/ with cc and the kit's host runner
+#                                (harness/port/port_main.c), linked with
 #                                libmbedcrypto, run: port-report must pass
-#                                its serial output
+#                                its output
 #   port-arduino/host-mutant     the same with ECP_MUTANT_STREAM_CARRY: the
-#                                sketch's output must fail port-report
-#   port-arduino/arm             the same sources with arm-none-eabi-gcc/g++
+#                                output must fail port-report
+#   port-arduino/arm             the same sources with arm-none-eabi-gcc
 #                                (Cortex-M3, picolibc), compile only;
 #                                skipped with the reason when absent
 if(NOT DEFINED EC_PORT_DIR)
@@ -40,7 +39,6 @@ add_custom_target(port-arduino-library COMMAND ${EC_PORT_MAKE_LIBRARY}
 if(EMONCRYPT_TESTS)
   set(check_lib ${PROJECT_SOURCE_DIR}/tests/port/check_library.py)
   set(arduino_check ${PROJECT_SOURCE_DIR}/tests/port/arduino_check.sh)
-  set(stub ${PROJECT_SOURCE_DIR}/tests/port/arduino_stub)
   add_test(NAME port-arduino/library COMMAND ${EC_PORT_MAKE_LIBRARY})
   set_tests_properties(port-arduino/library PROPERTIES LABELS port-arduino TIMEOUT 60
     FIXTURES_SETUP port_arduino_lib)
@@ -53,25 +51,20 @@ if(EMONCRYPT_TESTS)
   set_tests_properties(port-arduino/metadata port-arduino/metadata-bites PROPERTIES
     LABELS port-arduino TIMEOUT 60 FIXTURES_REQUIRED port_arduino_lib)
 
-  find_program(EC_PORT_GXX g++)
-  if(NOT EC_PORT_GXX)
-    add_test(NAME port-arduino/host
-      COMMAND sh -c "echo 'port-arduino/host skipped: g++ not found (apt-get install g++)'; exit 77")
-  elseif(NOT EC_MBEDCRYPTO_LIBRARY)
+  if(NOT EC_MBEDCRYPTO_LIBRARY)
     add_test(NAME port-arduino/host
       COMMAND sh -c "echo 'port-arduino/host skipped: mbedTLS not found (apt-get install libmbedtls-dev)'; exit 77")
   else()
     add_test(NAME port-arduino/host
-      COMMAND sh ${arduino_check} host ${EC_PORT_ARDUINO_LIB} ${stub}
-              ${EC_PORT_ARDUINO_DIR}/host $<TARGET_FILE:emoncrypt> ${CMAKE_C_COMPILER}
-              ${EC_PORT_GXX})
+      COMMAND sh ${arduino_check} host ${EC_PORT_ARDUINO_LIB} ${EC_PORT_DIR}
+              ${EC_PORT_ARDUINO_DIR}/host $<TARGET_FILE:emoncrypt> ${CMAKE_C_COMPILER})
     # The kit broken (the streaming verifier's dropped base64 carry): the
-    # sketch runs, and port-report must fail its output (exit 1).
+    # self-test runs, and port-report must fail its output (exit 1).
     add_test(NAME port-arduino/host-mutant
       COMMAND sh -c "EXTRA_CFLAGS=-DECP_MUTANT_STREAM_CARRY sh \"$@\"; rc=$?; echo \"exit $rc (1 expected)\"; [ $rc -eq 1 ]"
-              sh ${arduino_check} host ${EC_PORT_ARDUINO_LIB} ${stub}
+              sh ${arduino_check} host ${EC_PORT_ARDUINO_LIB} ${EC_PORT_DIR}
               ${EC_PORT_ARDUINO_DIR}/host-mutant $<TARGET_FILE:emoncrypt>
-              ${CMAKE_C_COMPILER} ${EC_PORT_GXX})
+              ${CMAKE_C_COMPILER})
     set_tests_properties(port-arduino/host-mutant PROPERTIES LABELS port-arduino TIMEOUT 120
       FIXTURES_REQUIRED port_arduino_lib)
   endif()
@@ -83,7 +76,7 @@ if(EMONCRYPT_TESTS)
     set(mbed_inc ${EC_PORT_ARDUINO_DIR}/no-mbedtls)
   endif()
   add_test(NAME port-arduino/arm
-    COMMAND sh ${arduino_check} arm ${EC_PORT_ARDUINO_LIB} ${stub}
+    COMMAND sh ${arduino_check} arm ${EC_PORT_ARDUINO_LIB}
             ${EC_PORT_ARDUINO_DIR}/arm ${mbed_inc} ${EC_PORT_DIR}/fw)
   set_tests_properties(port-arduino/arm PROPERTIES LABELS port-arduino TIMEOUT 120
     SKIP_RETURN_CODE 77 FIXTURES_REQUIRED port_arduino_lib)

@@ -16,11 +16,6 @@
 #                                 bodies that do not fit are SKIP too-large)
 #   port-qemu/BOARD/mutant-stream the streaming verifier's dropped base64
 #                                 carry (ECP_MUTANT_STREAM_CARRY) is caught
-#   port-qemu/BOARD/arduino-sketch  the Arduino library's SelfTest.ino
-#                                 (C++, the Arduino stand-in's Serial on
-#                                 semihosting) passes every check
-#   port-qemu/BOARD/arduino-sketch-mutant  the sketch over the streaming
-#                                 mutant fails as port-qemu/BOARD/mutant-stream
 #   (each judged by `emoncrypt port-report` on the run's semihosting log,
 #   JUnit in build/port-qemu/BOARD/*.junit.xml)
 #   port-qemu/footprint           the footprint table (fw/footprint.py):
@@ -94,20 +89,6 @@ function(emoncrypt_port_qemu_board board missing)
             ${out}/selftest-mutant-pad.junit.xml
             ${expect} ${EC_PORT_MUTANT_PAD_EXPECT} body)
   emoncrypt_port_qemu_props(port-qemu/${board}/mutant-pad TIMEOUT 400
-    FIXTURES_REQUIRED port_qemu_${board})
-  # The Arduino library's example sketch (SelfTest.ino, C++) on the board,
-  # its Serial on semihosting: its lines must pass port-report.
-  add_test(NAME port-qemu/${board}/arduino-sketch
-    COMMAND ${report} ${out}/selftest-arduino.elf ${out}/selftest-arduino.log
-            ${out}/selftest-arduino.junit.xml)
-  emoncrypt_port_qemu_props(port-qemu/${board}/arduino-sketch TIMEOUT 400
-    FIXTURES_REQUIRED port_qemu_${board})
-  add_test(NAME port-qemu/${board}/arduino-sketch-mutant
-    COMMAND ${report} ${out}/selftest-arduino-mutant-stream.elf
-            ${out}/selftest-arduino-mutant-stream.log
-            ${out}/selftest-arduino-mutant-stream.junit.xml
-            ${expect} ${EC_PORT_MUTANT_STREAM_EXPECT} verify-valid)
-  emoncrypt_port_qemu_props(port-qemu/${board}/arduino-sketch-mutant TIMEOUT 400
     FIXTURES_REQUIRED port_qemu_${board})
 endfunction()
 

@@ -44,7 +44,7 @@ cmake -DEMONCRYPT="$prefix/bin/emoncrypt" -DPORT_DIR="$port" -DOUT="$work/arduin
     -DVERSION=0.0.0 -DURL=https://emoncms.org -P "$port/arduino/make_library.cmake" >/dev/null \
     || fail "make_library.cmake from the installed kit failed"
 for f in library.properties library.json CMakeLists.txt src/emoncrypt_port.c \
-         src/emoncrypt_vectors.h examples/SelfTest/SelfTest.ino; do
+         src/emoncrypt_vectors.h; do
     [ -s "$work/arduino-lib/$f" ] || fail "generated library from the installed kit: no $f"
 done
 cmp -s "$port/emoncrypt_port.c" "$work/arduino-lib/src/emoncrypt_port.c" \

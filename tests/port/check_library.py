@@ -6,11 +6,11 @@ checked as the three tools would read it (ctest port-arduino/metadata):
     field (name, version, author, maintainer, sentence, paragraph,
     category, url, architectures) present and non-empty, the name in the
     allowed characters, a semantic version, a known category, each
-    `includes` header in src/; examples/SelfTest/SelfTest.ino (a sketch's
+    `includes` header in src/; any examples/NAME holds NAME.ino (a sketch's
     .ino is named after its folder);
   - PlatformIO, library.json: valid JSON, name (slug), version (the same
     as library.properties) and description; frameworks include arduino and
-    espidf; build.srcDir / includeDir and every example file exist;
+    espidf; build.srcDir / includeDir and every example file listed exist;
   - ESP-IDF, CMakeLists.txt: exactly one idf_component_register() whose
     SRCS are exactly src/*.c, INCLUDE_DIRS include src (existing) and
     REQUIRES mbedtls.  There is no ESP-IDF here: this reads the file, it
@@ -108,9 +108,6 @@ def check(lib, version=None, port_dir=None):
     for h in filter(None, (x.strip() for x in p.get("includes", "").split(","))):
         if not os.path.isfile(os.path.join(lib, "src", h)):
             problems.append(f"library.properties: includes {h}, not in src/")
-    sketch = os.path.join(lib, "examples", "SelfTest", "SelfTest.ino")
-    if not os.path.isfile(sketch):
-        problems.append("no examples/SelfTest/SelfTest.ino")
     for d in sorted(os.listdir(os.path.join(lib, "examples"))) if os.path.isdir(
             os.path.join(lib, "examples")) else []:
         if not os.path.isfile(os.path.join(lib, "examples", d, d + ".ino")):
@@ -144,10 +141,7 @@ def check(lib, version=None, port_dir=None):
     for h in j.get("headers", []):
         if not os.path.isfile(os.path.join(lib, build.get("srcDir", "src"), h)):
             problems.append(f"library.json: header {h} not in src/")
-    examples = j.get("examples", [])
-    if not examples:
-        problems.append("library.json: no examples")
-    for ex in examples:
+    for ex in j.get("examples", []):
         for f in ex.get("files", []):
             if not os.path.isfile(os.path.join(lib, ex.get("base", ""), f)):
                 problems.append(f"library.json: example file {ex.get('base')}/{f} missing")
@@ -237,7 +231,6 @@ def bite(lib, work):
                                                                   "idf_component_register_x(")),
         ("idf-no-mbedtls", "CMakeLists.txt", lambda t: t.replace("REQUIRES mbedtls",
                                                                  "REQUIRES freertos")),
-        ("no-sketch", "examples/SelfTest/SelfTest.ino", None),
         ("kit-stale", "src/emoncrypt_port.h", lambda t: t + "\n/* edited by hand */\n"),
     ]
     for name, path, edit in cases:

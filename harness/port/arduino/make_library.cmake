@@ -1,5 +1,5 @@
 # The port kit as a library in the layouts firmware authors consume:
-# Arduino (library.properties, src/, examples/SelfTest/SelfTest.ino),
+# Arduino (library.properties, src/),
 # PlatformIO (library.json) and an ESP-IDF component (CMakeLists.txt with
 # idf_component_register).  Generated: src/ holds copies of the kit's
 # files from harness/port (never edited by hand), so the library is
@@ -25,7 +25,7 @@ endif()
 set(here ${CMAKE_CURRENT_LIST_DIR})
 
 file(REMOVE_RECURSE ${OUT})
-file(MAKE_DIRECTORY ${OUT}/src ${OUT}/examples/SelfTest)
+file(MAKE_DIRECTORY ${OUT}/src)
 
 # The kit, as it is in harness/port.
 foreach(f emoncrypt_port.h emoncrypt_port.c port_host.h)
@@ -52,8 +52,6 @@ if(NOT rc EQUAL 0)
   message(FATAL_ERROR "emoncrypt vectors --format c --id ${VECTORS_ID}: exit ${rc}: ${err}")
 endif()
 
-file(COPY ${here}/examples/SelfTest/SelfTest.ino DESTINATION ${OUT}/examples/SelfTest)
-
 # Manifests: the version is the project's.
 set(ECP_LIB_VERSION ${VERSION})
 set(ECP_LIB_URL ${URL})
@@ -72,6 +70,6 @@ file(WRITE ${OUT}/README.md
   "Generated from the emoncrypt source tree (harness/port, by\n"
   "harness/port/arduino/make_library.cmake): the port kit as an Arduino\n"
   "library, a PlatformIO library and an ESP-IDF component.  The guide is\n"
-  "harness/port/README.md of that tree; examples/SelfTest prints the\n"
+  "harness/port/README.md of that tree; ecp_selftest_report prints the\n"
   "lines `emoncrypt port-report` reads (its section 7).\n")
 message(STATUS "port kit library (${VECTORS_ID} vectors) in ${OUT}")

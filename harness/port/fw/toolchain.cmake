@@ -15,14 +15,12 @@ set(ECP_FW_OPT "-Os" CACHE STRING "optimisation flags of the images")
 if(ECP_FW_TARGET STREQUAL "cortex-m3" OR ECP_FW_TARGET STREQUAL "cortex-m4")
   set(CMAKE_SYSTEM_PROCESSOR arm)
   set(CMAKE_C_COMPILER arm-none-eabi-gcc)
-  set(CMAKE_CXX_COMPILER arm-none-eabi-g++)
   set(arch "-mcpu=${ECP_FW_TARGET} -mthumb")
   # MPS2 AN385/AN386: 4 MiB SSRAM1 at 0 (code), 4 MiB SSRAM2/3 at 0x20000000.
   set(mem "-Wl,--defsym=__flash=0x00000000 -Wl,--defsym=__flash_size=0x00400000 -Wl,--defsym=__ram=0x20000000 -Wl,--defsym=__ram_size=0x00400000")
 elseif(ECP_FW_TARGET STREQUAL "rv32")
   set(CMAKE_SYSTEM_PROCESSOR riscv32)
   set(CMAKE_C_COMPILER riscv64-unknown-elf-gcc)
-  set(CMAKE_CXX_COMPILER riscv64-unknown-elf-g++)
   # The ESP32-C3 core is RV32IMC; picolibc's nearest multilib is rv32imac.
   set(arch "-march=rv32imac -mabi=ilp32 -mcmodel=medany")
   # virt: RAM at 0x80000000; the image is loaded there by -kernel.
@@ -37,9 +35,5 @@ string(APPEND mem " -Wl,--defsym=__stack_size=0x4000")
 
 set(CMAKE_C_FLAGS_INIT "${arch} --specs=picolibc.specs -ffunction-sections -fdata-sections")
 set(CMAKE_C_FLAGS_RELEASE_INIT "${ECP_FW_OPT}")
-# C++ only for the Arduino example (selftest-arduino): no exceptions, no
-# RTTI, linked by the C driver (no libstdc++ needed).
-set(CMAKE_CXX_FLAGS_INIT "${CMAKE_C_FLAGS_INIT} -fno-exceptions -fno-rtti")
-set(CMAKE_CXX_FLAGS_RELEASE_INIT "${ECP_FW_OPT}")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "--oslib=semihost --crt0=semihost -T picolibc.ld -Wl,--gc-sections ${mem}")
 set(CMAKE_BUILD_TYPE Release CACHE STRING "")
