@@ -32,14 +32,10 @@
 static json_t *hex_of(const uint8_t *b, size_t n)
 {
     char s[2 * 64 + 1];
-    static const char d[] = "0123456789abcdef";
     if (n > 64)
         n = 64;
-    for (size_t i = 0; i < n; i++) {
-        s[2 * i] = d[b[i] >> 4];
-        s[2 * i + 1] = d[b[i] & 15];
-    }
-    s[2 * n] = 0;
+    if (ec_hex_encode(b, n, s, sizeof s) != EC_OK)
+        return NULL;
     return json_string(s);
 }
 
@@ -263,27 +259,15 @@ static double get_real(rd *r, json_t *o, const char *k)
     return json_number_value(v);
 }
 
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
+/* n bytes from 2n lowercase hex digits (as hex_of writes them). */
 static void get_hex_str(rd *r, json_t *v, const char *k, uint8_t *out, size_t n)
 {
     const char *s = json_string_value(v);
-    if (s == NULL || strlen(s) != 2 * n) {
+    size_t got = 0;
+    if (s == NULL || strlen(s) != 2 * n || strspn(s, "0123456789abcdef") != 2 * n ||
+        ec_hex_decode(s, 2 * n, out, n, &got) != EC_OK) {
         if (r->why == NULL)
             r->why = k;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        int a = hex_digit(s[2 * i]), b = hex_digit(s[2 * i + 1]);
-        if (a < 0 || b < 0) {
-            if (r->why == NULL)
-                r->why = k;
-            return;
-        }
-        out[i] = (uint8_t)(a << 4 | b);
     }
 }
 
