@@ -865,14 +865,15 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
     ec_httpd *s = calloc(1, sizeof *s);
     if (!s)
         return EC_E_NOMEM;
+    s->handler = config->handler;
+    s->on_event = config->on_event;
+    s->on_done = config->on_done;
+    s->ctx = config->ctx;
+    s->max_body = config->max_body ? config->max_body : DEFAULT_MAX_BODY;
+    atomic_init(&s->stopping, 0);
+    atomic_init(&s->next_connection_id, 1);
     if (config->listen && strcmp(config->listen, EC_HTTPD_IN_PROCESS) == 0) {
         /* No daemon, no sweeper, no timer: ec_httpd_call only. */
-        s->handler = config->handler;
-        s->on_event = config->on_event;
-        s->ctx = config->ctx;
-        s->max_body = config->max_body ? config->max_body : DEFAULT_MAX_BODY;
-        atomic_init(&s->stopping, 0);
-        atomic_init(&s->next_connection_id, 1);
         pthread_mutex_init(&s->conns_lock, NULL);
         snprintf(s->host, sizeof s->host, "in-process");
         *out = s;
@@ -886,13 +887,6 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
         free(s);
         return EC_E_ARG;
     }
-    s->handler = config->handler;
-    s->on_event = config->on_event;
-    s->on_done = config->on_done;
-    s->ctx = config->ctx;
-    s->max_body = config->max_body ? config->max_body : DEFAULT_MAX_BODY;
-    atomic_init(&s->stopping, 0);
-    atomic_init(&s->next_connection_id, 1);
     s->header_ms = config->header_deadline_ms;
     s->body_ms = config->body_deadline_ms;
     s->on_tick = config->on_tick;
