@@ -18,7 +18,8 @@ prints a Markdown table, writes it to --out, and checks
 usage: footprint.py [--max-work B] [--max-stack B] [--max-kit-text B]
                     [--out FILE] BOARD=BUILD_DIR...
 Exit codes: 0 every figure within its limit, 1 a figure over its limit or
-a run that did not pass, 2 usage / missing build or log.
+a run that did not pass, 2 usage / unreadable build or log, 77 (ctest's
+skip) a board whose build or run was skipped (its archives or log absent).
 
 EXAMPLES
   footprint.py cortex-m3=build/port-qemu/cortex-m3 rv32=build/port-qemu/rv32
@@ -68,6 +69,13 @@ def main():
                   f"{', '.join(SIZE_TOOL)}", file=sys.stderr)
             return 2
         log = os.path.join(build, "selftest-mbedtls.log")
+        missing = [lib for _, lib in PARTS if not os.path.exists(os.path.join(build, lib))]
+        if missing or not os.path.exists(log):
+            # Its build or run was skipped (no cross tools, no mbedTLS
+            # source): nothing to measure, which is not a failure.
+            print(f"skipped: {board} was not built and run (see port-qemu/{board}/build): "
+                  f"no {', '.join(missing) or log} in {build}")
+            return 77
         try:
             figures = {name: sizes(SIZE_TOOL[board], os.path.join(build, lib))
                        for name, lib in PARTS}
