@@ -131,12 +131,25 @@ probe)
     # so not a malformed one; a byte of garbage still is.
     start_server --scenario happy -q
     for _ in 1 2 3; do exec 3<>"/dev/tcp/127.0.0.1/$port"; exec 3>&-; done
+    # Only empty lines, then close (a health check): RFC 9112 2.2 says a
+    # server ignores them before a request line, so no request either.
+    for blank in '\r\n' '\r\n\r\n' '\n'; do
+        exec 3<>"/dev/tcp/127.0.0.1/$port"; printf "$blank" >&3; sleep 0.1; exec 3>&-
+    done
     sleep 0.3
     two_posts
     wait_server
-    [ "$server_rc" -eq 0 ] || fail "test-client exited $server_rc, expected 0 (3 empty connections are no FAIL)"
-    grep -Eq "^PASS +client/3.http/well-formed .*3 connections sent nothing" "$work/report.txt" ||
-        fail "well-formed does not PASS naming the 3 empty connections"
+    [ "$server_rc" -eq 0 ] || fail "test-client exited $server_rc, expected 0 (6 connections without a request are no FAIL)"
+    grep -Eq "^PASS +client/3.http/well-formed .*6 connections sent nothing \(or only empty lines\)" "$work/report.txt" ||
+        fail "well-formed does not PASS naming the 6 connections without a request"
+    # Empty lines and then a request line without a space: garbage, a FAIL.
+    start_server --scenario happy -q
+    exec 3<>"/dev/tcp/127.0.0.1/$port"; printf '\r\nXYZ\r\n' >&3; sleep 0.1; exec 3>&-
+    sleep 0.3
+    two_posts
+    wait_server
+    [ "$server_rc" -eq 1 ] || fail "test-client exited $server_rc after 'XYZ', expected 1"
+    grep -Eq "^FAIL +client/3.http/well-formed .*no-request" "$work/report.txt" || fail "'XYZ' is no FAIL"
     start_server --scenario happy -q
     exec 3<>"/dev/tcp/127.0.0.1/$port"; printf 'G' >&3; exec 3>&-
     sleep 0.3
@@ -144,7 +157,7 @@ probe)
     wait_server
     [ "$server_rc" -eq 1 ] || fail "test-client exited $server_rc after a 1-byte connection, expected 1"
     grep -Eq "^FAIL +client/3.http/well-formed .*no-request" "$work/report.txt" || fail "a 1-byte connection is no FAIL"
-    echo "probe: 3 empty connections PASS, a 1-byte one FAILs"
+    echo "probe: 3 empty and 3 empty-line connections PASS, an XYZ line and a 1-byte one FAIL"
     ;;
 iotawatt)
     start_server --scenario happy -q -v

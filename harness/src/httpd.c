@@ -1,5 +1,6 @@
 /* see httpd.h */
 #include "emoncrypt/httpd.h"
+#include "httpd_gate.h"
 #include "tcp_info.h"
 
 #include <arpa/inet.h>
@@ -46,6 +47,7 @@ struct ec_httpd {
     int sweeper_on;
     pthread_mutex_t conns_lock;     /* guards the list of connections */
     struct conn_state *conns;
+    ec_gate *gate;                  /* first_bytes_gate: the listening side */
 };
 
 struct ec_httpd_reply {
@@ -315,17 +317,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         cs->id = atomic_fetch_add(&s->next_connection_id, 1);
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        if (info && info->client_addr && info->client_addr->sa_family == AF_INET) {
-            const struct sockaddr_in *sin = (const struct sockaddr_in *)info->client_addr;
-            char ip[INET_ADDRSTRLEN];
-            inet_ntop(AF_INET, &sin->sin_addr, ip, sizeof ip);
-            snprintf(cs->remote, sizeof cs->remote, "%s:%u", ip, ntohs(sin->sin_port));
-        } else if (info && info->client_addr && info->client_addr->sa_family == AF_INET6) {
-            const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)info->client_addr;
-            char ip[INET6_ADDRSTRLEN];
-            inet_ntop(AF_INET6, &sin6->sin6_addr, ip, sizeof ip);
-            snprintf(cs->remote, sizeof cs->remote, "[%s]:%u", ip, ntohs(sin6->sin6_port));
-        }
+        ec_gate_format_remote(info ? info->client_addr : NULL, cs->remote, sizeof cs->remote);
         cs->fd = connection_fd(c);
         cs->phase_start_ms = mono_ms();
         if (s->sweeper_on) {
@@ -840,6 +832,49 @@ static int parse_listen(const char *listen, struct sockaddr_in *sin, char *host,
     return 0;
 }
 
+/* first_bytes_gate: a connection whose request has begun goes to
+ * libmicrohttpd, with on_connection's bookkeeping as for one it accepted. */
+static void gate_admit(void *ctx, int fd, const struct sockaddr *addr, socklen_t addr_len)
+{
+    ec_httpd *s = ctx;
+    (void)MHD_add_connection(s->daemon, fd, addr, addr_len); /* on failure it closes fd */
+}
+
+static void gate_no_request(void *ctx, const char *remote, size_t empty_line_bytes,
+                            int timed_out)
+{
+    ec_httpd *s = ctx;
+    conn_state cs = {.id = atomic_fetch_add(&s->next_connection_id, 1), .fd = -1};
+    snprintf(cs.remote, sizeof cs.remote, "%s", remote);
+    const char *how = timed_out ? "was closed by the server after its deadline" : "closed";
+    if (empty_line_bytes == 0)
+        emit(s, EC_HTTPD_EV_EMPTY, &cs, NULL,
+             "connection %llu from %s %s without sending a byte (a port probe or a "
+             "pre-connect: no request)", (unsigned long long)cs.id, cs.remote, how);
+    else
+        emit(s, EC_HTTPD_EV_EMPTY, &cs, NULL,
+             "connection %llu from %s %s having sent only %zu bytes of empty lines (RFC 9112 "
+             "2.2: ignored before a request line; no request)",
+             (unsigned long long)cs.id, cs.remote, how, empty_line_bytes);
+}
+
+/* The gate's own listening socket on sin; -1 and errno on failure. */
+static int gate_listen(const struct sockaddr_in *sin)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (const struct sockaddr *)sin, sizeof *sin) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 static void stop_sweeper(ec_httpd *s)
 {
     atomic_store(&s->stopping, 1);
@@ -911,6 +946,19 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
         flags |= MHD_USE_EPOLL;
     else
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    int gate_fd = -1;
+    if (config->first_bytes_gate) {
+        gate_fd = gate_listen(&sin);
+        if (gate_fd < 0) {
+            if (errbuf)
+                snprintf(errbuf, errbuf_size, "cannot listen on %s (%s)", config->listen,
+                         strerror(errno));
+            stop_sweeper(s);
+            free(s);
+            return EC_E_IO;
+        }
+        flags |= MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
+    }
 
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s,
@@ -929,9 +977,37 @@ ec_status ec_httpd_start(const ec_httpd_config *config, ec_httpd **out, char *er
         if (errbuf)
             snprintf(errbuf, errbuf_size, "cannot listen on %s (address in use or not local?)",
                      config->listen);
+        if (gate_fd >= 0)
+            close(gate_fd);
         stop_sweeper(s);
         free(s);
         return EC_E_IO;
+    }
+    if (gate_fd >= 0) {
+        struct sockaddr_in bound;
+        socklen_t len = sizeof bound;
+        s->port = getsockname(gate_fd, (struct sockaddr *)&bound, &len) == 0
+                      ? ntohs(bound.sin_port) : ntohs(sin.sin_port);
+        ec_gate_config gc = {
+            .listen_fd = gate_fd,
+            .max_pending = max_conn,
+            .max_per_address = config->max_per_address,
+            .deadline_ms = s->header_ms ? s->header_ms : idle * 1000u,
+            .admit = gate_admit,
+            .no_request = gate_no_request,
+            .ctx = s,
+        };
+        if (ec_gate_start(&gc, &s->gate) != 0) {   /* it closed gate_fd */
+            if (errbuf)
+                snprintf(errbuf, errbuf_size, "cannot start the listening thread on %s",
+                         config->listen);
+            MHD_stop_daemon(s->daemon);
+            stop_sweeper(s);
+            free(s);
+            return EC_E_NOMEM;
+        }
+        *out = s;
+        return EC_OK;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : ntohs(sin.sin_port);
@@ -1022,6 +1098,7 @@ void ec_httpd_stop(ec_httpd *server)
     if (!server)
         return;
     ec_httpd_interrupt(server);
+    ec_gate_stop(server->gate);     /* no connection is handed over after this */
     if (server->daemon)
         MHD_stop_daemon(server->daemon);
     stop_sweeper(server);

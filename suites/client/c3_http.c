@@ -17,8 +17,9 @@ static void c3_http_well_formed(const cs_run *run, cs_outcome *o)
     size_t bad = run->audit.bad_count, empty = run->audit.empty_connections;
     const cs_bad_connection *first = bad ? &run->audit.bad[0] : NULL;
     if (bad == 0 && empty > 0)
-        cs_outcome_set(o, EC_VERDICT_PASS, "%zu requests, all complete HTTP; %zu connections sent nothing and "
-                       "closed (a port probe or a pre-connect: no request, not a malformed one)",
+        cs_outcome_set(o, EC_VERDICT_PASS, "%zu requests, all complete HTTP; %zu connections sent nothing (or only "
+                       "empty lines) and closed (a port probe, a health check or a pre-connect: "
+                       "no request, not a malformed one)",
                        run->request_count, empty);
     else if (bad == 0)
         cs_outcome_set(o, EC_VERDICT_PASS, "%zu requests, all complete HTTP", run->request_count);

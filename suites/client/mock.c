@@ -771,6 +771,9 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     hc.header_deadline_ms = 10000;
     hc.body_deadline_ms = 30000;
     hc.max_per_address = 256;
+    /* A health check that sends a blank line and closes is no request
+     * (issue 11 point 9): the gate tells it from garbage. */
+    hc.first_bytes_gate = 1;
     s->started = now_s();
     s->run.started = s->started;
     s->last_request = s->started;

@@ -100,7 +100,8 @@ typedef enum {
     , EC_HTTPD_EV_EMPTY       /* a connection closed without sending a single byte (a port
                                  probe, a health check, a pre-connect): no request at all,
                                  so not a malformed one; the kernel's count of bytes
-                                 received (TCP_INFO) is 0 */
+                                 received (TCP_INFO) is 0, or, with first_bytes_gate,
+                                 it sent only empty lines */
 } ec_httpd_event_kind;
 
 typedef struct {
@@ -152,6 +153,13 @@ typedef struct {
      * (its reply sent, or the client gone: a client-gone event for it
      * comes first).  Not called while the server stops. */
     void (*on_done)(void *ctx, uint64_t connection_id);
+    /* Nonzero: the server accepts each connection itself and looks at its
+     * first bytes before libmicrohttpd does, so that a connection that
+     * sends only empty lines (CR/LF, which RFC 9112 2.2 says to ignore
+     * before a request line) and closes is EC_HTTPD_EV_EMPTY, no request,
+     * where libmicrohttpd cannot tell it from a malformed request line
+     * (EC_HTTPD_EV_NO_REQUEST).  Costs a thread; test-client's mock uses it. */
+    int first_bytes_gate;
 } ec_httpd_config;
 
 typedef struct ec_httpd ec_httpd;
