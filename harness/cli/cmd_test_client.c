@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "cli.h"
@@ -14,6 +15,7 @@
 #include "client/sender.h"
 #include "common/select.h"
 #include "commands.h"
+#include "emoncrypt/capture.h"
 #include "emoncrypt/message.h"
 #include "emoncrypt/report.h"
 
@@ -73,6 +75,24 @@ const char cmd_test_client_usage[] =
     "      --capture FILE    write every request and answer as JSONL (the API\n"
     "                        key redacted, the ciphertext kept)\n"
     "      --port-file FILE  write the port listened on (for scripts)\n"
+    "      --seed N          a reproducible run: every random choice of the run\n"
+    "                        comes from a generator seeded by N (AES-128-CTR of\n"
+    "                        SHA-256 of N, libcrypto), so --self-test sends the\n"
+    "                        same bytes each time; the mock's answers are scripted\n"
+    "                        data and its connection numbers count from 1.  Default:\n"
+    "                        the OS's random source.  Never for a real device's IVs\n"
+    "      --from-capture FILE  judge a recorded device instead of listening: every\n"
+    "                        request and connection event of a --capture FILE, in\n"
+    "                        order, each at its captured arrival time (so the retry\n"
+    "                        and time checks see the device's real timing), goes\n"
+    "                        through the mock in this process: the same checks,\n"
+    "                        report and exit code as the live run.  Give the live\n"
+    "                        run's --userid, --apikey, --profile and --scenario.\n"
+    "                        An answer of the mock that differs from the captured\n"
+    "                        one (status, Content-Type, body or script) is drift:\n"
+    "                        each one is printed and client/replay/answers FAILs\n"
+    "                        (exit 1).  Record with --show-secrets (a test key\n"
+    "                        only) to judge a key sent in clear\n"
     "      --junit FILE      write JUnit XML\n"
     "      --json FILE       write a JSON report\n"
     "      --html FILE       write an HTML report\n"
@@ -97,6 +117,9 @@ const char cmd_test_client_usage[] =
     "  emoncrypt test-client -l 127.0.0.1:0 -u 1 -k $KEY --self-test\n"
     "  emoncrypt test-client -u 1 -k $KEY --scenario wrong-ack,http-500 --junit client.xml\n"
     "  emoncrypt test-client --list --section 7.scenario\n"
+    "  record a device, then judge the recording again (as ctest transcript/device-*):\n"
+    "    emoncrypt test-client -u 1 -k $KEY --seed 1 --capture dev.jsonl --json live.json\n"
+    "    emoncrypt test-client -u 1 -k $KEY --seed 1 --from-capture dev.jsonl --json replay.json\n"
     "  a cron device, one post per run, the undelivered rows kept for the next:\n"
     "    for i in $(seq 30); do\n"
     "      echo \"$(date +%s),$i\" >>spool.csv\n"
@@ -109,7 +132,8 @@ const char cmd_test_client_usage[] =
     "    done   # each report: 'N/12 scenarios complete, state saved to s.json'\n";
 
 enum { OPT_LINGER = 256, OPT_STRICT, OPT_CAPTURE, OPT_PORT_FILE, OPT_LIST,
-       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT, OPT_STATE, OPT_MUTANTS };
+       OPT_SELF_TEST, OPT_SELF_TEST_MUTANT, OPT_STATE, OPT_MUTANTS, OPT_SEED,
+       OPT_FROM_CAPTURE };
 
 static const struct option test_client_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -129,6 +153,8 @@ static const struct option test_client_options[] = {
     {"strict", no_argument, NULL, OPT_STRICT},
     {"capture", required_argument, NULL, OPT_CAPTURE},
     {"port-file", required_argument, NULL, OPT_PORT_FILE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"from-capture", required_argument, NULL, OPT_FROM_CAPTURE},
     {"junit", required_argument, NULL, CLI_OPT_JUNIT},
     {"json", required_argument, NULL, CLI_OPT_JSON},
     {"html", required_argument, NULL, CLI_OPT_HTML},
@@ -352,6 +378,256 @@ static int selected_row(void *sel, const ec_case_result *r)
     return ec_select_match(sel, r->id, NULL);
 }
 
+/* ---- --from-capture: judge a recorded device again ------------------------ */
+
+/* Every record of the capture, read first: whether the device hung up on
+ * an answer is known from an event later in the file. */
+typedef struct {
+    ec_capture_record *rec;
+    size_t n, cap;
+} replay_records;
+
+static void replay_records_free(replay_records *rr)
+{
+    for (size_t i = 0; i < rr->n; i++)
+        ec_capture_record_free(&rr->rec[i]);
+    free(rr->rec);
+    memset(rr, 0, sizeof *rr);
+}
+
+/* 0, or prints the one error line and returns -1. */
+static int replay_read(const char *path, replay_records *rr)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        cli_usage_error("--from-capture: cannot read %s", path);
+        return -1;
+    }
+    for (;;) {
+        if (rr->n == rr->cap) {
+            size_t cap = rr->cap ? rr->cap * 2 : 256;
+            ec_capture_record *grown = realloc(rr->rec, cap * sizeof *grown);
+            if (grown == NULL) {
+                fclose(f);
+                cli_usage_error("out of memory");
+                return -1;
+            }
+            rr->rec = grown;
+            rr->cap = cap;
+        }
+        char err[256] = "";
+        ec_capture_record *rec = &rr->rec[rr->n];
+        memset(rec, 0, sizeof *rec);
+        int got = ec_capture_read(f, rec, err, sizeof err);
+        if (got == 0)
+            break;
+        if (got < 0) {
+            fclose(f);
+            cli_usage_error("--from-capture %s: %s", path, err);
+            return -1;
+        }
+        rr->n++;
+    }
+    fclose(f);
+    if (rr->n == 0) {
+        cli_usage_error("--from-capture %s: no record in it", path);
+        return -1;
+    }
+    return 0;
+}
+
+static int replay_event_kind(const char *name)
+{
+    for (int k = 0; name != NULL && k <= (int)EC_HTTPD_EV_EMPTY; k++)
+        if (strcmp(ec_httpd_event_name((ec_httpd_event_kind)k), name) == 0)
+            return k;
+    return -1;
+}
+
+static int is_kind(const ec_capture_record *rec, const char *kind)
+{
+    return rec->kind != NULL && strcmp(rec->kind, kind) == 0;
+}
+
+/* The device hung up on the answer to exchange i: a client-gone event of
+ * its connection comes before that connection's next request. */
+static int replay_held(const replay_records *rr, size_t i)
+{
+    uint64_t conn = rr->rec[i].connection;
+    for (size_t j = i + 1; conn != 0 && j < rr->n; j++) {
+        const ec_capture_record *r = &rr->rec[j];
+        if (r->connection != conn)
+            continue;
+        if (is_kind(r, "exchange"))
+            return 0;
+        if (is_kind(r, "event") &&
+            replay_event_kind(r->event) == (int)EC_HTTPD_EV_CLIENT_GONE)
+            return 1;
+    }
+    return 0;
+}
+
+static const char *replay_script_name(ec_httpd_script script)
+{
+    switch (script) {
+    case EC_HTTPD_DELAY: return "delay";
+    case EC_HTTPD_TRICKLE: return "trickle";
+    case EC_HTTPD_RESET: return "reset";
+    case EC_HTTPD_NEVER: return "never";
+    default: return "normal";
+    }
+}
+
+/* The Content-Type of a result's "Name: value\r\n" headers ("" none). */
+static void replay_content_type(const char *headers, char *out, size_t cap)
+{
+    out[0] = 0;
+    for (const char *p = headers; p != NULL && *p;) {
+        const char *end = strstr(p, "\r\n");
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > 14 && strncasecmp(p, "Content-Type: ", 14) == 0) {
+            snprintf(out, cap, "%.*s", (int)(len - 14), p + 14);
+            return;
+        }
+        p += len + (end ? 2 : 0);
+    }
+}
+
+typedef struct {
+    size_t exchanges, events, drift, first_seq;
+    double first_time, last_time;
+    char first[512];
+} replay_outcome;
+
+/* Feed every record to the suite in order; count and describe drift. */
+static int replay_all(ec_client_suite *suite, const replay_records *rr, replay_outcome *ro,
+                      int quiet)
+{
+    for (size_t i = 0; i < rr->n; i++) {
+        const ec_capture_record *rec = &rr->rec[i];
+        if (rec->time > 0) {
+            ec_client_suite_set_clock(suite, rec->time);
+            if (ro->first_time == 0)
+                ro->first_time = rec->time;
+            ro->last_time = rec->time;
+        }
+        if (is_kind(rec, "event")) {
+            int k = replay_event_kind(rec->event);
+            if (k < 0) {
+                fprintf(stderr, "emoncrypt test-client: --from-capture: record %zu: unknown "
+                        "event '%s', left out\n", i + 1, rec->event ? rec->event : "");
+                continue;
+            }
+            ec_httpd_event ev = {
+                .kind = (ec_httpd_event_kind)k,
+                .connection_id = rec->connection,
+                .remote_addr = rec->remote ? rec->remote : "127.0.0.1:1",
+                .method = rec->method,
+                .uri = rec->path,
+                .detail = rec->detail ? rec->detail : "",
+            };
+            ec_client_suite_replay_event(suite, &ev);
+            ro->events++;
+            continue;
+        }
+        if (!is_kind(rec, "exchange") || rec->method == NULL || rec->path == NULL) {
+            fprintf(stderr, "emoncrypt test-client: --from-capture: record %zu is neither a "
+                    "request nor an event, left out\n", i + 1);
+            continue;
+        }
+        ec_httpd_header *h = calloc(rec->header_count ? rec->header_count : 1, sizeof *h);
+        if (h == NULL)
+            return cli_usage_error("out of memory");
+        for (size_t k = 0; k < rec->header_count; k++)
+            h[k] = (ec_httpd_header){rec->headers[k].name, rec->headers[k].value};
+        ec_httpd_request req = {
+            .method = rec->method,
+            .path = rec->path,
+            .query = rec->query ? rec->query : "",
+            .headers = h,
+            .header_count = rec->header_count,
+            .body = rec->body ? rec->body : (const unsigned char *)"",
+            .body_len = rec->body_len,
+            .remote_addr = rec->remote,
+            .connection_id = rec->connection,
+            .arrival_time = rec->time,
+        };
+        ec_httpd_result out;
+        ec_status st = ec_client_suite_replay_request(suite, &req, replay_held(rr, i), &out);
+        free(h);
+        if (st != EC_OK)
+            return cli_usage_error("--from-capture: record %zu: %s", i + 1, ec_status_name(st));
+        ro->exchanges++;
+        /* Drift: the mock's answer now against the one the device got. */
+        char ct[128];
+        replay_content_type(out.headers, ct, sizeof ct);
+        const char *script = replay_script_name(out.script);
+        const char *cap_ct = rec->reply_content_type ? rec->reply_content_type : "";
+        const char *cap_script = rec->reply_script ? rec->reply_script : "normal";
+        const char *what = NULL;
+        if (!rec->has_reply)
+            what = "no answer captured";
+        else if (out.status != rec->reply_status)
+            what = "status";
+        else if (strcmp(ct, cap_ct) != 0)
+            what = "Content-Type";
+        else if (out.body_len != rec->reply_body_len ||
+                 (out.body_len && memcmp(out.body, rec->reply_body, out.body_len) != 0))
+            what = "body";
+        else if (strcmp(script, cap_script) != 0)
+            what = "script";
+        if (what != NULL) {
+            char now_body[80], was_body[80];
+            snprintf(now_body, sizeof now_body, "%.60s", out.body ? (const char *)out.body : "");
+            snprintf(was_body, sizeof was_body, "%.60s",
+                     rec->reply_body ? (const char *)rec->reply_body : "");
+            for (char *c = now_body; *c; c++)
+                if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+                    *c = '.';
+            for (char *c = was_body; *c; c++)
+                if ((unsigned char)*c < 0x20 || (unsigned char)*c == 0x7f)
+                    *c = '.';
+            char line[512];
+            snprintf(line, sizeof line, "request #%llu %s %s: the %s differs: captured %u '%s' "
+                     "(%s), the mock answers %u '%s' (%s) now", (unsigned long long)rec->seq,
+                     rec->method, rec->path, what, rec->reply_status, was_body, cap_script,
+                     out.status, now_body, script);
+            if (ro->drift++ == 0) {
+                ro->first_seq = (size_t)rec->seq;
+                snprintf(ro->first, sizeof ro->first, "%s", line);
+            }
+            if (!quiet || ro->drift <= 3)
+                fprintf(stderr, "emoncrypt test-client: drift: %s\n", line);
+        }
+        ec_httpd_result_free(&out);
+    }
+    return 0;
+}
+
+/* The replay's own row: every answer as captured, or the drift. */
+static void replay_report_row(ec_report *report, const replay_outcome *ro, const char *path)
+{
+    char msg[768];
+    ec_case_result cr;
+    memset(&cr, 0, sizeof cr);
+    cr.id = "client/replay/answers";
+    cr.requirement = "A replayed capture is the live run again only when the mock answers "
+                     "every request as the device was answered";
+    cr.diff_offset = -1;
+    if (ro->drift == 0) {
+        cr.verdict = EC_VERDICT_PASS;
+        snprintf(msg, sizeof msg, "%zu requests and %zu events of %s; every answer as captured",
+                 ro->exchanges, ro->events, path);
+    } else {
+        cr.verdict = EC_VERDICT_FAIL;
+        snprintf(msg, sizeof msg, "%zu of %zu answers differ from the capture %s (drift: "
+                 "another --scenario, --profile, key or version, or an edited capture); "
+                 "first %s", ro->drift, ro->exchanges, path, ro->first);
+    }
+    cr.message = msg;
+    ec_report_add(report, &cr);
+}
+
 int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
 {
     ec_client_suite_options opt;
@@ -373,6 +649,12 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     ec_select sel = { .role = "client" };
     size_t n_selected = 0;
     char scenario_buf[512];
+    const char *from_capture = NULL;
+    int seeded = 0;
+    unsigned long long seed = 0;
+    ec_seeded_random *rng = NULL;
+    replay_records rr = {0};
+    replay_outcome ro = {0};
 
     int c;
     while ((c = getopt_long(argc, argv, ":l:u:k:p:n:d:vqhV", test_client_options, NULL)) != -1) {
@@ -396,6 +678,17 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         case OPT_STRICT: opt.strict = 1; break;
         case OPT_CAPTURE: opt.capture_path = optarg; break;
         case OPT_STATE: opt.state_path = optarg; break;
+        case OPT_FROM_CAPTURE: from_capture = optarg; break;
+        case OPT_SEED: {
+            char *end = NULL;
+            seed = strtoull(optarg, &end, 10);
+            if (optarg[0] < '0' || optarg[0] > '9' || *end != 0) {
+                cli_usage_error("--seed: expected a whole number, got '%s'", optarg);
+                goto out;
+            }
+            seeded = 1;
+            break;
+        }
         case OPT_PORT_FILE: port_file = optarg; break;
         case 'v': verbose = 1; break;
         case OPT_SELF_TEST: self_testing = 1; break;
@@ -463,6 +756,25 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
         goto out;
     if (self_testing && opt.linger_ms == 0)
         opt.linger_ms = 200;
+    if (from_capture != NULL) {
+        if (self_testing || opt.state_path != NULL || port_file != NULL) {
+            rc = cli_usage_error("--from-capture judges a recording: not with %s",
+                                 self_testing ? "--self-test" : opt.state_path ? "--state"
+                                                                               : "--port-file");
+            goto out;
+        }
+        if (replay_read(from_capture, &rr) != 0)
+            goto out;
+        /* No socket, no clock of its own: the capture's. */
+        opt.listen = EC_HTTPD_IN_PROCESS;
+        opt.duration_ms = 0;
+        opt.max_requests = 0;
+        opt.progress = 0;
+    }
+    if (seeded && (rng = ec_seeded_random_new(seed)) == NULL) {
+        rc = cli_usage_error("--seed: libcrypto failed");
+        goto out;
+    }
 
     /* The handler is in place before the first request can arrive: a
      * Ctrl-C at any time after that reports. */
@@ -476,6 +788,17 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     time_t started = time(NULL);
     char url[128];
     ec_client_suite_url(suite, url, sizeof url);
+    if (from_capture != NULL) {
+        fprintf(stderr, "emoncrypt test-client: judging the %zu records of %s (scenario %s)\n",
+                rr.n, from_capture, opt.scenario ? opt.scenario : "all");
+        int r = replay_all(suite, &rr, &ro, outputs.quiet);
+        if (r != 0) {
+            rc = r;
+            goto out;
+        }
+        started = (time_t)ro.first_time;
+        goto judged;
+    }
     if (port_file != NULL) {
         FILE *f = fopen(port_file, "w");
         if (f == NULL) {
@@ -499,6 +822,10 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
             goto out;
         }
         snprintf(st.url, sizeof st.url, "%s", url);
+        if (rng != NULL) {
+            st.opt.random = ec_seeded_random_bytes;
+            st.opt.random_ctx = rng;
+        }
         if (pthread_create(&device, NULL, self_test_run, &st) != 0) {
             rc = cli_usage_error("cannot start the self-test device");
             goto out;
@@ -518,14 +845,20 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
     if (interrupted)
         fprintf(stderr, "emoncrypt test-client: interrupted; the report of what was seen:\n");
 
+judged:
+    if (from_capture != NULL)
+        snprintf(url, sizeof url, "capture %s", from_capture);
     report = ec_report_new("client", "client", url);
     if (report == NULL || ec_report_set_secret(report, opt.apikey_hex, opt.show_secrets) != EC_OK) {
         rc = cli_usage_error("out of memory");
         goto out;
     }
     ec_report_set_run(report, ec_profile_name(opt.profile), started,
-                      (long)difftime(time(NULL), started) * 1000);
+                      from_capture ? (long)((ro.last_time - ro.first_time) * 1000)
+                                   : (long)difftime(time(NULL), started) * 1000);
     ec_client_suite_finish(suite, report);
+    if (from_capture != NULL)
+        replay_report_row(report, &ro, from_capture);
     if (ec_select_pattern_count(&sel))
         ec_report_keep(report, selected_row, &sel);
     running = NULL;
@@ -533,7 +866,11 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
      * just as the run ends on its own (a script stopping the device, seen
      * under ASan) must not kill the process before it reports. */
     /* -q quiets the per-request lines, not the report */
-    cli_report_console(report, stdout, 0, verbose, "%s", ec_client_suite_summary(suite));
+    if (from_capture != NULL)
+        cli_report_console(report, stdout, 0, verbose, "%s; replayed from %s: %zu drift",
+                           ec_client_suite_summary(suite), from_capture, ro.drift);
+    else
+        cli_report_console(report, stdout, 0, verbose, "%s", ec_client_suite_summary(suite));
     if (cli_report_outputs_write(report, &outputs) != 0)
         goto out;
     if (ec_client_suite_state_error(suite) != NULL) {
@@ -550,6 +887,8 @@ out:
         pthread_join(device, NULL);
     }
     ec_sender_rows_free(&st.rows);
+    ec_seeded_random_free(rng);
+    replay_records_free(&rr);
     running = NULL;
     cli_default_stop_signals();
     ec_client_suite_free(suite);

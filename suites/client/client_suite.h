@@ -144,6 +144,21 @@ const char *ec_client_suite_url(const ec_client_suite *s, char *buf, size_t size
 ec_status ec_client_suite_call(ec_client_suite *s, const ec_httpd_request *req,
                                ec_httpd_result *out) __attribute__((warn_unused_result));
 
+/* Replay (test-client --from-capture): a recorded device's requests and
+ * events fed in capture order, in process (listen = EC_HTTPD_IN_PROCESS).
+ * set_clock: the suite's clock from now on (the record's captured time;
+ * the first call is the run's start), so every check sees the device's
+ * real timing.  replay_request: as ec_client_suite_call; held != 0 when
+ * the device hung up on this answer (a client-gone event for its
+ * connection follows in the capture): the answer is over only when
+ * replay_event gives that event, as in the live run.  replay_event: a
+ * connection event (httpd.h) as the listening server reports it. */
+void ec_client_suite_set_clock(ec_client_suite *s, double now);
+ec_status ec_client_suite_replay_request(ec_client_suite *s, const ec_httpd_request *req,
+                                         int held, ec_httpd_result *out)
+    __attribute__((warn_unused_result));
+void ec_client_suite_replay_event(ec_client_suite *s, const ec_httpd_event *ev);
+
 /* 1 once the run should end: max_requests answered, duration over, or the
  * scenarios finished and the device quiet for linger_ms. */
 int ec_client_suite_done(ec_client_suite *s);

@@ -31,13 +31,25 @@ struct ec_client_suite {
     int stopped;
     cs_outcome *outcomes;         /* the request being answered's, cs_check_count */
     char summary[768];
+    /* A replay (test-client --from-capture): the clock is the captured
+     * time of the record being replayed, and the answer to a request whose
+     * device hung up on it (a client-gone event later in the capture) is
+     * over only when that event is replayed, as in the live run. */
+    double clock;                 /* > 0: the replay's clock */
+    uint64_t hold_connection;     /* its on_done is the event's, not the call's */
 };
 
-static double now_s(void)
+static double wall_s(void)
 {
     struct timeval tv;
     gettimeofday(&tv, NULL);
     return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* The suite's clock: the wall clock, or a replay's. */
+static double now_of(const ec_client_suite *s)
+{
+    return s->clock > 0 ? s->clock : wall_s();
 }
 
 static char *dup_or_empty(const char *s)
@@ -471,7 +483,7 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     const ec_client_suite_options *o = &s->run.opt;
     if (s->stopped ||
         (o->max_requests > 0 && s->run.request_count - s->run.resumed >= o->max_requests) ||
-        (o->duration_ms > 0 && (now_s() - s->started) * 1000.0 >= o->duration_ms)) {
+        (o->duration_ms > 0 && (now_of(s) - s->started) * 1000.0 >= o->duration_ms)) {
         /* The run is over: what comes now is not judged. */
         pthread_mutex_unlock(&s->lock);
         static const char over[] = "emoncrypt test-client: the run is over\n";
@@ -483,7 +495,7 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     cs_request request;
     cs_request *r = &request;
     init_request(s, r);
-    r->arrival = req->arrival_time > 0 ? req->arrival_time : now_s();
+    r->arrival = req->arrival_time > 0 ? req->arrival_time : now_of(s);
     r->connection = req->connection_id;
     r->method = dup_or_empty(req->method);
     r->path = dup_or_empty(req->path);
@@ -587,7 +599,7 @@ static void handle(void *ctx, const ec_httpd_request *req, ec_httpd_reply *reply
     fold_request(&s->run, r);
     keep_post(&s->run, r);
     free_request(r);
-    s->last_request = now_s();
+    s->last_request = now_of(s);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -632,7 +644,7 @@ static void on_event(void *ctx, const ec_httpd_event *ev)
     if (s->capture != NULL) {
         ec_capture_record rec;
         memset(&rec, 0, sizeof rec);
-        rec.time = now_s();
+        rec.time = now_of(s);
         rec.kind = "event";
         rec.event = (char *)ec_httpd_event_name(ev->kind);
         rec.remote = (char *)ev->remote_addr;
@@ -650,7 +662,8 @@ static void on_done(void *ctx, uint64_t connection_id)
 {
     ec_client_suite *s = ctx;
     pthread_mutex_lock(&s->lock);
-    connection_done(&s->run, connection_id);
+    if (s->hold_connection == 0 || s->hold_connection != connection_id)
+        connection_done(&s->run, connection_id);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -774,7 +787,7 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt, ec_client_su
     /* A health check that sends a blank line and closes is no request
      * (issue 11 point 9): the gate tells it from garbage. */
     hc.first_bytes_gate = 1;
-    s->started = now_s();
+    s->started = now_of(s);
     s->run.started = s->started;
     s->last_request = s->started;
     ec_status st = ec_httpd_start(&hc, &s->httpd, errbuf, errbuf_size);
@@ -794,6 +807,46 @@ ec_status ec_client_suite_call(ec_client_suite *s, const ec_httpd_request *req,
 }
 
 /* see client_suite.h */
+void ec_client_suite_set_clock(ec_client_suite *s, double now)
+{
+    if (s == NULL || now <= 0)
+        return;
+    pthread_mutex_lock(&s->lock);
+    if (s->clock <= 0) {
+        /* The replay starts when its first record arrived. */
+        s->started = now;
+        s->run.started = now;
+        s->last_request = now;
+    }
+    s->clock = now;
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* see client_suite.h */
+ec_status ec_client_suite_replay_request(ec_client_suite *s, const ec_httpd_request *req,
+                                         int held, ec_httpd_result *out)
+{
+    if (s == NULL || req == NULL)
+        return EC_E_ARG;
+    s->hold_connection = held ? req->connection_id : 0;
+    ec_status st = ec_httpd_call(s->httpd, req, out);
+    s->hold_connection = 0;
+    return st;
+}
+
+/* see client_suite.h */
+void ec_client_suite_replay_event(ec_client_suite *s, const ec_httpd_event *ev)
+{
+    if (s == NULL || ev == NULL)
+        return;
+    on_event(s, ev);
+    /* In the live run the answer ended with this event (httpd.c emits it
+     * before the request's on_done). */
+    if (ev->kind == EC_HTTPD_EV_CLIENT_GONE)
+        on_done(s, ev->connection_id);
+}
+
+/* see client_suite.h */
 unsigned ec_client_suite_port(const ec_client_suite *s)
 {
     return s && s->httpd ? ec_httpd_port(s->httpd) : 0;
@@ -810,7 +863,7 @@ const char *ec_client_suite_url(const ec_client_suite *s, char *buf, size_t size
 int ec_client_suite_done(ec_client_suite *s)
 {
     pthread_mutex_lock(&s->lock);
-    double now = now_s();
+    double now = now_of(s);
     const ec_client_suite_options *o = &s->run.opt;
     unsigned linger = o->linger_ms ? o->linger_ms : 1000;
     int done = s->stopped ||
@@ -831,7 +884,7 @@ int ec_client_suite_done(ec_client_suite *s)
 static void wait_progress(ec_client_suite *s, double *next_status, int *told_none)
 {
     pthread_mutex_lock(&s->lock);
-    double now = now_s(), elapsed = now - s->started;
+    double now = now_of(s), elapsed = now - s->started;
     size_t requests = s->run.request_count, events = s->run.event_count;
     size_t done = s->cur.scenarios_done ? s->run.scenario_count : s->cur.scenario_pos;
     size_t total = s->run.scenario_count;
@@ -859,7 +912,7 @@ static void wait_progress(ec_client_suite *s, double *next_status, int *told_non
 /* see client_suite.h */
 void ec_client_suite_wait(ec_client_suite *s, volatile int *stop)
 {
-    double next_status = now_s() + 5;
+    double next_status = now_of(s) + 5;
     int told_none = 0;
     while (!ec_client_suite_done(s) && !(stop != NULL && *stop)) {
         struct timespec ts = {0, 20 * 1000 * 1000};
@@ -881,7 +934,7 @@ static void stop_server(ec_client_suite *s)
     if (s->httpd == NULL)
         return;
     /* Let an answer that is already going out finish. */
-    if (now_s() - s->last_request < 0.1) {
+    if (now_of(s) - s->last_request < 0.1) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
@@ -951,7 +1004,7 @@ static void aggregate(const cs_run *run, size_t c, cs_outcome *out, char *sent, 
 size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
 {
     stop_server(s);
-    s->run.ended = now_s();
+    s->run.ended = now_of(s);
     /* Every answer is over now: the rest of the queue settles. */
     for (size_t i = 0; i < s->run.queued; i++)
         s->run.queue[s->run.queue_head + i].done = 1;
@@ -1010,7 +1063,9 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
         /* The same scenario alone, the device pointed at it again. */
         char repro[256];
         snprintf(repro, sizeof repro, "emoncrypt test-client --listen %s --userid %s "
-                 "--apikey KEY --scenario %s", run->opt.listen ? run->opt.listen : "127.0.0.1:8080",
+                 "--apikey KEY --scenario %s",
+                 run->opt.listen && strcmp(run->opt.listen, EC_HTTPD_IN_PROCESS) != 0
+                     ? run->opt.listen : "127.0.0.1:8080",
                  run->userid, run->scenarios[i]->name);
         add_result(report, run, run->scenarios[i]->id, run->scenarios[i]->requirement, &o, repro,
                    NULL);
@@ -1029,7 +1084,7 @@ size_t ec_client_suite_finish(ec_client_suite *s, ec_report *report)
     snprintf(s->summary, sizeof s->summary,
              "%zu requests (%zu posts), %zu/%zu scenarios complete%s, %.1f s%s%s",
              run->request_count - run->resumed, posts, complete, run->scenario_count, saved,
-             now_s() - s->started, need[0] ? "; INCOMPLETE: " : "", need);
+             now_of(s) - s->started, need[0] ? "; INCOMPLETE: " : "", need);
     return run->request_count;
 }
 

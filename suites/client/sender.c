@@ -330,14 +330,21 @@ static void choose_iv(const ec_sender_options *o, unsigned faults, uint8_t iv[EC
         memcpy(iv, previous, EC_IV_LEN);
         return;
     }
-    ec_random(iv, EC_IV_LEN);
+    if (o->random != NULL)
+        o->random(o->random_ctx, iv, EC_IV_LEN);
+    else
+        ec_random(iv, EC_IV_LEN);
     if (faults & EC_FAULT_IV_FIXED)
         memcpy(iv, "emoncrypt-fixed!", EC_IV_LEN);
     else if (faults & EC_FAULT_IV_ZERO)
         memset(iv, 0, EC_IV_LEN);
     else if (faults & EC_FAULT_IV_COUNTER) {
-        if (counter == 0)
-            ec_random(counter_base, sizeof counter_base);
+        if (counter == 0) {
+            if (o->random != NULL)
+                o->random(o->random_ctx, counter_base, sizeof counter_base);
+            else
+                ec_random(counter_base, sizeof counter_base);
+        }
         counter++;
         memcpy(iv, counter_base, 8);
         for (int i = 0; i < 8; i++)

@@ -100,7 +100,19 @@ typedef struct {
     FILE *log;                    /* one line per post; NULL = silent */
     const char *undelivered_path; /* rows left undelivered go here as CSV */
     volatile int *stop;           /* set by a signal handler: stop, keep the rest */
+    /* The IVs' random source: NULL = the OS's (ec_random); test-client
+     * --seed gives its self-test device ec_seeded_random_bytes. */
+    void (*random)(void *ctx, uint8_t *out, size_t n);
+    void *random_ctx;
 } ec_sender_options;
+
+/* A seeded random source (suites/client/seeded.c): AES-128-CTR (libcrypto)
+ * keyed from SHA-256 of the seed, the same bytes for the same seed.  For
+ * reproducible test runs only.  new: NULL when libcrypto or memory fails. */
+typedef struct ec_seeded_random ec_seeded_random;
+ec_seeded_random *ec_seeded_random_new(unsigned long long seed);
+void ec_seeded_random_bytes(void *rng, uint8_t *out, size_t n);
+void ec_seeded_random_free(ec_seeded_random *r);
 
 typedef struct {
     size_t posts;                 /* requests sent (resends included) */
