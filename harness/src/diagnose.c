@@ -6,6 +6,7 @@
  * HMAC matches the ciphertext") could be right for the wrong reason. */
 #include "emoncrypt/diagnose.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,12 @@ typedef struct {
     size_t plaintext_len;
     unsigned layout_bits;         /* EC_MISTAKE_IV_APPENDED / HEX_KEY_AS_KEY /
                                      GZIP_HEADER the reading assumed */
+    /* The bytes a client encrypts for this plaintext (compressed for gz),
+     * made once for all the mistake sets tried on it: they depend only on
+     * the profile, the plaintext and GZIP_HEADER, which is in layout_bits. */
+    uint8_t *wire;
+    size_t wire_len;
+    int wire_state;               /* 0 not made yet, 1 made, -1 failed */
 } candidate;
 
 #define MAX_CANDIDATES 32
@@ -104,40 +111,58 @@ static int lookup_one_user(void *ctx, const char *userid, const char *username,
 }
 
 /* Inflate a zlib (window_bits 15) or gzip (31) stream into a malloc'd
- * buffer.  Returns 0 on success. */
+ * buffer.  Returns 0 on success.  One pass over the input: the output
+ * buffer starts at four times the input and grows fourfold when it is
+ * full, at most seven times (the bound the diagnosis has always had); a
+ * stream that ends early, has trailing bytes or is corrupt fails at once
+ * instead of being inflated again into ever larger buffers. */
 static int inflate_any(const uint8_t *in, size_t n, int window_bits,
                        uint8_t **out, size_t *out_len)
 {
     size_t cap = n * 4 + 64;
-    uint8_t *buf = NULL;
-    for (int attempt = 0; attempt < 8; attempt++, cap *= 4) {
-        uint8_t *grown = realloc(buf, cap + 1);
+    int grows_left = 7;
+    uint8_t *buf = malloc(cap + 1);
+    if (buf == NULL)
+        return -1;
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (inflateInit2(&zs, window_bits) != Z_OK) {
+        free(buf);
+        return -1;
+    }
+    zs.next_in = (Bytef *)(uintptr_t)in;
+    zs.avail_in = (uInt)n;
+    size_t produced = 0;
+    int ok = 0;
+    for (;;) {
+        size_t room = cap - produced;
+        if (room > UINT_MAX)
+            room = UINT_MAX;
+        zs.next_out = buf + produced;
+        zs.avail_out = (uInt)room;
+        int rc = inflate(&zs, Z_FINISH);
+        produced += room - zs.avail_out;
+        if (rc == Z_STREAM_END) {
+            ok = zs.avail_in == 0;
+            break;
+        }
+        if ((rc != Z_BUF_ERROR && rc != Z_OK) || zs.avail_out != 0 || grows_left-- == 0)
+            break;
+        uint8_t *grown = realloc(buf, cap * 4 + 1);
         if (grown == NULL)
             break;
         buf = grown;
-        z_stream zs;
-        memset(&zs, 0, sizeof zs);
-        if (inflateInit2(&zs, window_bits) != Z_OK)
-            break;
-        zs.next_in = (Bytef *)(uintptr_t)in;
-        zs.avail_in = (uInt)n;
-        zs.next_out = buf;
-        zs.avail_out = (uInt)cap;
-        int rc = inflate(&zs, Z_FINISH);
-        size_t produced = cap - zs.avail_out;
-        int complete = rc == Z_STREAM_END && zs.avail_in == 0;
-        inflateEnd(&zs);
-        if (complete) {
-            buf[produced] = 0;
-            *out = buf;
-            *out_len = produced;
-            return 0;
-        }
-        if (rc != Z_BUF_ERROR && !(rc == Z_OK && zs.avail_out == 0))
-            break;
+        cap *= 4;
     }
-    free(buf);
-    return -1;
+    inflateEnd(&zs);
+    if (!ok) {
+        free(buf);
+        return -1;
+    }
+    buf[produced] = 0;
+    *out = buf;
+    *out_len = produced;
+    return 0;
 }
 
 /* A plaintext is text (a query string or JSON): control bytes other than
@@ -190,6 +215,7 @@ static void add_candidate(candidate_set *set, const uint8_t iv[EC_IV_LEN],
         }
     }
     candidate *c = &set->items[set->n++];
+    memset(c, 0, sizeof *c);
     memcpy(c->iv, iv, EC_IV_LEN);
     c->plaintext = app;
     c->plaintext_len = app_len;
@@ -198,8 +224,10 @@ static void add_candidate(candidate_set *set, const uint8_t iv[EC_IV_LEN],
 
 static void free_candidates(candidate_set *set)
 {
-    for (size_t i = 0; i < set->n; i++)
+    for (size_t i = 0; i < set->n; i++) {
         free(set->items[i].plaintext);
+        free(set->items[i].wire);
+    }
     set->n = 0;
 }
 
@@ -253,18 +281,20 @@ static void add_readings(candidate_set *set, const uint8_t *dec, size_t dec_len,
     free(p);
 }
 
-static int popcount(unsigned v)
+/* The next larger mask with as many bits set as m (m != 0), so that the
+ * sets of a size are visited in increasing order without walking all
+ * 2^EC_MISTAKE_COUNT masks for each size. */
+static unsigned next_same_popcount(unsigned m)
 {
-    int n = 0;
-    for (; v; v &= v - 1)
-        n++;
-    return n;
+    unsigned low = m & (0u - m);
+    unsigned ripple = m + low;
+    return (((ripple ^ m) >> 2) / low) | ripple;
 }
 
 /* Does a request built from c with mistakes m equal what was received? */
 static int rebuild_matches(const ec_diagnose_config *cfg, const ec_answer *a,
                            const ec_http_request *req, const char *auth_userid,
-                           const char *path_node, const candidate *c, unsigned m,
+                           const char *path_node, candidate *c, unsigned m,
                            int *body_only)
 {
     ec_request_params p;
@@ -280,10 +310,17 @@ static int rebuild_matches(const ec_diagnose_config *cfg, const ec_answer *a,
     p.plaintext = c->plaintext;
     p.plaintext_len = c->plaintext_len;
     p.mistakes = m;
+    if (c->wire_state == 0)
+        c->wire_state = ec_request_wire(&p, &c->wire, &c->wire_len) == EC_OK ? 1 : -1;
+    if (c->wire_state < 0)
+        return 0; /* ec_request_build would fail the same way */
     ec_request built;
     ec_request_init(&built);
     int same = 0;
-    if (ec_request_build(&p, &built) == EC_OK && built.body_len == req->body_len &&
+    int differs = 0;
+    if (ec_request_build_wire(&p, c->wire, c->wire_len, req->body, req->body_len, &differs,
+                              &built) == EC_OK &&
+        !differs && built.body_len == req->body_len &&
         memcmp(built.body, req->body, req->body_len) == 0) {
         if (a->profile == EC_PROFILE_LEGACY)
             same = 1;
@@ -401,15 +438,14 @@ ec_status ec_diagnose_request(const ec_diagnose_config *cfg,
         /* Every set of this size is tried, so that two mistakes that give
          * the same bytes (zero-padding and no-full-pad on a plaintext that
          * is a multiple of 16) are both reported. */
-        for (unsigned m = 0; m < (1u << EC_MISTAKE_COUNT); m++) {
-            if (popcount(m) != bits)
-                continue;
+        for (unsigned m = (1u << bits) - 1; m < (1u << EC_MISTAKE_COUNT);
+             m = m ? next_same_popcount(m) : (1u << EC_MISTAKE_COUNT)) {
             if ((m & EC_MISTAKE_GZIP_HEADER) && a->profile != EC_PROFILE_AES128CBCGZ)
                 continue;
             if ((m & (EC_MISTAKE_HEX_KEY_AS_KEY | EC_MISTAKE_HMAC_HEX_KEY)) && !have_hexkey)
                 continue;
             for (size_t i = 0; i < set.n; i++) {
-                const candidate *c = &set.items[i];
+                candidate *c = &set.items[i];
                 if ((m & layout_mask) != c->layout_bits)
                     continue;
                 if (!rebuild_matches(cfg, a, req, auth_userid, path_node, c, m,

@@ -214,8 +214,7 @@ static void percent_encode(const char *s, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* see message.h */
-ec_status ec_request_build(const ec_request_params *p, ec_request *out)
+static ec_status check_params(const ec_request_params *p, const ec_request *out)
 {
     if (p == NULL || out == NULL || (p->plaintext == NULL && p->plaintext_len > 0) ||
         (unsigned)p->profile > EC_PROFILE_LEGACY)
@@ -227,14 +226,86 @@ ec_status ec_request_build(const ec_request_params *p, ec_request *out)
         return EC_E_ARG;
     if (p->profile != EC_PROFILE_LEGACY && p->userid == NULL)
         return EC_E_ARG;
-    ec_request_init(out);
+    return EC_OK;
+}
 
+static ec_status build_from_wire(const ec_request_params *p, const uint8_t *want_body,
+                                 size_t want_len, int *differs, ec_request *out);
+
+/* see message.h */
+ec_status ec_request_build(const ec_request_params *p, ec_request *out)
+{
+    ec_status st = check_params(p, out);
+    if (st != EC_OK)
+        return st;
+    ec_request_init(out);
+    st = compress_wire(p, &out->wire_plaintext, &out->wire_plaintext_len);
+    if (st != EC_OK) {
+        ec_request_free(out);
+        return st;
+    }
+    return build_from_wire(p, NULL, 0, NULL, out);
+}
+
+/* see protocol_internal.h */
+ec_status ec_request_wire(const ec_request_params *p, uint8_t **wire, size_t *wire_len)
+{
+    *wire = NULL;
+    *wire_len = 0;
+    if (p == NULL || (p->plaintext == NULL && p->plaintext_len > 0))
+        return EC_E_ARG;
+    return compress_wire(p, wire, wire_len);
+}
+
+/* see protocol_internal.h */
+ec_status ec_request_build_wire(const ec_request_params *p, const uint8_t *wire,
+                                size_t wire_len, const uint8_t *want_body, size_t want_len,
+                                int *differs, ec_request *out)
+{
+    if (differs != NULL)
+        *differs = 0;
+    ec_status st = check_params(p, out);
+    if (st != EC_OK)
+        return st;
+    if ((wire == NULL && wire_len > 0) || (want_body != NULL && differs == NULL))
+        return EC_E_ARG;
+    ec_request_init(out);
+    out->wire_plaintext = malloc(wire_len + 1);
+    if (out->wire_plaintext == NULL)
+        return EC_E_NOMEM;
+    if (wire_len)
+        memcpy(out->wire_plaintext, wire, wire_len);
+    out->wire_plaintext_len = wire_len;
+    return build_from_wire(p, want_body, want_len, differs, out);
+}
+
+/* The body's bytes are those of want_body[0..want_len)? (The legacy body
+ * is username=U&data=B64, the others B64.) */
+static int body_is(const ec_request_params *p, const char *user, const char *b64,
+                   size_t b64_len, const uint8_t *want, size_t want_len)
+{
+    if (p->profile != EC_PROFILE_LEGACY)
+        return b64_len == want_len && memcmp(b64, want, want_len) == 0;
+    static const char head[] = "username=", mid[] = "&data=";
+    size_t user_len = strlen(user);
+    size_t h = sizeof head - 1, m = sizeof mid - 1;
+    return want_len == h + user_len + m + b64_len && memcmp(want, head, h) == 0 &&
+           memcmp(want + h, user, user_len) == 0 &&
+           memcmp(want + h + user_len, mid, m) == 0 &&
+           memcmp(want + h + user_len + m, b64, b64_len) == 0;
+}
+
+/* The rest of ec_request_build, from out->wire_plaintext on: pad, encrypt,
+ * encode, MAC.  Frees out on failure.  With want_body: when the body would
+ * not be those bytes, stops there (before the ack and the MAC), sets
+ * *differs and leaves out empty. */
+static ec_status build_from_wire(const ec_request_params *p, const uint8_t *want_body,
+                                 size_t want_len, int *differs, ec_request *out)
+{
     uint8_t *padded = NULL, *raw = NULL;
     char *b64 = NULL;
     uint8_t aes_key[EC_KEY_LEN];
-    ec_status st = compress_wire(p, &out->wire_plaintext, &out->wire_plaintext_len);
-    if (st != EC_OK)
-        goto fail;
+    ec_status st;
     const uint8_t *wire = out->wire_plaintext;
     size_t n = out->wire_plaintext_len;
 
@@ -286,6 +357,19 @@ ec_status ec_request_build(const ec_request_params *p, ec_request *out)
     if (st != EC_OK)
         goto fail;
 
+    char user[3 * 64 + 1] = "";
+    if (p->profile == EC_PROFILE_LEGACY)
+        percent_encode(p->username, user, sizeof user);
+    if (want_body != NULL && !body_is(p, user, b64, b64_len, want_body, want_len)) {
+        *differs = 1;
+        ec_wipe(aes_key, sizeof aes_key);
+        free(padded);
+        free(raw);
+        free(b64);
+        ec_request_free(out);
+        return EC_OK;
+    }
+
     st = ec_ack_of(wire, n, out->ack);
     if (st != EC_OK)
         goto fail;
@@ -296,8 +380,6 @@ ec_status ec_request_build(const ec_request_params *p, ec_request *out)
         snprintf(out->content_type, sizeof out->content_type,
                  "application/x-www-form-urlencoded");
         out->authorization[0] = '\0';
-        char user[3 * 64 + 1];
-        percent_encode(p->username, user, sizeof user);
         size_t body_cap = strlen(user) + b64_len + 32;
         out->body = malloc(body_cap);
         if (out->body == NULL) {

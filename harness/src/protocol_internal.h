@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "emoncrypt/codec.h"
+#include "emoncrypt/message.h"
 
 /* 1 when s[0..n) is well-formed UTF-8 as PCRE2 checks it. */
 int ec_utf8_valid(const char *s, size_t n);
@@ -31,5 +32,20 @@ void ec_escape_bytes(const uint8_t *p, size_t n, const uint8_t *redact_key, int 
  * profile's body, username=U&data=BASE64): returns 1 and sets *value and
  * *len (not NUL-terminated, points into s), or returns 0. */
 int ec_form_data_field(const char *s, size_t n, const char **value, size_t *len);
+
+/* ec_request_build in two steps, for a caller that builds many requests
+ * from one plaintext (diagnose.c tries every mistake set on each reading):
+ * ec_request_wire makes the bytes that are encrypted (compressed for the
+ * gz profile; depends only on p's profile, plaintext and GZIP_HEADER
+ * mistake) into a malloc'd *wire; ec_request_build_wire builds the request
+ * from such bytes, exactly as ec_request_build(p) would when wire came
+ * from ec_request_wire with the same profile, plaintext and GZIP_HEADER
+ * bit.  With want_body (and differs) not NULL it stops as soon as the body
+ * is known not to be want_body[0..want_len): then it returns EC_OK with
+ * *differs = 1 and *out empty (nothing to free). */
+ec_status ec_request_wire(const ec_request_params *p, uint8_t **wire, size_t *wire_len);
+ec_status ec_request_build_wire(const ec_request_params *p, const uint8_t *wire,
+                                size_t wire_len, const uint8_t *want_body, size_t want_len,
+                                int *differs, ec_request *out);
 
 #endif
