@@ -154,11 +154,50 @@ static void mock_in_process(void **state)
     ec_request_free(&r);
 }
 
+/* Each in-process call is a connection whose answer is over when the call
+ * returns, so the mock settles its post then (httpd's on_done): after N
+ * posts none is still queued.  An in-process httpd that does not call
+ * on_done (the bug a3a535c fixed) leaves all N queued until the run ends,
+ * and a fuzz run's memory grows with every input. */
+static void mock_in_process_settles(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    ec_client_suite_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.listen = EC_HTTPD_IN_PROCESS;
+    opt.userid = "1";
+    opt.apikey_hex = KEY_HEX;
+    opt.scenario = "happy";
+    ec_client_suite *m = NULL;
+    char err[256] = "";
+    assert_int_equal(ec_client_suite_start(&opt, &m, err, sizeof err), EC_OK);
+    assert_int_equal(ec_client_suite_unsettled(m), 0);
+    for (int i = 0; i < N; i++) {
+        ec_request r;
+        build_post(100 + i, &r);
+        ec_httpd_header h[2];
+        ec_httpd_request v = view_of(&r, h);
+        ec_httpd_result out;
+        assert_int_equal(ec_client_suite_call(m, &v, &out), EC_OK);
+        assert_int_equal(out.status, 200);
+        ec_httpd_result_free(&out);
+        ec_request_free(&r);
+        assert_int_equal(ec_client_suite_unsettled(m), 0);
+    }
+    ec_report *report = ec_report_new("client", "client", "inproc");
+    assert_non_null(report);
+    assert_int_equal(ec_client_suite_finish(m, report), N);
+    ec_report_free(report);
+    ec_client_suite_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(serve_in_process),
         cmocka_unit_test(mock_in_process),
+        cmocka_unit_test(mock_in_process_settles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -138,6 +138,11 @@ ec_status ec_client_suite_start(const ec_client_suite_options *opt,
 unsigned ec_client_suite_port(const ec_client_suite *s);
 const char *ec_client_suite_url(const ec_client_suite *s, char *buf, size_t size);
 
+/* Requests answered whose posts are not settled yet (their connection's
+ * answer not over, httpd's on_done not come): what the mock still holds
+ * for the checks across posts.  For tests. */
+size_t ec_client_suite_unsettled(ec_client_suite *s);
+
 /* One request straight to the mock's handler on the caller's thread,
  * without a socket (see ec_httpd_call; listen = EC_HTTPD_IN_PROCESS opens
  * none): for in-process fuzzing and tests. */

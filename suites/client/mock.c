@@ -853,6 +853,17 @@ unsigned ec_client_suite_port(const ec_client_suite *s)
 }
 
 /* see client_suite.h */
+size_t ec_client_suite_unsettled(ec_client_suite *s)
+{
+    if (s == NULL)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    size_t n = s->run.queued;
+    pthread_mutex_unlock(&s->lock);
+    return n;
+}
+
+/* see client_suite.h */
 const char *ec_client_suite_url(const ec_client_suite *s, char *buf, size_t size)
 {
     snprintf(buf, size, "http://127.0.0.1:%u", ec_client_suite_port(s));
