@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -81,6 +82,24 @@ const char cmd_test_server_usage[] =
     "                        FAIL: serve --list-mutants) or why it has none\n"
     "      --no-setup-check  no set-up diagnosis before the cases (for running\n"
     "                        the suite against a mutant that refuses every post)\n"
+    "      --seed N          a deterministic run, for recording and replay: the\n"
+    "                        IVs, random bytes, marker values and node names come\n"
+    "                        from N (an AES-CTR keystream), the same on every run,\n"
+    "                        and the clock is fixed (--now, else the time at the\n"
+    "                        start, which a transcript records).  Never a device's\n"
+    "                        way: IVs repeat across runs.  Default: the OS random\n"
+    "                        source and the real clock\n"
+    "      --now EPOCH       the run's clock (seconds since 1970): every time in a\n"
+    "                        plaintext and every time judged derives from it\n"
+    "      --record FILE     write a transcript (JSON): the server (host left out),\n"
+    "                        the options a replay needs, the seed and clock, every\n"
+    "                        exchange in order and each case's verdict and the\n"
+    "                        totals, for `emoncrypt serve-transcript`.  Needs\n"
+    "                        --seed and the reference vectors' public test key\n"
+    "                        (0123456789abcdef0123456789abcdef, which the tested\n"
+    "                        servers' user 1 has): any other key, --readkey or\n"
+    "                        --rows-url is refused (exit 2), so that a transcript\n"
+    "                        holds no secret\n"
     "  -h, --help            show this help\n"
     "  -V, --version         print the version and exit\n"
     "\n"
@@ -94,11 +113,18 @@ const char cmd_test_server_usage[] =
     "      # no aes128cbcgz request at all\n"
     "  emoncrypt test-server http://emonpi.local --userid 1 --apikey $KEY --server-version 10.8.5\n"
     "  emoncrypt test-server http://127.0.0.1:8080 -u 1 -k $KEY --section 4.auth --section 4.ack\n"
-    "  emoncrypt test-server --list --section server/8.vectors --exclude '*gz*'\n";
+    "  emoncrypt test-server --list --section server/8.vectors --exclude '*gz*'\n"
+    "  emoncrypt test-server http://127.0.0.1:8088 -u 1 -k 0123456789abcdef0123456789abcdef \\\n"
+    "      --seed 1 --no-vectors --record tests/transcripts/emoncms-11.16.8.json\n"
+    "      # record a real server once; ctest replays it (serve-transcript)\n";
 
 enum { OPT_STRICT = 256, OPT_NODE, OPT_TIMEOUT, OPT_ROWS_URL, OPT_LIST,
        OPT_VECTORS, OPT_NO_VECTORS, OPT_READKEY, OPT_REQUIRE, OPT_SERVER_VERSION,
-       OPT_MUTANTS, OPT_NO_SETUP_CHECK };
+       OPT_MUTANTS, OPT_NO_SETUP_CHECK, OPT_SEED, OPT_NOW, OPT_RECORD };
+
+/* The public test key of the reference vectors: the only key a transcript
+ * may be recorded with (the tested servers' user 1 has it). */
+static const char public_test_key[] = "0123456789abcdef0123456789abcdef";
 
 static const struct option test_server_options[] = {
     {"userid", required_argument, NULL, 'u'},
@@ -126,6 +152,9 @@ static const struct option test_server_options[] = {
     {"list", no_argument, NULL, OPT_LIST},
     {"mutants", no_argument, NULL, OPT_MUTANTS},
     {"no-setup-check", no_argument, NULL, OPT_NO_SETUP_CHECK},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"now", required_argument, NULL, OPT_NOW},
+    {"record", required_argument, NULL, OPT_RECORD},
     {"version", no_argument, NULL, 'V'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -184,6 +213,12 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
     ec_select sel = { .role = "server" };
     int verbose = 0, list = 0, mutants = 0, no_setup_check = 0, rc = EC_EXIT_USAGE;
     ec_report *report = NULL;
+    const char *record = NULL;
+    /* the options a replay of a transcript passes again: "--name", value */
+    char **args = calloc((size_t)argc * 2 + 1, sizeof *args);
+    size_t n_args = 0;
+    if (!args)
+        return cli_usage_error("out of memory");
 
     int c;
     while ((c = getopt_long(argc, argv, ":u:k:p:vqhV", test_server_options, NULL)) != -1) {
@@ -234,6 +269,24 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         case OPT_LIST: list = 1; break;
         case OPT_MUTANTS: mutants = 1; break;
         case OPT_NO_SETUP_CHECK: no_setup_check = 1; break;
+        case OPT_SEED:
+        case OPT_NOW: {
+            char *end = NULL;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (!optarg[0] || *end || optarg[0] == '-' || (c == OPT_NOW && (v == 0 || v > 4102444800ULL))) {
+                cli_usage_error("--%s: expected %s, got '%s'", c == OPT_SEED ? "seed" : "now",
+                                c == OPT_SEED ? "a number" : "seconds since 1970 (before 2100)", optarg);
+                goto out;
+            }
+            if (c == OPT_SEED) {
+                opt.seeded = 1;
+                opt.seed = v;
+            } else {
+                opt.now = (int64_t)v;
+            }
+            break;
+        }
+        case OPT_RECORD: record = optarg; break;
         case 'V':
             rc = cli_print_version();
             goto out;
@@ -249,6 +302,24 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
                 goto out;
             break;
         }
+        }
+        /* kept for a replay: what changes the requests or the judging */
+        static const int not_replayed[] = {'k', 'q', 'v', CLI_OPT_JUNIT, CLI_OPT_JSON, CLI_OPT_HTML,
+                                           CLI_OPT_SHOW_SECRETS, OPT_SEED, OPT_NOW, OPT_RECORD,
+                                           OPT_READKEY, OPT_ROWS_URL};
+        int keep = 1;
+        for (size_t i = 0; i < sizeof not_replayed / sizeof not_replayed[0]; i++)
+            keep &= c != not_replayed[i];
+        for (const struct option *o = test_server_options; keep && o->name; o++) {
+            if (o->val != c)
+                continue;
+            char *name = malloc(strlen(o->name) + 3);
+            if (name)
+                sprintf(name, "--%s", o->name);
+            args[n_args++] = name;
+            if (o->has_arg)
+                args[n_args++] = strdup(optarg);
+            break;
         }
     }
     opt.userid = id.userid;
@@ -288,6 +359,30 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
         rc = cli_usage_error("--userid and --apikey are required");
         goto out;
     }
+    if (record) {
+        if (!opt.seeded) {
+            rc = cli_usage_error("--record needs --seed N (a transcript is replayed with the same seed)");
+            goto out;
+        }
+        if (strcasecmp(opt.apikey_hex, public_test_key) != 0 || opt.readkey || opt.rows_url) {
+            rc = cli_usage_error("--record: a transcript holds no secret, so it is recorded only with "
+                                 "the reference vectors' public test key as --apikey and without "
+                                 "--readkey or --rows-url");
+            goto out;
+        }
+        for (size_t i = 0; i < n_args; i++)
+            if (!args[i]) {
+                rc = cli_usage_error("out of memory");
+                goto out;
+            }
+        FILE *probe = fopen(record, "a");
+        if (!probe) {
+            rc = cli_usage_error("--record: cannot write %s", record);
+            goto out;
+        }
+        fclose(probe);
+        opt.record = 1;
+    }
     if (cli_identity_check_legacy(&id, EC_PROFILE_LEGACY) != 0)
         goto out;
     /* a report that cannot be written is exit 2 now, not after the traffic */
@@ -312,8 +407,19 @@ int cmd_test_server(const ec_cli_command *self, int argc, char **argv)
                        ec_report_count(report), opt.base_url, outcome.elapsed_ms);
     if (cli_report_outputs_write(report, &outputs) != 0)
         goto out;
+    if (record) {
+        char err[300] = "";
+        if (ec_server_suite_write_transcript(&opt, report, (const char *const *)args, n_args, record,
+                                             err, sizeof err) != 0) {
+            rc = cli_usage_error("--record: %s", err);
+            goto out;
+        }
+    }
     rc = ec_report_exit_code(report) ? EC_EXIT_FAIL : EC_EXIT_PASS;
 out:
+    for (size_t i = 0; i < n_args; i++)
+        free(args[i]);
+    free(args);
     ec_report_free(report);
     ec_select_free(&sel);
     memset(id.apikey, 0, sizeof id.apikey);

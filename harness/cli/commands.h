@@ -22,6 +22,7 @@
     X(vectors, "vectors", "list, filter and export the reference vectors") \
     X(test_server, "test-server", "run the server-role conformance suite against an Emoncms URL") \
     X(serve,   "serve",   "run the reference Emoncms encrypted-input server") \
+    X(serve_transcript, "serve-transcript", "answer test-server from a recorded transcript (a real server kept in CI)") \
     X(test_client, "test-client", "play Emoncms to a device: check its requests and its reactions") \
     X(send,    "send",    "post readings as a careful device does (the reference client)") \
     X(explain, "explain", "decode a request layer by layer and name the client mistake in it") \

@@ -147,6 +147,7 @@ static void *slow_thread(void *arg)
     }
     s->waited_ms = mono_ms() - t0;
     close(fd);
+    srv_trace_raw(s->what, req, (size_t)n, s->host, SLOW_BOUND_MS, s->closed, s->first_line, s->waited_ms);
     s->done = 1;
     return NULL;
 }

@@ -85,7 +85,7 @@ static void run_query_time(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
     char *prev = out->message ? strdup(out->message) : strdup("");
     out->verdict = EC_VERDICT_INFO;
     if (mine) {
-        long long age = (long long)time(NULL) - (long long)mine->time;
+        long long age = (long long)srv_now() - (long long)mine->time;
         srv_say(out, "%s; the stored row is %lld s old: the URL's time= (not covered by the MAC) %s", prev, age,
                 age > 3000 ? "was used, so a network attacker can move data in time" : "was ignored");
     } else {

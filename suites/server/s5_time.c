@@ -87,7 +87,7 @@ static void run_time(srv_ctx *ctx, const srv_case *c, srv_outcome *out)
     readable = srv_rows_read(ctx, &rows, &n, why, sizeof why);
     char stored[400] = "";
     size_t slen = 0;
-    long long now = (long long)time(NULL);
+    long long now = (long long)srv_now();
     int bad = 0;
     char bad_text[300] = "";
     for (int k = 0; k < sent; k++) {

@@ -61,6 +61,16 @@ typedef struct {
                                     user id or URL ends the run with exit 2 */
     int cmocka_output;           /* 1 = let CMocka print its own output
                                     (forced when CMOCKA_MESSAGE_OUTPUT is set) */
+    int seeded;                  /* 1 = a deterministic run (--seed): the IVs,
+                                    random bytes, markers and case order come
+                                    from seed, the clock is fixed; for
+                                    recording and replay only (IVs repeat
+                                    across runs, which a device must never do) */
+    uint64_t seed;
+    int64_t now;                 /* > 0 = the run's fixed clock (--now); a seeded
+                                    run without it fixes the clock at its start */
+    int record;                  /* 1 = keep every exchange for
+                                    ec_server_suite_write_transcript */
 } ec_server_suite_options;
 
 /* Outcome of a run, beyond the per-case results in the report. */
@@ -100,6 +110,15 @@ int ec_server_suite_list(const ec_server_suite_options *opt,
  * answers as Emoncms); 0 when the post was acked, nothing answered (the
  * run's own preflight says so) or the answer is for the suite to judge. */
 int ec_server_suite_check_setup(const ec_server_suite_options *opt, char *message, size_t cap);
+
+/* After a run with opt->record: write the transcript (JSON, format
+ * "emoncrypt-transcript" version 1) to path: the server (its URL with the
+ * host replaced by {host}, its version), args (the test-server options a
+ * replay passes again), the seed and clock, every exchange in order and
+ * each case's verdict with the totals.  Returns 0, or -1 with err set. */
+int ec_server_suite_write_transcript(const ec_server_suite_options *opt, const ec_report *report,
+                                     const char *const *args, size_t n_args, const char *path,
+                                     char *err, size_t err_cap);
 
 /* The case table, for listing and for checking that a named case exists. */
 size_t ec_server_suite_case_count(void);

@@ -380,4 +380,33 @@ void srv_vectors_close(void *state);
 void srv_slow_start(srv_ctx *ctx);
 void srv_slow_finish(srv_ctx *ctx);
 
+/* ---- deterministic runs and transcripts (srv_trace.c) -------------------- */
+
+/* Set up the run's random source (opt->seeded: a keystream of the seed,
+ * else the OS's), its clock (opt->now, or with a seed the time at this
+ * call; else time(NULL) each time) and, with opt->record, the transcript.
+ * Returns -1 when libcrypto or memory fails. */
+int srv_trace_begin(const ec_server_suite_options *opt);
+void srv_trace_end(void);
+/* The suite's random bytes: never ec_random directly. */
+void srv_random(void *out, size_t n);
+/* The suite's clock (seconds since the epoch). */
+int64_t srv_now(void);
+/* The server's version as the run found it (recorded). */
+void srv_trace_version(const char *version, const char *from);
+int srv_trace_recording(void);
+/* The case id this thread runs (NULL between cases): each exchange names it. */
+void srv_trace_case(const char *id);
+/* One HTTP exchange: base "target" or "rows" (another reader), the request
+ * as the suite built it (the headers it set; the client adds Host and
+ * Content-Length) and the reply. */
+void srv_trace_http(const char *base, const char *method, const char *path_query,
+                    const char *const *names, const char *const *values, size_t n_headers,
+                    const uint8_t *body, size_t body_len, long timeout_ms, const srv_reply *r);
+/* One raw-socket probe (s4_limits.c): what was sent (host is the Host
+ * header's value, recorded as {host}), how long it waited at most, and
+ * whether the server closed or answered (first_line) after waited_ms. */
+void srv_trace_raw(const char *probe, const char *sent, size_t sent_len, const char *host,
+                   long bound_ms, int closed, const char *first_line, long waited_ms);
+
 #endif

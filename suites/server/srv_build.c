@@ -121,7 +121,7 @@ char *srv_expand(srv_ctx *ctx, const char *tmpl, uint32_t marker)
 {
     strbuf b = { 0 };
     sb_put(&b, "", 0);
-    long long now = (long long)time(NULL);
+    long long now = (long long)srv_now();
     for (const char *p = tmpl; *p;) {
         if (!(p[0] == '$' && p[1] == '{')) {
             const char *next = strstr(p + 1, "${");
@@ -286,7 +286,7 @@ static int edit_bytes(srv_probe *p, srv_edit edit, const char *arg)
     raw = grown;
     switch (edit) {
     case SRV_EDIT_APPEND_BYTES:
-        ec_random(raw + n, extra);
+        srv_random(raw + n, extra);
         n += extra;
         break;
     case SRV_EDIT_KEEP_BYTES:
@@ -466,7 +466,7 @@ static int build_once(srv_ctx *ctx, const srv_spec *spec, uint32_t marker, srv_p
     rp.apikey_hex = o->apikey_hex;
     rp.userid = o->userid;
     rp.username = o->username ? o->username : "";
-    ec_random(rp.iv, EC_IV_LEN);
+    srv_random(rp.iv, EC_IV_LEN);
     rp.plaintext = (const uint8_t *)pt.s;
     rp.plaintext_len = pt.n;
     rp.mistakes = spec->mistakes;

@@ -58,7 +58,7 @@ int srv_expect_answer(srv_ctx *ctx, const srv_probe *p, int strict, srv_expect *
     cfg.lookup = ec_serve_users_lookup;
     cfg.lookup_ctx = &users;
     cfg.strict = strict;
-    cfg.now = (int64_t)time(NULL);
+    cfg.now = srv_now();
     cfg.max_nodes = 32;
 
     char *ctype = trimmed(p->content_type);

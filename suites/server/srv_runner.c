@@ -142,7 +142,9 @@ static void run_case_test(void **state)
     } else {
         long t0 = now_ms();
         gz_path_now = gz_path_case(slot->ctx->opt, slot->c);
+        srv_trace_case(slot->c->id);
         slot->c->run(slot->ctx, slot->c, &o);
+        srv_trace_case(NULL);
         gz_path_now = 0;
         if (o.elapsed_ms == 0)
             o.elapsed_ms = now_ms() - t0;
@@ -511,6 +513,10 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
     /* --strict: the report counts NON-STRICT as a failure (one rule for
      * both roles, docs/SPEC.md "Verdicts and --strict"). */
     ec_report_set_strict(report, opt->strict);
+    if (srv_trace_begin(opt) != 0) {
+        snprintf(outcome->message, sizeof outcome->message, "cannot set up the seeded run or the record");
+        return 2;
+    }
     srv_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.opt = opt;
@@ -526,7 +532,7 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
     ctx.timeout_ms = opt->timeout_ms > 0 ? opt->timeout_ms : 3000;
     ctx.rows_state = -1;
     uint32_t r32 = 0;
-    ec_random((uint8_t *)&r32, sizeof r32);
+    srv_random(&r32, sizeof r32);
     /* Markers stay below 10^6 (6 significant digits): Emoncms keeps
      * input.value as a MariaDB FLOAT and /input/get answers 6 digits, so
      * 6296221 would read back as 6296220.  850 k bases, ~100 markers a run. */
@@ -570,6 +576,7 @@ int ec_server_suite_run(const ec_server_suite_options *opt, ec_report *report,
     }
 
     find_version(&ctx, opt);
+    srv_trace_version(ctx.version, ctx.version_from);
 
     probe_gz(&ctx, opt, report, vectors.count ? &vectors : NULL);
 

@@ -90,6 +90,17 @@ void srv_send(srv_ctx *ctx, const srv_probe *p, srv_reply *r)
     ec_http_client_send(ctx->http, &req, &resp);
     from_response(&resp, r);
     ec_http_response_free(&resp);
+    if (srv_trace_recording()) {
+        const char *names[2 + SRV_MAX_EXTRA_HEADERS], *values[2 + SRV_MAX_EXTRA_HEADERS];
+        for (size_t i = 0; i < req.header_count; i++) {
+            names[i] = headers[i].name;
+            values[i] = headers[i].value;
+        }
+        char pq[1024];
+        snprintf(pq, sizeof pq, "%s%s%s", p->path, p->query ? "?" : "", p->query ? p->query : "");
+        srv_trace_http("target", req.method, pq, names, values, req.header_count, req.body,
+                       req.body_len, req.timeout_ms, r);
+    }
 }
 
 /* see srv.h */
@@ -110,6 +121,16 @@ void srv_get(srv_ctx *ctx, const char *base, const char *path_query, long timeou
     ec_http_client_send(ctx->http, &req, &resp);
     from_response(&resp, r);
     ec_http_response_free(&resp);
+    /* Only a 200's body of /emoncrypt/rows is read (srv_rows_read): an
+     * Emoncms answers it with its whole HTML page, naming the host, which
+     * a transcript does not keep. */
+    srv_reply kept = *r;
+    if (strncmp(path_query, "/emoncrypt/rows", 15) == 0 && r->status != 200) {
+        kept.body = (uint8_t *)"";
+        kept.body_len = 0;
+    }
+    srv_trace_http(strcmp(base, ctx->base) == 0 ? "target" : "rows", "GET", path_query, NULL, NULL,
+                   0, NULL, 0, timeout_ms, &kept);
 }
 
 /* see srv.h */

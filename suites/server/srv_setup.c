@@ -141,7 +141,7 @@ int ec_server_suite_check_setup(const ec_server_suite_options *opt, char *messag
     long t = opt->timeout_ms > 0 ? opt->timeout_ms : 3000;
     ctx.timeout_ms = t < 1500 ? t : 1500;
     uint32_t r32 = 0;
-    ec_random((uint8_t *)&r32, sizeof r32);
+    srv_random(&r32, sizeof r32);
     ctx.marker = 100000 + (r32 % 85000) * 10;   /* below 10^6, as the runner's */
     ctx.http = srv_http_client_new();
     if (!ctx.http) {
