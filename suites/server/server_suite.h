@@ -62,8 +62,8 @@ typedef struct {
     int cmocka_output;           /* 1 = let CMocka print its own output
                                     (forced when CMOCKA_MESSAGE_OUTPUT is set) */
     int seeded;                  /* 1 = a deterministic run (--seed): the IVs,
-                                    random bytes, markers and case order come
-                                    from seed, the clock is fixed; for
+                                    random bytes and markers come from seed,
+                                    the clock is fixed; for
                                     recording and replay only (IVs repeat
                                     across runs, which a device must never do) */
     uint64_t seed;
