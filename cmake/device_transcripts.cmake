@@ -9,7 +9,7 @@ if(EMONCRYPT_TESTS)
   # and --seed reproducible.
   add_test(NAME transcript/device-reference
     COMMAND ${EMONCRYPT_BASH} ${_ec_dev}/device-replay.sh $<TARGET_FILE:emoncrypt> reference)
-  set_tests_properties(transcript/device-reference PROPERTIES TIMEOUT 60 LABELS "client;transcript")
+  set_tests_properties(transcript/device-reference PROPERTIES TIMEOUT 120 LABELS "client;transcript")
 endif()
 # A real device's recording (data: the bytes it sent and the answers it
 # got, with the public test key): the IoTaWatt Emoncms uploader

@@ -494,7 +494,7 @@ static void replay_content_type(const char *headers, char *out, size_t cap)
 }
 
 typedef struct {
-    size_t exchanges, events, drift, first_seq;
+    size_t exchanges, events, drift, first_seq, redacted;
     double first_time, last_time;
     char first[512];
 } replay_outcome;
@@ -538,8 +538,16 @@ static int replay_all(ec_client_suite *suite, const replay_records *rr, replay_o
         ec_httpd_header *h = calloc(rec->header_count ? rec->header_count : 1, sizeof *h);
         if (h == NULL)
             return cli_usage_error("out of memory");
-        for (size_t k = 0; k < rec->header_count; k++)
+        /* A key the capture redacted is not in the request any more. */
+        int redacted = strstr(rec->path, "[REDACTED]") != NULL ||
+                       (rec->query != NULL && strstr(rec->query, "[REDACTED]") != NULL) ||
+                       (rec->body != NULL && strstr((const char *)rec->body, "[REDACTED]") != NULL);
+        for (size_t k = 0; k < rec->header_count; k++) {
             h[k] = (ec_httpd_header){rec->headers[k].name, rec->headers[k].value};
+            if (rec->headers[k].value != NULL && strstr(rec->headers[k].value, "[REDACTED]"))
+                redacted = 1;
+        }
+        ro->redacted += redacted != 0;
         ec_httpd_request req = {
             .method = rec->method,
             .path = rec->path,
@@ -604,7 +612,8 @@ static int replay_all(ec_client_suite *suite, const replay_records *rr, replay_o
     return 0;
 }
 
-/* The replay's own row: every answer as captured, or the drift. */
+/* The replay's own row: every answer as captured, or the drift.  A
+ * capture whose key was redacted is said (the key check cannot see it). */
 static void replay_report_row(ec_report *report, const replay_outcome *ro, const char *path)
 {
     char msg[768];
@@ -616,8 +625,11 @@ static void replay_report_row(ec_report *report, const replay_outcome *ro, const
     cr.diff_offset = -1;
     if (ro->drift == 0) {
         cr.verdict = EC_VERDICT_PASS;
-        snprintf(msg, sizeof msg, "%zu requests and %zu events of %s; every answer as captured",
-                 ro->exchanges, ro->events, path);
+        snprintf(msg, sizeof msg, "%zu requests and %zu events of %s; every answer as captured%s",
+                 ro->exchanges, ro->events, path,
+                 ro->redacted ? "; the capture has the key redacted in some requests: "
+                                "client/7.apikey/not-in-clear cannot see it there (record "
+                                "with --show-secrets, test keys only)" : "");
     } else {
         cr.verdict = EC_VERDICT_FAIL;
         snprintf(msg, sizeof msg, "%zu of %zu answers differ from the capture %s (drift: "
@@ -797,6 +809,10 @@ int cmd_test_client(const ec_cli_command *self, int argc, char **argv)
             goto out;
         }
         started = (time_t)ro.first_time;
+        if (ro.redacted)
+            fprintf(stderr, "emoncrypt test-client: --from-capture: %zu requests have the key "
+                    "redacted ([REDACTED]): client/7.apikey/not-in-clear cannot see it in them; "
+                    "record with --show-secrets (test keys only)\n", ro.redacted);
         goto judged;
     }
     if (port_file != NULL) {

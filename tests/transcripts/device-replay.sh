@@ -102,6 +102,47 @@ reference)
             fail "a capture with one $what changed gave the live verdicts"
         fi
     done
+    # A device that hangs up on a trickled ack (its timeout shorter): live,
+    # INFO "hung up before it ended"; the replay must keep that answer open
+    # until the captured client-gone event, or it sees a delivered post
+    # resent (duplicates, FAIL).
+    rm -f "$work/port"
+    "$exe" test-client --listen 127.0.0.1:0 --port-file "$work/port" --userid 1 --apikey "$key" \
+        --scenario slow --linger-ms 300 --duration 30 --capture "$work/slow.jsonl" \
+        --json "$work/slow-live.json" -q >"$work/slow-live.txt" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+    [ -s "$work/port" ] || fail "test-client (slow) did not start"
+    "$exe" send "http://127.0.0.1:$(cat "$work/port")" --userid 1 --apikey "$key" \
+        --bulk "$work/rows.csv" --rows-per-post 4 --interval-ms 2 --retry-ms 20 --timeout-ms 150 \
+        --retries 3 2>"$work/send.txt" || fail "send (slow) exited $?"
+    wait "$server"
+    server=
+    grep -q "client-gone" "$work/slow.jsonl" || fail "slow: the device did not hang up (no client-gone)"
+    "${verdicts[@]}" extract "$work/slow-live.json" "$work/slow.verdicts.json" "" || fail "extract"
+    replay "$work/slow.jsonl" "$work/slow.json" --scenario slow
+    "${verdicts[@]}" check "$work/slow.verdicts.json" "$work/slow.json" >"$work/check.txt" ||
+        fail "a device that hung up on an answer: the replay's verdicts differ"
+    # A device that sends the key in clear: its capture judged again gives
+    # the FAIL when recorded with --show-secrets; a redacted one cannot, and
+    # the replay says so.
+    for secrets in show redact; do
+        flag=(--show-secrets)
+        [ "$secrets" = redact ] && flag=()
+        "$exe" test-client --listen 127.0.0.1:0 --userid 1 --apikey "$key" "${flag[@]}" \
+            --self-test-mutant bearer-side-request --scenario happy --capture "$work/bearer-$secrets.jsonl" \
+            --json "$work/bearer-live.json" -q >"$work/bearer-live.txt" 2>&1
+        [ $? -eq 1 ] || fail "bearer-side-request ($secrets): the live run did not exit 1"
+        "${verdicts[@]}" extract "$work/bearer-live.json" "$work/bearer.verdicts.json" "" || fail "extract"
+        replay "$work/bearer-$secrets.jsonl" "$work/bearer-$secrets.json" --scenario happy
+        if [ "$secrets" = show ]; then
+            "${verdicts[@]}" check "$work/bearer.verdicts.json" "$work/bearer-show.json" \
+                >"$work/check.txt" || fail "bearer-side-request recorded with --show-secrets: verdicts differ"
+        else
+            grep -q "have the key redacted" "$work/replay-err.txt" ||
+                fail "a capture with the key redacted: the replay does not say so"
+        fi
+    done
     # --seed: the same bytes from the same seed, other bytes without one
     for run in a b c d; do
         seed=(--seed 7)
