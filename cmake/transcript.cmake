@@ -6,7 +6,10 @@
 # transcript/drift one recorded request: both must be noticed.
 if(EMONCRYPT_TESTS)
   find_program(EMONCRYPT_SH sh REQUIRED)
-  file(GLOB _ec_transcripts CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/transcripts/*.json)
+  # the server role's: emoncms-VERSION[-OPTIONS].json and serve-*.json (the
+  # client role's recorded devices, device-*, are cmake/device_transcripts.cmake's)
+  file(GLOB _ec_transcripts CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/transcripts/emoncms-*.json
+    ${PROJECT_SOURCE_DIR}/tests/transcripts/serve-*.json)
   foreach(t ${_ec_transcripts})
     get_filename_component(_name ${t} NAME_WLE)
     add_test(NAME transcript/${_name}
