@@ -54,6 +54,37 @@ static void wipe_zeroes(void **state)
     assert_int_equal(key[4], 0x5a);
 }
 
+/* The seeded runs' stream is AES-128-CTR's keystream: NIST SP 800-38A
+ * F.5.1's output blocks 1 and 2, drawn in uneven slices, then a second
+ * stream of the same key and counter gives the same bytes again. */
+static void keystream_known_answer(void **state)
+{
+    (void)state;
+    static const uint8_t key[16] = {0x2b, 0x7e, 0x15, 0x16, 0x28, 0xae, 0xd2, 0xa6,
+                                    0xab, 0xf7, 0x15, 0x88, 0x09, 0xcf, 0x4f, 0x3c};
+    static const uint8_t ctr[16] = {0xf0, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7,
+                                    0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd, 0xfe, 0xff};
+    static const uint8_t want[32] = {
+        0xec, 0x8c, 0xdf, 0x73, 0x98, 0x60, 0x7c, 0xb0, 0xf2, 0xd2, 0x16, 0x75, 0xea, 0x9e, 0xa1, 0xe4,
+        0x36, 0x2b, 0x7c, 0x3c, 0x67, 0x73, 0x51, 0x63, 0x18, 0xa0, 0x77, 0xd7, 0xfc, 0x50, 0x73, 0xae};
+    uint8_t got[32], again[32];
+    ec_keystream *ks = ec_keystream_new(key, ctr);
+    assert_non_null(ks);
+    assert_int_equal(ec_keystream_bytes(ks, got, 5), EC_OK);
+    assert_int_equal(ec_keystream_bytes(ks, got + 5, 0), EC_OK);
+    assert_int_equal(ec_keystream_bytes(ks, got + 5, 27), EC_OK);
+    assert_memory_equal(got, want, sizeof want);
+    ec_keystream_free(ks);
+    ks = ec_keystream_new(key, ctr);
+    assert_non_null(ks);
+    assert_int_equal(ec_keystream_bytes(ks, again, sizeof again), EC_OK);
+    assert_memory_equal(again, want, sizeof want);
+    assert_int_equal(ec_keystream_bytes(NULL, again, 1), EC_E_ARG);
+    assert_int_equal(ec_keystream_bytes(ks, NULL, 1), EC_E_ARG);
+    ec_keystream_free(ks);
+    ec_keystream_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -61,6 +92,7 @@ int main(void)
         cmocka_unit_test(random_covers_every_byte_value),
         cmocka_unit_test(random_arguments),
         cmocka_unit_test(wipe_zeroes),
+        cmocka_unit_test(keystream_known_answer),
     };
     return cmocka_run_group_tests_name("codec/random", tests, NULL, NULL);
 }

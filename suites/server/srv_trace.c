@@ -17,13 +17,12 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include "emoncrypt/codec.h"
 
 static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
-static EVP_CIPHER_CTX *seeded;         /* NULL = the OS source (ec_random) */
+static ec_keystream *seeded;           /* NULL = the OS source (ec_random) */
 static int clock_fixed;
 static int64_t clock_now;
 static json_t *exchanges;              /* NULL = not recording */
@@ -70,13 +69,10 @@ int srv_trace_begin(const ec_server_suite_options *opt)
         uint8_t digest[SHA256_DIGEST_LENGTH];
         SHA256((const unsigned char *)text, (size_t)n, digest);
         static const uint8_t zero_iv[16];
-        seeded = EVP_CIPHER_CTX_new();
-        if (!seeded || EVP_EncryptInit_ex(seeded, EVP_aes_128_ctr(), NULL, digest, zero_iv) != 1) {
-            EVP_CIPHER_CTX_free(seeded);
-            seeded = NULL;
+        seeded = ec_keystream_new(digest, zero_iv);
+        if (!seeded)
             rc = -1;
-        }
-        OPENSSL_cleanse(digest, sizeof digest);
+        ec_wipe(digest, sizeof digest);
     }
     if (opt->now > 0) {
         clock_fixed = 1;
@@ -99,7 +95,7 @@ int srv_trace_begin(const ec_server_suite_options *opt)
 void srv_trace_end(void)
 {
     pthread_mutex_lock(&trace_lock);
-    EVP_CIPHER_CTX_free(seeded);
+    ec_keystream_free(seeded);
     seeded = NULL;
     clock_fixed = 0;
     json_decref(exchanges);
@@ -113,15 +109,10 @@ void srv_random(void *out, size_t n)
 {
     pthread_mutex_lock(&trace_lock);
     if (seeded) {
-        uint8_t *o = out;
-        memset(o, 0, n);
-        for (size_t done = 0; done < n;) {
-            int slice = n - done > 4096 ? 4096 : (int)(n - done);
-            int got = 0;
-            EVP_EncryptUpdate(seeded, o + done, &got, o + done, slice);
-            done += (size_t)slice;
-        }
+        ec_status st = ec_keystream_bytes(seeded, out, n);
         pthread_mutex_unlock(&trace_lock);
+        if (st != EC_OK)
+            abort();    /* libcrypto failed: no silent zeros in a seeded run */
         return;
     }
     pthread_mutex_unlock(&trace_lock);

@@ -158,6 +158,22 @@ ec_status ec_zlib_uncompress(const uint8_t *in, size_t n, uint8_t *out,
 /* n bytes from the OS CSPRNG (OpenSSL RAND_bytes). */
 ec_status ec_random(uint8_t *out, size_t n);
 
+/* A reproducible byte stream for seeded runs (test-server and test-client
+ * --seed): the AES-128-CTR keystream (libcrypto) of key from the initial
+ * counter block iv, the same bytes in the same order whatever the slices
+ * they are drawn in.  For recording and replaying test runs only: a
+ * device's IVs must never come from it (they would repeat across runs). */
+typedef struct ec_keystream ec_keystream;
+
+/* NULL when libcrypto cannot set it up (or out of memory). */
+ec_keystream *ec_keystream_new(const uint8_t key[16], const uint8_t iv[16]);
+
+/* The next n bytes of the stream into out; EC_E_CRYPTO if libcrypto
+ * fails (out is zeroed then, and must not be used). */
+ec_status ec_keystream_bytes(ec_keystream *ks, uint8_t *out, size_t n);
+
+void ec_keystream_free(ec_keystream *ks);
+
 /* Overwrite n bytes in a way the compiler cannot remove. */
 void ec_wipe(void *p, size_t n);
 
