@@ -361,13 +361,10 @@ static ec_status build_from_wire(const ec_request_params *p, const uint8_t *want
     if (p->profile == EC_PROFILE_LEGACY)
         percent_encode(p->username, user, sizeof user);
     if (want_body != NULL && !body_is(p, user, b64, b64_len, want_body, want_len)) {
+        /* Not the received body: no request, and not an error either. */
         *differs = 1;
-        ec_wipe(aes_key, sizeof aes_key);
-        free(padded);
-        free(raw);
-        free(b64);
-        ec_request_free(out);
-        return EC_OK;
+        st = EC_OK;
+        goto fail;
     }
 
     st = ec_ack_of(wire, n, out->ack);
