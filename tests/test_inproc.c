@@ -122,19 +122,26 @@ static void serve_in_process(void **state)
     ec_serve_users_free(&users);
 }
 
-static void mock_in_process(void **state)
+/* test-client's mock on no socket, user 1, the happy scenario. */
+static ec_client_suite *start_inproc_mock(void)
 {
-    (void)state;
     ec_client_suite_options opt;
     memset(&opt, 0, sizeof opt);
     opt.listen = EC_HTTPD_IN_PROCESS;
     opt.userid = "1";
     opt.apikey_hex = KEY_HEX;
     opt.scenario = "happy";
-    int threads = thread_count();
     ec_client_suite *m = NULL;
     char err[256] = "";
     assert_int_equal(ec_client_suite_start(&opt, &m, err, sizeof err), EC_OK);
+    return m;
+}
+
+static void mock_in_process(void **state)
+{
+    (void)state;
+    int threads = thread_count();
+    ec_client_suite *m = start_inproc_mock();
     assert_int_equal(thread_count(), threads);
     assert_int_equal(ec_client_suite_port(m), 0);
     ec_request r;
@@ -163,15 +170,7 @@ static void mock_in_process_settles(void **state)
 {
     (void)state;
     enum { N = 40 };
-    ec_client_suite_options opt;
-    memset(&opt, 0, sizeof opt);
-    opt.listen = EC_HTTPD_IN_PROCESS;
-    opt.userid = "1";
-    opt.apikey_hex = KEY_HEX;
-    opt.scenario = "happy";
-    ec_client_suite *m = NULL;
-    char err[256] = "";
-    assert_int_equal(ec_client_suite_start(&opt, &m, err, sizeof err), EC_OK);
+    ec_client_suite *m = start_inproc_mock();
     assert_int_equal(ec_client_suite_unsettled(m), 0);
     for (int i = 0; i < N; i++) {
         ec_request r;
